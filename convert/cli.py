@@ -1,0 +1,93 @@
+"""`python main.py convert` and `python main.py make-checkpoint`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from convert.config import LAYOUT_INTERNVL, LAYOUT_LLAVA
+from convert.errors import ConversionError
+from convert.pipeline import MMPROJ_TYPES, TEXT_QUANTS, convert_checkpoint
+
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("convert", help="convert a VisionPangu Hugging Face checkpoint to a quantized GGUF pair")
+    p.add_argument("checkpoint", type=Path, help="folder with config.json, *.safetensors and tokenizer.model")
+    p.add_argument("--out", type=Path, required=True, help="folder to write model-*.gguf, mmproj-*.gguf and manifest.json")
+    p.add_argument("--quant", default="Q4_K_M", choices=TEXT_QUANTS, help="language model type (default Q4_K_M)")
+    p.add_argument("--mmproj-type", default="f16", choices=MMPROJ_TYPES, help="vision encoder type (default f16)")
+    p.set_defaults(func=run_convert)
+
+    m = sub.add_parser("make-checkpoint", help="write a synthetic checkpoint with random weights (tests, benchmark)")
+    m.add_argument("--size", choices=("tiny", "full"), default="tiny")
+    m.add_argument("--layout", choices=(LAYOUT_INTERNVL, LAYOUT_LLAVA), default=LAYOUT_INTERNVL)
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--out", type=Path, required=True)
+    m.set_defaults(func=run_make_checkpoint)
+
+
+class _ProgressBars:
+    """Hands tqdm bars to the converter and closes them, so messages start on a fresh line."""
+
+    def __init__(self):
+        self._bars = []
+
+    def __call__(self, total: int, label: str):
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, desc=label, unit="tensor", file=sys.stderr, dynamic_ncols=True)
+        self._bars.append(bar)
+        return bar.update
+
+    def close(self) -> None:
+        for bar in self._bars:
+            bar.close()
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    bars = _ProgressBars()
+    try:
+        result = convert_checkpoint(args.checkpoint, args.out, args.quant, args.mmproj_type, bars)
+    except ConversionError as exc:
+        bars.close()
+        print(f"Conversion failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        bars.close()
+        print("Conversion cancelled; nothing was written.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    bars.close()
+    print(f"Wrote {result.model_path} and {result.mmproj_path} ({result.layout} layout) "
+          f"in {time.perf_counter() - started:.1f} s{_peak_memory_note()}.")
+    return EXIT_OK
+
+
+def _peak_memory_note() -> str:
+    """Peak resident memory of this process and of the quantizer child (Unix only)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return ""
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss is bytes on macOS, KiB on Linux
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * scale
+    gib = 1024**3
+    return f", peak memory {own / gib:.2f} GiB (quantizer {child / gib:.2f} GiB)"
+
+
+def run_make_checkpoint(args: argparse.Namespace) -> int:
+    from convert.synthetic import make_checkpoint
+
+    started = time.perf_counter()
+    try:
+        make_checkpoint(args.out, args.size, args.layout, args.seed)
+    except OSError as exc:
+        print(f"Could not write the checkpoint to {args.out}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Wrote a {args.size} {args.layout} checkpoint to {args.out} in {time.perf_counter() - started:.1f} s.")
+    return EXIT_OK

@@ -1,0 +1,187 @@
+"""Checkpoint folder -> model-<quant>.gguf + mmproj-<type>.gguf + manifest.json.
+
+Everything is written to hidden temporary files in the output folder and renamed
+only when all of it succeeded: a failed or interrupted run leaves no partial model.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from convert.config import LAYOUT_INTERNVL, ModelConfig, load_config
+from convert.entry import Table
+from convert.errors import ConversionError
+from convert.families.internvit import vision_table
+from convert.families.pangu import text_table
+from convert.gguf_out import write_mmproj, write_text_model
+from convert.safetensors_io import Checkpoint
+from convert.tokenizer import load_vocab
+
+TEXT_QUANTS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16", "F32")
+MMPROJ_TYPES = ("f16", "q8_0", "f32")
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = 1
+MAX_NAMES_IN_MESSAGE = 5
+HASH_CHUNK_BYTES = 16 * 1024 * 1024
+MIN_FREE_BYTES = 16 * 1024 * 1024
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ConversionResult:
+    model_path: Path
+    mmproj_path: Path
+    manifest_path: Path
+    layout: str
+
+
+def model_file_name(quant: str) -> str:
+    return f"model-{quant}.gguf"
+
+
+def mmproj_file_name(mmproj_type: str) -> str:
+    return f"mmproj-{mmproj_type}.gguf"
+
+
+def _names(names: list[str]) -> str:
+    shown = ", ".join(sorted(names)[:MAX_NAMES_IN_MESSAGE])
+    more = len(names) - MAX_NAMES_IN_MESSAGE
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def build_tables(cfg: ModelConfig, checkpoint: Checkpoint) -> tuple[Table, Table]:
+    """The text and vision tables, checked against the checkpoint's tensors and shapes."""
+    present = set(checkpoint.names())
+    text_prefix = "language_model." if cfg.layout == LAYOUT_INTERNVL else ""
+    tables = (text_table(cfg.text, text_prefix, present), vision_table(cfg, present))
+    used: set[str] = set()
+    missing: list[str] = []
+    for table in tables:
+        used.update(table.skipped)
+        for entry in table.entries:
+            for name, shape in zip(entry.sources, entry.source_shapes):
+                used.add(name)
+                if name not in present:
+                    missing.append(name)
+                elif tuple(checkpoint.shape(name)) != tuple(shape):
+                    raise ConversionError(
+                        f"Tensor {name} has shape {list(checkpoint.shape(name))}, but config.json implies "
+                        f"{list(shape)}. The weights do not match the configuration."
+                    )
+    if missing:
+        raise ConversionError(f"The checkpoint is missing tensors: {_names(sorted(set(missing)))}.")
+    unknown = sorted(present - used)
+    if unknown:
+        raise ConversionError(
+            f"Can not map tensor {unknown[0]}" + (f" (and {len(unknown) - 1} more: {_names(unknown[1:])})" if len(unknown) > 1 else "")
+            + ". This is not a VisionPangu checkpoint layout the converter knows."
+        )
+    return tables
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "engine.quantize", str(src), str(dst), quant],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
+    )
+    if proc.returncode != 0:
+        tail = proc.stdout.strip().splitlines()[-3:]
+        raise ConversionError(f"llama.cpp could not quantize the language model to {quant}: {' / '.join(tail)}")
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConversionError(f"Cannot write to the output folder {out}: {exc.strerror}. Choose another folder.") from exc
+
+
+def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type: str = "f16",
+                       progress_factory=None) -> ConversionResult:
+    """Convert; `progress_factory(total, label)` returns a callable taking a step count."""
+    src, out = Path(src), Path(out)
+    if quant not in TEXT_QUANTS:
+        raise ConversionError(f"Unknown quantization {quant}; choose one of {', '.join(TEXT_QUANTS)}.")
+    if mmproj_type not in MMPROJ_TYPES:
+        raise ConversionError(f"Unknown mmproj type {mmproj_type}; choose one of {', '.join(MMPROJ_TYPES)}.")
+    if not src.is_dir():
+        raise ConversionError(f"The checkpoint folder {src} does not exist.")
+    cfg = load_config(src)
+    checkpoint = Checkpoint(src)
+    vocab = load_vocab(src, cfg.text)
+    text, vision = build_tables(cfg, checkpoint)
+    _check_writable(out)
+
+    stamp = f"{os.getpid()}-{int(time.time())}"
+    final_model = out / model_file_name(quant)
+    final_mmproj = out / mmproj_file_name(mmproj_type)
+    final_manifest = out / MANIFEST_NAME
+    is_quantized = quant not in ("F16", "F32")
+    tmp_text = out / f".text-{stamp}.tmp"
+    tmp_model = out / f".model-{stamp}.tmp"
+    tmp_mmproj = out / f".mmproj-{stamp}.tmp"
+    tmp_manifest = out / f".manifest-{stamp}.tmp"
+    temps = (tmp_text, tmp_model, tmp_mmproj, tmp_manifest)
+    total = len(text.entries) + len(vision.entries) + (1 if is_quantized else 0)
+    step = progress_factory(total, f"Converting {src.name}") if progress_factory else None
+    try:
+        write_mmproj(tmp_mmproj, cfg, vision.entries, checkpoint, mmproj_type.upper(), src.name, step)
+        write_text_model(tmp_text if is_quantized else tmp_model, cfg, vocab, text.entries, checkpoint,
+                         "F16" if is_quantized else quant, src.name, step)
+        if is_quantized:
+            _quantize_in_child(tmp_text, tmp_model, quant)
+            tmp_text.unlink()
+            if step:
+                step(1)
+        manifest = {
+            "format": MANIFEST_FORMAT,
+            "source": {"path": str(src.resolve()), "layout": cfg.layout},
+            "model": {"file": final_model.name, "type": quant, "size": tmp_model.stat().st_size,
+                      "sha256": sha256_of(tmp_model)},
+            "mmproj": {"file": final_mmproj.name, "type": mmproj_type, "size": tmp_mmproj.stat().st_size,
+                       "sha256": sha256_of(tmp_mmproj)},
+        }
+        tmp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        os.replace(tmp_model, final_model)
+        os.replace(tmp_mmproj, final_mmproj)
+        os.replace(tmp_manifest, final_manifest)
+    except OSError as exc:
+        # numpy reports a short write without an errno, so also look at the space left.
+        is_full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
+            exc.errno is None and shutil.disk_usage(out).free < MIN_FREE_BYTES)
+        _remove(temps)
+        if is_full:
+            raise ConversionError(f"The disk holding {out} is full. Free some space and convert again.") from exc
+        raise ConversionError(f"Writing to {out} failed: {exc.strerror or exc}.") from exc
+    except BaseException:
+        _remove(temps)
+        raise
+    return ConversionResult(final_model, final_mmproj, final_manifest, cfg.layout)
+
+
+def _remove(paths) -> None:
+    for path in paths:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            pass

@@ -1,0 +1,222 @@
+"""Write a synthetic VisionPangu checkpoint in the real on-disk format, with random weights.
+
+`tiny` converts in seconds and is what the tests use; `full` has the real shapes
+(about 1.7B parameters) for the benchmark. Both have config.json, bf16 safetensors
+shards with an index, a SentencePiece `tokenizer.model` trained here on a small
+English and Chinese corpus with Pangu's special tokens, and tokenizer_config.json.
+No weights are ever downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from convert.config import IMAGENET_MEAN, IMAGENET_STD, LAYOUT_INTERNVL, LAYOUT_LLAVA
+from convert.safetensors_io import write_sharded
+from resources import read_text
+
+SPECIAL_TOKENS = [f"[unused{i}]" for i in range(16)]
+CHAT_SPECIALS = ("[unused9]", "[unused10]")
+
+
+@dataclass(frozen=True)
+class Shapes:
+    text_hidden: int
+    text_layers: int
+    text_heads: int
+    text_kv_heads: int
+    text_ffn: int
+    vocab_size: int
+    vision_hidden: int
+    vision_layers: int
+    vision_heads: int
+    vision_ffn: int
+    tokenizer_vocab: int
+    shard_bytes: int
+
+
+SIZES = {
+    # Rows of 256 let Q4_K_M really use k-quants on the tiny model.
+    "tiny": Shapes(256, 2, 4, 2, 512, 1200, 64, 2, 4, 256, 1200, 2 * 1024 * 1024),
+    # The public shapes (DESIGN.md): OpenPangu-Embedded-1B and InternViT-300M.
+    "full": Shapes(1536, 26, 12, 6, 6144, 153376, 1024, 24, 16, 4096, 4000, 1024 * 1024 * 1024),
+}
+
+_EN = [
+    "The quick brown fox jumps over the lazy dog.", "A window shows a settings dialog with three buttons.",
+    "Click the OK button to save your changes.", "The screen is mostly black with white text at the top.",
+    "A photo of a cat sleeping on a red sofa near the window.", "Error: the file could not be opened.",
+    "The chart shows sales rising from 2019 to 2024.", "Two people stand in front of a blue car.",
+    "Menu items: File, Edit, View, Help.", "The battery is at 85 percent and Wi-Fi is connected.",
+]
+_ZH = [
+    "屏幕上显示一个对话框，里面有三个按钮。", "一只猫睡在靠窗的红色沙发上。", "点击确定按钮保存更改。",
+    "图表显示销售额从二零一九年到二零二四年持续增长。", "两个人站在一辆蓝色汽车前面。",
+    "这是一张风景照片，远处有山和湖。", "文件无法打开，请检查路径。", "菜单包括文件、编辑、视图和帮助。",
+    "请用中文详细描述这张图片。", "系统提示：电池电量为百分之八十五。",
+]
+
+
+def _corpus() -> list[str]:
+    lines = []
+    for i, en in enumerate(_EN):
+        for j, zh in enumerate(_ZH):
+            lines.append(f"{en} {zh}")
+            lines.append(f"[unused9]用户：{zh}[unused10][unused9]助手：{_EN[(i + j) % len(_EN)]}[unused10]")
+    lines.extend(_EN * 5 + _ZH * 5)
+    return lines
+
+
+def train_tokenizer(out: Path, vocab_size: int) -> dict[str, int]:
+    """Train a byte-fallback BPE SentencePiece model (the kind llama.cpp's SPM tokenizer mirrors)."""
+    import sentencepiece as spm
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text("\n".join(_corpus()) + "\n", encoding="utf-8")
+        spm.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(Path(tmp) / "tok"), vocab_size=vocab_size,
+            model_type="bpe", byte_fallback=True, character_coverage=1.0, hard_vocab_limit=False,
+            user_defined_symbols=SPECIAL_TOKENS, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+            # LLaMA-style settings: no NFKC folding (full-width punctuation stays) and
+            # whitespace kept as written; llama.cpp's SPM tokenizer does neither.
+            normalization_rule_name="identity", remove_extra_whitespaces=False,
+            num_threads=1, minloglevel=2,
+        )
+        (out / "tokenizer.model").write_bytes((Path(tmp) / "tok.model").read_bytes())
+    sp = spm.SentencePieceProcessor(model_file=str(out / "tokenizer.model"))
+    return {piece: sp.PieceToId(piece) for piece in SPECIAL_TOKENS}
+
+
+def _text_section(s: Shapes, eos_id: int) -> dict:
+    return {
+        "architectures": ["PanguEmbeddedForCausalLM"], "model_type": "PanguEmbedded",
+        "hidden_size": s.text_hidden, "intermediate_size": s.text_ffn, "num_hidden_layers": s.text_layers,
+        "num_attention_heads": s.text_heads, "num_key_value_heads": s.text_kv_heads,
+        "head_dim": s.text_hidden // s.text_heads, "rms_norm_eps": 1e-5, "rope_theta": 4000000.0,
+        "max_position_embeddings": 32768, "vocab_size": s.vocab_size, "tie_word_embeddings": True,
+        "bos_token_id": 1, "eos_token_id": eos_id, "pad_token_id": 0, "hidden_act": "silu",
+    }
+
+
+def _vision_section(s: Shapes) -> dict:
+    return {
+        "architectures": ["InternVisionModel"], "model_type": "intern_vit_6b", "hidden_size": s.vision_hidden,
+        "intermediate_size": s.vision_ffn, "num_hidden_layers": s.vision_layers,
+        "num_attention_heads": s.vision_heads, "image_size": 448, "patch_size": 14, "layer_norm_eps": 1e-6,
+        "hidden_act": "gelu", "norm_type": "layer_norm", "qkv_bias": True, "qk_normalization": False,
+        "num_channels": 3, "image_mean": list(IMAGENET_MEAN), "image_std": list(IMAGENET_STD),
+    }
+
+
+def _config(layout: str, s: Shapes, eos_id: int) -> dict:
+    if layout == LAYOUT_INTERNVL:
+        return {
+            "architectures": ["InternVLChatModel"], "model_type": "internvl_chat", "downsample_ratio": 0.5,
+            "select_layer": -1, "ps_version": "v2", "min_dynamic_patch": 1, "max_dynamic_patch": 12,
+            "force_image_size": 448, "template": "pangu", "vision_config": _vision_section(s),
+            "llm_config": _text_section(s, eos_id),
+        }
+    return {
+        **_text_section(s, eos_id), "architectures": ["VisionPanguForCausalLM"], "model_type": "llava_pangu",
+        "mm_projector_type": "mlp2x_gelu", "mm_vision_select_layer": -2, "mm_vision_select_feature": "patch",
+        "vision_config": _vision_section(s),
+    }
+
+
+def _tensors(layout: str, s: Shapes, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
+    # In place, so a 153376 x 1536 embedding costs one copy of memory, not four.
+    def linear(rows: int, cols: int) -> np.ndarray:
+        x = rng.standard_normal((rows, cols), dtype=np.float32)
+        x *= np.float32(1 / np.sqrt(cols))
+        return x
+
+    def vector(n: int, center: float = 0.0, spread: float = 0.1) -> np.ndarray:
+        x = rng.standard_normal(n, dtype=np.float32)
+        x *= np.float32(spread)
+        x += np.float32(center)
+        return x
+
+    vp = "vision_model." if layout == LAYOUT_INTERNVL else "model.vision_tower."
+    c, n_pos = s.vision_hidden, (448 // 14) ** 2 + 1
+    yield vp + "embeddings.class_embedding", vector(c, spread=0.5).reshape(1, 1, c)
+    yield vp + "embeddings.patch_embedding.weight", linear(c, 3 * 14 * 14).reshape(c, 3, 14, 14)
+    yield vp + "embeddings.patch_embedding.bias", vector(c)
+    yield vp + "embeddings.position_embedding", vector(n_pos * c, spread=0.5).reshape(1, n_pos, c)
+    for i in range(s.vision_layers):
+        p = f"{vp}encoder.layers.{i}."
+        yield p + "attn.qkv.weight", linear(3 * c, c)
+        yield p + "attn.qkv.bias", vector(3 * c)
+        yield p + "attn.proj.weight", linear(c, c)
+        yield p + "attn.proj.bias", vector(c)
+        yield p + "ls1", vector(c, 1.0, 0.3)
+        yield p + "ls2", vector(c, 1.0, 0.3)
+        yield p + "norm1.weight", vector(c, 1.0)
+        yield p + "norm1.bias", vector(c)
+        yield p + "norm2.weight", vector(c, 1.0)
+        yield p + "norm2.bias", vector(c)
+        yield p + "mlp.fc1.weight", linear(s.vision_ffn, c)
+        yield p + "mlp.fc1.bias", vector(s.vision_ffn)
+        yield p + "mlp.fc2.weight", linear(c, s.vision_ffn)
+        yield p + "mlp.fc2.bias", vector(c)
+    h = s.text_hidden
+    if layout == LAYOUT_INTERNVL:
+        yield "mlp1.0.weight", vector(4 * c, 1.0)
+        yield "mlp1.0.bias", vector(4 * c)
+        yield "mlp1.1.weight", linear(h, 4 * c)
+        yield "mlp1.1.bias", vector(h)
+        yield "mlp1.3.weight", linear(h, h)
+        yield "mlp1.3.bias", vector(h)
+        tp = "language_model."
+    else:
+        yield "model.mm_projector.0.weight", linear(h, c)
+        yield "model.mm_projector.0.bias", vector(h)
+        yield "model.mm_projector.2.weight", linear(h, h)
+        yield "model.mm_projector.2.bias", vector(h)
+        tp = ""
+    head_dim = h // s.text_heads
+    yield tp + "model.embed_tokens.weight", vector(s.vocab_size * h, spread=1.0).reshape(s.vocab_size, h)
+    for i in range(s.text_layers):
+        p = f"{tp}model.layers.{i}."
+        yield p + "input_layernorm.weight", vector(h, 1.0)
+        yield p + "post_attention_layernorm.weight", vector(h, 1.0)
+        for name, rows in (("q_proj", s.text_heads * head_dim), ("k_proj", s.text_kv_heads * head_dim),
+                           ("v_proj", s.text_kv_heads * head_dim)):
+            yield f"{p}self_attn.{name}.weight", linear(rows, h)
+            yield f"{p}self_attn.{name}.bias", vector(rows)
+        yield p + "self_attn.o_proj.weight", linear(h, s.text_heads * head_dim)
+        yield p + "self_attn.o_proj.bias", vector(h)
+        yield p + "mlp.gate_proj.weight", linear(s.text_ffn, h)
+        yield p + "mlp.up_proj.weight", linear(s.text_ffn, h)
+        yield p + "mlp.down_proj.weight", linear(h, s.text_ffn)
+    yield tp + "model.norm.weight", vector(h, 1.0)
+
+
+def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL, seed: int = 0) -> Path:
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {', '.join(SIZES)}")
+    if layout not in (LAYOUT_INTERNVL, LAYOUT_LLAVA):
+        raise ValueError("layout must be internvl or llava")
+    shapes = SIZES[size]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    special_ids = train_tokenizer(out, shapes.tokenizer_vocab)
+    eos_id = special_ids["[unused10]"]
+    (out / "config.json").write_text(json.dumps(_config(layout, shapes, eos_id), indent=2), encoding="utf-8")
+    tokenizer_config = {
+        "tokenizer_class": "PanguTokenizer", "add_bos_token": True, "add_eos_token": False,
+        "bos_token": "<s>", "eos_token": "[unused10]", "unk_token": "<unk>",
+        "chat_template": read_text("chat_templates/pangu_embedded.jinja"),
+        "added_tokens_decoder": {
+            str(special_ids[t]): {"content": t, "special": True} for t in CHAT_SPECIALS
+        },
+    }
+    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_sharded(out, _tensors(layout, shapes, np.random.default_rng(seed)), shapes.shard_bytes)
+    return out

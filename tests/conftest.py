@@ -1,0 +1,55 @@
+"""Shared fixtures: tiny synthetic checkpoints and their conversions, made once per session.
+
+No weights are downloaded: every model here is generated with random weights by
+`convert.synthetic` and converted by the real converter.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from convert.pipeline import convert_checkpoint  # noqa: E402  (needs the path above)
+from convert.synthetic import make_checkpoint  # noqa: E402
+
+LAYOUTS = ("internvl", "llava")
+
+
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("checkpoints")
+    return {layout: make_checkpoint(base / layout, "tiny", layout, seed=7) for layout in LAYOUTS}
+
+
+class Conversions:
+    """Converts each (layout, quant, mmproj type) once and hands out the paths."""
+
+    def __init__(self, checkpoints: dict[str, Path], base: Path):
+        self._checkpoints = checkpoints
+        self._base = base
+        self._done = {}
+
+    def get(self, layout: str, quant: str = "F32", mmproj: str = "f32"):
+        key = (layout, quant, mmproj)
+        if key not in self._done:
+            out = self._base / f"{layout}-{quant}-{mmproj}"
+            self._done[key] = convert_checkpoint(self._checkpoints[layout], out, quant, mmproj)
+        return self._done[key]
+
+
+@pytest.fixture(scope="session")
+def conversions(checkpoints, tmp_path_factory) -> Conversions:
+    return Conversions(checkpoints, tmp_path_factory.mktemp("gguf"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_environment():
+    # Speech is silent in tests unless a test asks for the real engine (STYLE.md #1).
+    os.environ.setdefault("VISIONPANGU_SPEECH", "null")
+    yield

@@ -1,0 +1,168 @@
+"""Every bad input gets one plain message, a non-zero exit, and nothing half-written."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from convert.errors import ConversionError
+from convert.pipeline import convert_checkpoint
+from convert.safetensors_io import INDEX_FILE_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.fixture
+def checkpoint(checkpoints, tmp_path) -> Path:
+    """A private copy of the tiny InternVL checkpoint that a test may damage."""
+    return Path(shutil.copytree(checkpoints["internvl"], tmp_path / "ckpt"))
+
+
+def assert_fails_cleanly(checkpoint: Path, out: Path, *phrases: str) -> None:
+    proc = run_cli("convert", str(checkpoint), "--out", str(out), "--quant", "F16")
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    message = proc.stderr.strip().splitlines()[-1]
+    assert message.startswith("Conversion failed: ")
+    for phrase in phrases:
+        assert phrase in message
+    assert not out.exists() or not any(out.iterdir()), list(out.iterdir())
+
+
+def test_missing_config(checkpoint, tmp_path):
+    (checkpoint / "config.json").unlink()
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "has no config.json")
+
+
+def test_missing_tokenizer(checkpoint, tmp_path):
+    (checkpoint / "tokenizer.model").unlink()
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "has no tokenizer.model")
+
+
+def test_missing_checkpoint_folder(tmp_path):
+    assert_fails_cleanly(tmp_path / "nowhere", tmp_path / "out", "does not exist")
+
+
+def test_unknown_architecture(checkpoint, tmp_path):
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["architectures"] = ["Qwen2VLForConditionalGeneration"]
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "Qwen2VLForConditionalGeneration", "Only VisionPangu")
+
+
+def _add_tensor(checkpoint: Path, name: str, values: np.ndarray) -> None:
+    """Append one F32 tensor as an extra shard listed in the index."""
+    data = values.astype(np.float32).tobytes()
+    header = json.dumps({name: {"dtype": "F32", "shape": list(values.shape), "data_offsets": [0, len(data)]}}).encode()
+    (checkpoint / "extra.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + data)
+    index = json.loads((checkpoint / INDEX_FILE_NAME).read_text())
+    index["weight_map"][name] = "extra.safetensors"
+    (checkpoint / INDEX_FILE_NAME).write_text(json.dumps(index))
+
+
+def test_unknown_tensor_is_named(checkpoint, tmp_path):
+    _add_tensor(checkpoint, "vision_model.encoder.layers.0.attn.q_norm.weight", np.ones(64))
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "Can not map tensor vision_model.encoder.layers.0.attn.q_norm.weight")
+
+
+def test_wrong_shape_is_named(checkpoint, tmp_path):
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["llm_config"]["intermediate_size"] = 768
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "mlp.gate_proj.weight", "[512, 256]", "[768, 256]")
+
+
+def test_missing_tensor_is_named(checkpoint, tmp_path):
+    index = json.loads((checkpoint / INDEX_FILE_NAME).read_text())
+    config = json.loads((checkpoint / "config.json").read_text())
+    config["llm_config"]["num_hidden_layers"] = 3
+    (checkpoint / "config.json").write_text(json.dumps(config))
+    assert "language_model.model.layers.2.input_layernorm.weight" not in index["weight_map"]
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "missing tensors", "language_model.model.layers.2.")
+
+
+def test_truncated_safetensors(checkpoint, tmp_path):
+    shard = sorted(checkpoint.glob("model-*.safetensors"))[-1]
+    data = shard.read_bytes()
+    shard.write_bytes(data[: len(data) // 2])
+    assert_fails_cleanly(checkpoint, tmp_path / "out", shard.name, "damaged", "truncated")
+
+
+def test_garbage_safetensors_header(checkpoint, tmp_path):
+    shard = sorted(checkpoint.glob("model-*.safetensors"))[0]
+    shard.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00not json at all!" + b"\0" * 64)
+    assert_fails_cleanly(checkpoint, tmp_path / "out", "damaged", "not valid JSON")
+
+
+def test_output_under_a_file(checkpoint, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert_fails_cleanly(checkpoint, blocker / "out", "Cannot write to the output folder")
+
+
+def _in_private_tmpfs(mount_options: str, checkpoint: Path, mountpoint: Path) -> subprocess.CompletedProcess:
+    """Convert into a small tmpfs mounted in a private user+mount namespace (no root needed)."""
+    mountpoint.mkdir()
+    script = (
+        f"mount -t tmpfs -o {mount_options} tmpfs '{mountpoint}' || exit 99; "
+        f"'{sys.executable}' main.py convert '{checkpoint}' --out '{mountpoint}/out' --quant F32; code=$?; "
+        f"echo LISTING; ls -A '{mountpoint}/out' 2>/dev/null; exit $code"
+    )
+    proc = subprocess.run(["unshare", "-rm", "sh", "-c", script], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode != 99, f"could not mount a tmpfs: {proc.stderr}"
+    return proc
+
+
+def test_full_disk(checkpoint, tmp_path):
+    proc = _in_private_tmpfs("size=1m", checkpoint, tmp_path / "small")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "is full" in proc.stderr.strip().splitlines()[-1]
+    assert proc.stdout.split("LISTING")[-1].strip() == ""  # nothing half-written
+
+
+def test_read_only_output(checkpoint, tmp_path):
+    proc = _in_private_tmpfs("ro", checkpoint, tmp_path / "ro")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert "Cannot write to the output folder" in proc.stderr
+
+
+def test_interrupted_run_leaves_nothing(checkpoint, tmp_path):
+    out = tmp_path / "out"
+
+    def progress(total, label):
+        seen = [0]
+
+        def step(n):
+            seen[0] += n
+            if seen[0] >= total // 2:
+                raise KeyboardInterrupt
+
+        return step
+
+    with pytest.raises(KeyboardInterrupt):
+        convert_checkpoint(checkpoint, out, "Q4_K_M", "f16", progress)
+    assert list(out.iterdir()) == []
+
+
+def test_existing_model_survives_a_failed_run(checkpoint, tmp_path):
+    out = tmp_path / "out"
+    first = convert_checkpoint(checkpoint, out, "F16", "f16")
+    before = first.model_path.read_bytes()
+    _add_tensor(checkpoint, "mystery.weight", np.ones(4))
+    with pytest.raises(ConversionError, match="mystery.weight"):
+        convert_checkpoint(checkpoint, out, "F16", "f16")
+    assert first.model_path.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "mmproj-f16.gguf", "model-F16.gguf"]
