@@ -11,9 +11,11 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     from convert import cli as convert_cli
+    from engine import cli as engine_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    engine_cli.add_parser(sub)
     convert_cli.add_parsers(sub)
     return parser
 

@@ -7,6 +7,7 @@ network). Each native object is freed by the object that made it.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,11 @@ class Chunks:
             tokens = tuple(ptr[j] for j in range(count.value))
         return Chunk(kind, n, tokens)
 
+    def image_id(self, i: int) -> str:
+        """The id mtmd keeps for an image chunk: here, a hash of the image's pixels."""
+        raw = self._m.mtmd_input_chunk_get_id(self.raw(i))
+        return raw.decode() if raw else ""
+
     def n_tokens(self) -> int:
         return self._m.mtmd_helper_get_n_tokens(self.handle)
 
@@ -96,6 +102,9 @@ class MultimodalContext:
             bitmap = m.mtmd_bitmap_init(image.shape[1], image.shape[0], buf)
             if not bitmap:
                 raise MultimodalError("could not create an image bitmap")
+            digest = hashlib.sha1(image.tobytes())
+            digest.update(repr(image.shape).encode())
+            m.mtmd_bitmap_set_id(bitmap, digest.hexdigest().encode())
             bitmaps.append(bitmap)
         try:
             encoded = text.encode("utf-8")
@@ -123,6 +132,28 @@ class MultimodalContext:
         n = self._m.mtmd_input_chunk_get_n_tokens(chunk)
         out = self._m.mtmd_get_output_embd(self.handle)
         return np.ctypeslib.as_array(out, shape=(n * n_embd,)).reshape(n, n_embd).copy()
+
+    def eval_text_chunk(self, llama_ctx, chunks: Chunks, index: int, n_past: int, n_batch: int,
+                        logits_last: bool) -> int:
+        new_n_past = ctypes.c_int32(0)
+        status = self._m.mtmd_helper_eval_chunk_single(self.handle, llama_ctx, chunks.raw(index), n_past, 0,
+                                                       n_batch, logits_last, ctypes.byref(new_n_past))
+        if status != 0:
+            raise MultimodalError(f"evaluating the prompt failed (status {status}); the context may be full")
+        return new_n_past.value
+
+    def decode_image_chunk(self, llama_ctx, chunks: Chunks, index: int, embeddings: np.ndarray, n_past: int,
+                           n_batch: int) -> int:
+        """Feed already-encoded image embeddings (from `encode_image` or a cache) to the language model."""
+        embd = np.ascontiguousarray(embeddings, dtype=np.float32)
+        ptr = embd.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
+        new_n_past = ctypes.c_int32(0)
+        status = self._m.mtmd_helper_decode_image_chunk(self.handle, llama_ctx, chunks.raw(index), ptr, n_past, 0,
+                                                        n_batch, ctypes.byref(new_n_past),
+                                                        self._m.mtmd_helper_post_decode_callback(), None)
+        if status != 0:
+            raise MultimodalError(f"decoding the image failed (status {status}); the context may be full")
+        return new_n_past.value
 
     def eval_chunks(self, llama_ctx, chunks: Chunks, n_past: int, n_batch: int, logits_last: bool = True) -> int:
         """Encode images and decode everything into the KV cache; returns the new n_past."""

@@ -1,0 +1,124 @@
+"""`python main.py describe IMAGE`: stream a description, then answer follow-up questions.
+
+Exit codes: 0 done, 2 bad input, 3 model problem, 4 engine failure, 130 interrupted.
+Messages go to stderr in plain words; a traceback only with --debug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
+EVENT_TIMEOUT_S = 0.5
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS
+
+    p = sub.add_parser("describe", help="describe an image file, streaming to stdout, then answer questions")
+    p.add_argument("image", help="image file, or - to read the image from standard input")
+    p.add_argument("--model-dir", help="folder with the GGUF pair (default: $VISIONPANGU_MODEL_DIR, then the user data folder)")
+    p.add_argument("--detail", choices=DETAIL_LEVELS, default=DEFAULT_DETAIL)
+    p.add_argument("--question", action="append", default=[], metavar="TEXT", help="a follow-up question (repeatable)")
+    p.add_argument("--language", help="answer language: en, zh, or a language named in words")
+    p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per event")
+    p.add_argument("--debug", action="store_true", help="show tracebacks and llama.cpp logs")
+    p.set_defaults(func=run_describe)
+
+
+class _Output:
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def event(self, kind: str, **data) -> None:
+        if self.as_json:
+            print(json.dumps({"event": kind, **data}, ensure_ascii=False), flush=True)
+        elif kind == "chunk":
+            print(data["text"], end="", flush=True)
+        elif kind == "done":
+            print(flush=True)
+        elif kind == "question":
+            print(f"\nQ: {data['text']}\nA: ", end="", flush=True)
+        elif kind == "notice":
+            print(data["text"], flush=True)
+
+
+def fail(message: str, code: int) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+def run_describe(args: argparse.Namespace) -> int:
+    import logging
+
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.CRITICAL, stream=sys.stderr)
+    try:
+        return _describe(args)
+    except KeyboardInterrupt:
+        return fail("Stopped.", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        return fail(f"Something went wrong inside the app: {exc}. Run again with --debug for details.", EXIT_ENGINE)
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from engine.client import Conversation, EngineClient
+    from engine.images import ImageError, check_uniform, load_image
+    from engine.model_files import ModelFileError, find_model_pair, resolve_model_dir
+
+    out = _Output(args.json)
+    try:
+        image = load_image(sys.stdin.buffer.read() if args.image == "-" else Path(args.image))
+    except ImageError as exc:
+        return fail(str(exc), EXIT_BAD_INPUT)
+    uniform = check_uniform(image)
+    if uniform.is_uniform:  # honest, instant, and no model needed
+        out.event("chunk", text=uniform.describe())
+        out.event("done", text=uniform.describe(), stop_reason="uniform", stats={})
+        return EXIT_OK
+    try:
+        pair = find_model_pair(resolve_model_dir(args.model_dir))
+    except ModelFileError as exc:
+        return fail(str(exc), EXIT_MODEL)
+    client = EngineClient(pair, n_threads=args.threads)
+    try:
+        client.start()
+        loaded = client.wait_loaded()
+        if loaded.kind == "error":
+            return fail(loaded.data["message"], EXIT_MODEL)
+        out.event("loaded", load_s=round(loaded.data["load_s"], 3), n_threads=loaded.data["n_threads"])
+        conversation = Conversation(image, args.detail, args.language)
+        code = _stream(client, client.describe(conversation), out)
+        for question in args.question:
+            if code != EXIT_OK:
+                break
+            out.event("question", text=question)
+            code = _stream(client, client.ask(conversation, question), out)
+        return code
+    finally:
+        client.close()
+
+
+def _stream(client, request_id: int, out: _Output) -> int:
+    while True:
+        event = client.next_event(EVENT_TIMEOUT_S)
+        if event is None or event.request_id not in (request_id, None):
+            continue
+        if event.kind == "chunk":
+            out.event("chunk", text=event.data["text"])
+        elif event.kind == "done":
+            out.event("done", text=event.data["text"], stop_reason=event.data["stop_reason"],
+                      stats=event.data["stats"])
+            return EXIT_OK
+        elif event.kind == "error":
+            if out.as_json:
+                out.event("error", kind=event.data["kind"], message=event.data["message"])
+            return fail(event.data["message"], EXIT_MODEL if event.data["kind"] == "model" else EXIT_ENGINE)
+        elif event.kind == "cancelled":
+            return fail("The description was cancelled.", EXIT_ENGINE)

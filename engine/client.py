@@ -1,0 +1,200 @@
+"""The caller's side of the engine: no model here, only a worker process and a pipe.
+
+The client validates model files before any worker touches them, keeps each
+conversation (image, detail, language, turns) so a fresh worker can rebuild it, and
+turns a dead or silent worker into one clear error event; the next request starts a
+new worker. A new request cancels the one in flight; events of a cancelled request
+are dropped, so nothing from it is ever shown or spoken.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import worker as w
+from engine.model_files import ModelPair
+
+DEFAULT_CONTEXT = 8192
+HANG_TIMEOUT_S = 20.0  # no message, not even a heartbeat, for this long: the worker is hung
+JOIN_TIMEOUT_S = 5.0
+KIND_WORKER_DIED, KIND_WORKER_HUNG = "worker_died", "worker_hung"
+
+
+def physical_cores() -> int:
+    import psutil
+
+    return max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # loaded, chunk, done, cancelled, error
+    request_id: int | None
+    data: dict
+
+
+@dataclass
+class Conversation:
+    image: np.ndarray
+    detail: str
+    language: str | None
+    instruction: str | None = None
+    turns: list[dict] = field(default_factory=list)  # after the first description request
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class EngineClient:
+    def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT,
+                 hang_timeout: float = HANG_TIMEOUT_S):
+        self.pair = pair
+        self.n_threads = n_threads or physical_cores()
+        self.n_ctx = n_ctx
+        self.hang_timeout = hang_timeout
+        self._ids = itertools.count(1)
+        self._proc = None
+        self._conn = None
+        self._active: int | None = None
+        self._pending: dict[int, tuple[Conversation, str | None]] = {}
+        self._last_message = 0.0
+        self.restarts = -1  # the first start is not a restart
+
+    # --- worker lifetime -----------------------------------------------------------
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def is_alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def start(self) -> None:
+        """Start a worker and ask it to load the model (it loads in the background)."""
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold Qt or threads
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=w.worker_main, args=(child,), daemon=True, name="visionpangu-engine")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self._last_message = time.monotonic()
+        self.restarts += 1
+        self._conn.send((w.LOAD, {
+            "model_path": str(self.pair.model_path), "mmproj_path": str(self.pair.mmproj_path),
+            "architecture": self.pair.architecture, "chat_template": self.pair.chat_template,
+            "n_threads": self.n_threads, "n_ctx": self.n_ctx,
+        }))
+
+    def _ensure_worker(self) -> None:
+        if not self.is_alive():
+            self._discard_worker()
+            self.start()
+
+    def _discard_worker(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+        if self._proc is not None:
+            self._proc.join(JOIN_TIMEOUT_S)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None and self.is_alive():
+            try:
+                self._conn.send((w.SHUTDOWN, {}))
+                self._proc.join(JOIN_TIMEOUT_S)
+            except (OSError, BrokenPipeError):
+                pass
+        self._discard_worker()
+
+    # --- requests --------------------------------------------------------------------
+    def describe(self, conversation: Conversation) -> int:
+        return self._submit(conversation, None)
+
+    def ask(self, conversation: Conversation, question: str) -> int:
+        return self._submit(conversation, question)
+
+    def _submit(self, conversation: Conversation, question: str | None) -> int:
+        self._ensure_worker()
+        request_id = next(self._ids)
+        image = np.ascontiguousarray(conversation.image, dtype=np.uint8)
+        payload = {
+            "id": request_id, "conversation": conversation.id, "image": image.tobytes(), "shape": image.shape,
+            "detail": conversation.detail, "language": conversation.language,
+            "instruction": conversation.instruction, "history": list(conversation.turns), "question": question,
+        }
+        self._active = request_id  # the worker cancels whatever it was doing when this arrives
+        self._pending = {request_id: (conversation, question)}
+        self._conn.send((w.DESCRIBE, payload))
+        return request_id
+
+    def cancel(self, request_id: int | None = None) -> None:
+        if self._active is None or (request_id is not None and request_id != self._active):
+            return
+        if self.is_alive():
+            self._conn.send((w.CANCEL, {"id": self._active}))
+
+    # --- events ----------------------------------------------------------------------
+    def next_event(self, timeout: float) -> Event | None:
+        """The next event that matters to the caller, or None after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            if self._conn is None:
+                return None
+            remaining = deadline - time.monotonic()
+            try:
+                ready = self._conn.poll(max(0.0, min(remaining, 0.25)))
+                message = self._conn.recv() if ready else None
+            except (EOFError, OSError):
+                return self._worker_lost(KIND_WORKER_DIED)
+            now = time.monotonic()
+            if message is None:
+                if not self.is_alive():
+                    return self._worker_lost(KIND_WORKER_DIED)
+                if now - self._last_message > self.hang_timeout:
+                    return self._worker_lost(KIND_WORKER_HUNG)
+                if remaining <= 0:
+                    return None
+                continue
+            self._last_message = now
+            event = self._accept(*message)
+            if event is not None:
+                return event
+
+    def _accept(self, kind: str, data: dict) -> Event | None:
+        if kind == w.HEARTBEAT:
+            return None
+        request_id = data.get("id")
+        if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
+            return None  # a replaced request: never shown, never spoken
+        if kind in (w.DONE, w.CANCELLED, w.ERROR) and request_id is not None:
+            self._active = None
+            conversation, question = self._pending.pop(request_id, (None, None))
+            if kind == w.DONE and conversation is not None:
+                if question:
+                    conversation.turns.append({"role": "user", "content": question})
+                conversation.turns.append({"role": "assistant", "content": data["text"]})
+        return Event(kind, request_id, data)
+
+    def _worker_lost(self, kind: str) -> Event:
+        request_id, self._active = self._active, None
+        self._pending.clear()
+        self._discard_worker()
+        if kind == KIND_WORKER_HUNG:
+            message = "The description engine stopped responding and was restarted. Please try again."
+        else:
+            message = "The description engine stopped unexpectedly and will restart. Please try again."
+        return Event(w.ERROR, request_id, {"id": request_id, "kind": kind, "message": message})
+
+    def wait_loaded(self, timeout: float = 600.0) -> Event:
+        """Block until the worker reports the model loaded (or failed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            event = self.next_event(deadline - time.monotonic())
+            if event is not None and event.kind in (w.LOADED, w.ERROR):
+                return event
+        return Event(w.ERROR, None, {"kind": KIND_WORKER_HUNG, "message": "The model took too long to load."})

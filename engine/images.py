@@ -1,0 +1,140 @@
+"""Image intake: any common file becomes an upright RGB array the model can take.
+
+EXIF orientation is applied; alpha is composited onto white; palette, 16-bit, CMYK,
+LA and the like are converted; animations give their first frame; decompression
+bombs are refused; huge images are scaled down. A near-uniform image (black, blank,
+one flat colour) is recognised so it can be answered honestly without the model.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Pillow's own bomb limit is ~89 Mpx with a warning, error at twice that; refuse at 64 Mpx.
+MAX_PIXELS = 64_000_000
+# The longest side kept before tiling: a 12-tile InternVL grid never needs more.
+MAX_SIDE = 2688
+UNIFORM_STD = 3.0  # grey levels; a real scene varies far more
+UNIFORM_SAMPLE_SIDE = 256
+DARK_LEVEL, BRIGHT_LEVEL = 24, 232
+TILE = 448
+
+
+class ImageError(Exception):
+    """A plain-language reason the image cannot be described."""
+
+
+@dataclass(frozen=True)
+class Uniformity:
+    is_uniform: bool
+    mean_rgb: tuple[int, int, int]
+
+    def describe(self) -> str:
+        r, g, b = self.mean_rgb
+        level = (r + g + b) / 3
+        if level <= DARK_LEVEL:
+            return ("The image is completely black. Nothing is visible: the screen may be off, locked, "
+                    "covered by a screen curtain, or the app may lack permission to capture it.")
+        if level >= BRIGHT_LEVEL:
+            return "The image is completely white or blank. There is nothing to describe."
+        return (f"The image is a single flat colour (red {r}, green {g}, blue {b}) with no visible "
+                "content. There is nothing to describe.")
+
+
+def _open(data: bytes):
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.width * image.height > MAX_PIXELS:
+                raise Image.DecompressionBombError("too many pixels")
+            image.seek(0)  # first frame of an animation
+            image.load()
+            image = ImageOps.exif_transpose(image)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError("The image is too large to open safely (more than 64 million pixels).") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageError("This file is not an image, or its format is not supported.") from exc
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise ImageError("The image file is damaged or incomplete and cannot be read.") from exc
+    return image
+
+
+def _to_rgb(image):
+    from PIL import Image
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        top = max(values.max(), 1.0)
+        image = Image.fromarray((values * (255.0 / (65535.0 if top > 255 else 255.0))).clip(0, 255).astype(np.uint8))
+    elif image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        span = max(values.max() - values.min(), 1e-9)
+        image = Image.fromarray(((values - values.min()) / span * 255).astype(np.uint8))
+    if image.mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode == "RGBA":
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+    return image.convert("RGB")
+
+
+def load_image(source: bytes | str | Path) -> np.ndarray:
+    """Bytes or a path -> (H, W, 3) uint8 RGB, upright, at most MAX_SIDE on its longest side."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError as exc:
+            raise ImageError(f"The file {path} does not exist.") from exc
+        except IsADirectoryError as exc:
+            raise ImageError(f"{path} is a folder, not an image file.") from exc
+        except OSError as exc:
+            raise ImageError(f"The file {path} cannot be read: {exc.strerror}.") from exc
+    else:
+        data = bytes(source)
+    if not data:
+        raise ImageError("The image is empty (0 bytes).")
+    image = _to_rgb(_open(data))
+    if max(image.size) > MAX_SIDE:
+        from PIL import Image
+
+        scale = MAX_SIDE / max(image.size)
+        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                             Image.Resampling.LANCZOS)
+    return np.asarray(image, dtype=np.uint8).copy()
+
+
+def check_uniform(rgb: np.ndarray) -> Uniformity:
+    step = max(1, max(rgb.shape[:2]) // UNIFORM_SAMPLE_SIDE)
+    sample = rgb[::step, ::step].reshape(-1, 3).astype(np.float64)
+    mean = tuple(int(round(v)) for v in sample.mean(0))
+    return Uniformity(bool(sample.std(0).max() < UNIFORM_STD), mean)
+
+
+def fit_tiles(rgb: np.ndarray, max_tiles: int) -> np.ndarray:
+    """Scale down so the image covers at most `max_tiles` 448x448 tiles.
+
+    mtmd's InternVL tiler picks its grid from the image size; one tile means the image
+    fits 448x448 and only the overview (256 tokens) is encoded. This is how a detail
+    level's tile budget is kept with one loaded vision model.
+    """
+    from PIL import Image
+
+    h, w = rgb.shape[:2]
+    if max_tiles <= 1:
+        scale = min(1.0, TILE / max(h, w))
+    else:
+        scale = min(1.0, (max_tiles * TILE * TILE / (h * w)) ** 0.5)
+    if scale >= 1.0:
+        return rgb
+    size = (max(1, int(w * scale)), max(1, int(h * scale)))
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS))

@@ -1,0 +1,134 @@
+"""Find the GGUF pair and check it with gguf-py before llama.cpp ever opens it.
+
+llama.cpp aborts the whole process on some malformed files, so every check here is
+pure Python: a truncated or corrupted file is reported, never loaded. Paths resolve as
+command-line flag, then the VISIONPANGU_MODEL_DIR environment variable, then the
+user data folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MODEL_DIR_ENV = "VISIONPANGU_MODEL_DIR"
+APP_NAME = "VisionPangu"
+MANIFEST_NAME = "manifest.json"
+GGUF_MAGIC = b"GGUF"
+SUPPORTED_GGUF_VERSIONS = (2, 3)
+CLIP_ARCH = "clip"
+
+
+class ModelFileError(Exception):
+    """One plain sentence naming the file and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelPair:
+    model_path: Path
+    mmproj_path: Path
+    architecture: str
+    n_embd: int
+    projector_type: str
+    chat_template: str | None
+
+
+def default_model_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def resolve_model_dir(flag: str | os.PathLike | None = None) -> Path:
+    if flag:
+        return Path(flag).expanduser()
+    if os.environ.get(MODEL_DIR_ENV):
+        return Path(os.environ[MODEL_DIR_ENV]).expanduser()
+    return default_model_dir()
+
+
+def _read(path: Path):
+    import gguf
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError as exc:
+        raise ModelFileError(f"Cannot read {path}: {exc.strerror}.") from exc
+    if len(head) < 8 or head[:4] != GGUF_MAGIC:
+        raise ModelFileError(f"{path.name} is not a GGUF model file. Convert the checkpoint again or choose another file.")
+    version = int.from_bytes(head[4:8], "little")
+    if version not in SUPPORTED_GGUF_VERSIONS:
+        raise ModelFileError(f"{path.name} uses GGUF version {version}, which this app cannot read. Convert it again.")
+    try:
+        reader = gguf.GGUFReader(path)
+    except Exception as exc:  # gguf-py raises many types on corrupt files; all mean the same to a user
+        raise ModelFileError(
+            f"{path.name} is damaged or incomplete ({type(exc).__name__}). Convert or copy it again."
+        ) from exc
+    size = path.stat().st_size
+    for tensor in reader.tensors:
+        if tensor.data_offset + tensor.n_bytes > size:
+            raise ModelFileError(f"{path.name} is truncated: it ends before its data does. Convert or copy it again.")
+    return reader
+
+
+def _field(reader, key: str, default=None):
+    field = reader.fields.get(key)
+    if field is None:
+        return default
+    value = field.parts[field.data[0]]
+    if field.types and field.types[0].name == "STRING":
+        return bytes(value).decode("utf-8", errors="replace")
+    return value.tolist()[0] if hasattr(value, "tolist") else value
+
+
+def _find_pair(folder: Path) -> tuple[Path, Path]:
+    manifest = folder / MANIFEST_NAME
+    if manifest.is_file():
+        try:
+            data = json.loads(manifest.read_text(encoding="utf-8"))
+            return folder / data["model"]["file"], folder / data["mmproj"]["file"]
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            raise ModelFileError(f"{manifest} is damaged. Convert the checkpoint again.") from exc
+    models = sorted(folder.glob("model-*.gguf"))
+    projectors = sorted(folder.glob("mmproj*.gguf"))
+    if not models or not projectors:
+        raise ModelFileError(
+            f"No model found in {folder}. It needs a model-*.gguf and an mmproj-*.gguf: "
+            "convert the VisionPangu checkpoint with 'python main.py convert', or choose another folder."
+        )
+    return models[0], projectors[0]
+
+
+def find_model_pair(folder: Path) -> ModelPair:
+    """Locate and validate the pair in `folder`; raises ModelFileError with a plain message."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ModelFileError(
+            f"The model folder {folder} does not exist. Convert the checkpoint into it, or choose another folder."
+        )
+    model_path, mmproj_path = _find_pair(folder)
+    for path in (model_path, mmproj_path):
+        if not path.is_file():
+            raise ModelFileError(f"{path.name} is missing from {folder}. Convert the checkpoint again.")
+    model = _read(model_path)
+    arch = _field(model, "general.architecture", "")
+    if arch == CLIP_ARCH:
+        raise ModelFileError(f"{model_path.name} is a vision projector, not a language model. Check the file names.")
+    n_embd = _field(model, f"{arch}.embedding_length")
+    if n_embd is None:
+        raise ModelFileError(f"{model_path.name} has no embedding length: it is not a usable language model.")
+    mmproj = _read(mmproj_path)
+    if _field(mmproj, "general.architecture") != CLIP_ARCH or not _field(mmproj, "clip.has_vision_encoder", False):
+        raise ModelFileError(f"{mmproj_path.name} has no vision encoder: choose the mmproj file made with this model.")
+    projection = _field(mmproj, "clip.vision.projection_dim")
+    if projection != n_embd:
+        raise ModelFileError(
+            f"{mmproj_path.name} does not belong to {model_path.name}: it produces {projection}-wide image "
+            f"features but the language model expects {n_embd}. Use the pair converted together."
+        )
+    return ModelPair(model_path, mmproj_path, arch, int(n_embd), _field(mmproj, "clip.projector_type", ""),
+                     _field(model, "tokenizer.chat_template"))

@@ -1,0 +1,86 @@
+"""Prompts and chat formatting. The words live in resources/prompts.json (STYLE.md #6)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+from resources import read_text
+
+PANGU_ARCH = "pangu-embedded"
+DETAIL_LEVELS = ("brief", "standard", "detailed")
+DEFAULT_DETAIL = "standard"
+DEFAULT_LANGUAGE = "English"
+
+
+@dataclass(frozen=True)
+class DetailLevel:
+    name: str
+    instruction: str
+    max_tiles: int
+    max_tokens: int
+    image_max_tokens: int  # the tile budget in image tokens: tiles plus the overview
+
+
+@lru_cache(maxsize=1)
+def _prompts() -> dict:
+    return json.loads(read_text("prompts.json"))
+
+
+def detail_level(name: str) -> DetailLevel:
+    levels = _prompts()["detail_levels"]
+    if name not in levels:
+        raise ValueError(f"unknown detail level {name!r}; choose one of {', '.join(levels)}")
+    level = levels[name]
+    tiles = int(level["max_tiles"])
+    overview = 1 if tiles > 1 else 0
+    return DetailLevel(name, level["instruction"], tiles, int(level["max_tokens"]),
+                       (tiles + overview) * int(_prompts()["tokens_per_tile"]))
+
+
+def follow_up_max_tokens() -> int:
+    return int(_prompts()["follow_up_max_tokens"])
+
+
+def language_name(language: str | None) -> str:
+    """'en', 'zh' or a language the user names in words."""
+    if not language:
+        return DEFAULT_LANGUAGE
+    return _prompts()["languages"].get(language.lower(), language.strip())
+
+
+def system_prompt(language: str | None) -> str:
+    p = _prompts()
+    return p["system"] + " " + p["language_instruction"].format(language=language_name(language))
+
+
+class ChatFormat:
+    """Renders turns for the model: Pangu's own format, or the template stored in the GGUF."""
+
+    def __init__(self, architecture: str, gguf_template: str | None, bos: str = "", eos: str = ""):
+        self._is_pangu = architecture == PANGU_ARCH or gguf_template is None
+        self._template = None
+        if not self._is_pangu:
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+            self._template = env.from_string(gguf_template)
+        self._bos, self._eos = bos, eos
+
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        if self._is_pangu:
+            # [unused9]系统：{system}[unused10][unused9]用户：{user}[unused10][unused9]助手： (DESIGN.md)
+            role_names = {"system": "系统", "user": "用户", "assistant": "助手"}
+            text = "".join(f"[unused9]{role_names[m['role']]}：{m['content']}[unused10]" for m in messages)
+            return text + ("[unused9]助手：" if add_generation_prompt else "")
+        return self._template.render(messages=messages, add_generation_prompt=add_generation_prompt,
+                                     bos_token=self._bos, eos_token=self._eos)
+
+    def continuation(self, history: list[dict], new_messages: list[dict]) -> str:
+        """Text to append after `history` (already in the cache) so the cache extends exactly."""
+        before = self.render(history, add_generation_prompt=False)
+        after = self.render(history + new_messages, add_generation_prompt=True)
+        if not after.startswith(before):
+            raise ValueError("this chat template cannot be extended turn by turn")
+        return after[len(before):]

@@ -1,0 +1,119 @@
+"""The worker process: owns the model, answers one request at a time over a pipe.
+
+Messages are (kind, payload) tuples. The worker reads new messages between chunks and
+between tokens: a cancel for the current request, or any new request, stops the
+current one within a token. A heartbeat thread lets the client tell a hung worker
+from a busy one.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections import deque
+
+HEARTBEAT_S = 0.5
+
+# requests
+LOAD, DESCRIBE, CANCEL, SHUTDOWN = "load", "describe", "cancel", "shutdown"
+# events
+LOADED, CHUNK, DONE, CANCELLED, ERROR, HEARTBEAT = "loaded", "chunk", "done", "cancelled", "error", "heartbeat"
+# error kinds
+KIND_MODEL, KIND_ENGINE = "model", "engine"
+
+
+class _Link:
+    """The worker's end of the pipe, safe to send on from two threads."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self._lock = threading.Lock()
+        self.pending: deque = deque()
+
+    def send(self, kind: str, payload: dict) -> None:
+        with self._lock:
+            self.conn.send((kind, payload))
+
+    def next(self):
+        return self.pending.popleft() if self.pending else self.conn.recv()
+
+
+def _heartbeat(link: _Link, stop: threading.Event) -> None:
+    while not stop.wait(HEARTBEAT_S):
+        try:
+            link.send(HEARTBEAT, {})
+        except (OSError, EOFError, BrokenPipeError):
+            return
+
+
+def worker_main(conn) -> None:
+    link = _Link(conn)
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(link, stop), daemon=True, name="heartbeat").start()
+    session = None
+    load_error: str | None = None
+    try:
+        while True:
+            try:
+                kind, payload = link.next()
+            except (EOFError, OSError):
+                return  # the client is gone
+            if kind == SHUTDOWN:
+                return
+            if kind == LOAD:
+                session, load_error = _load(link, payload)
+            elif kind == DESCRIBE:
+                if session is None:
+                    link.send(ERROR, {"id": payload["id"], "kind": KIND_MODEL,
+                                      "message": load_error or "The model is not loaded."})
+                    continue
+                _serve(link, session, payload)
+    finally:
+        stop.set()
+        if session is not None:
+            session.close()
+
+
+def _load(link: _Link, payload: dict):
+    try:
+        from engine.session import Session
+
+        session = Session(payload)
+    except Exception as exc:  # llama.cpp reports load failures as plain exceptions
+        message = f"The model could not be loaded: {exc}"
+        link.send(ERROR, {"id": None, "kind": KIND_MODEL, "message": message, "detail": traceback.format_exc()})
+        return None, message
+    link.send(LOADED, {"load_s": session.load_s, "n_threads": payload["n_threads"]})
+    return session, None
+
+
+def _serve(link: _Link, session, request: dict) -> None:
+    request_id = request["id"]
+    stopped = [False]
+
+    def should_stop() -> bool:
+        while link.conn.poll():
+            kind, payload = link.conn.recv()
+            if kind == CANCEL:
+                if payload.get("id") in (request_id, None):
+                    stopped[0] = True
+            else:  # a new request (or shutdown) replaces the one in flight
+                link.pending.append((kind, payload))
+                stopped[0] = True
+        return stopped[0]
+
+    def emit(kind: str, payload: dict) -> None:
+        link.send(kind, {"id": request_id, **payload})
+
+    try:
+        result = session.run(request, emit, should_stop)
+    except Exception as exc:
+        from engine.session import SessionError
+
+        message = str(exc) if isinstance(exc, SessionError) else f"The description failed: {exc}"
+        link.send(ERROR, {"id": request_id, "kind": KIND_ENGINE, "message": message, "detail": traceback.format_exc()})
+        return
+    if result["stop_reason"] == "cancelled":
+        link.send(CANCELLED, {"id": request_id})
+    else:
+        link.send(DONE, {"id": request_id, **result})
