@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -20,6 +21,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder to write model-*.gguf, mmproj-*.gguf and manifest.json")
     p.add_argument("--quant", default="Q4_K_M", choices=TEXT_QUANTS, help="language model type (default Q4_K_M)")
     p.add_argument("--mmproj-type", default="f16", choices=MMPROJ_TYPES, help="vision encoder type (default f16)")
+    p.add_argument("--progress", choices=("bar", "json"), default="bar",
+                   help="'json' prints {\"done\": N, \"total\": M} lines on stdout, for the app's progress bar")
     p.set_defaults(func=run_convert)
 
     m = sub.add_parser("make-checkpoint", help="write a synthetic checkpoint with random weights (tests, benchmark)")
@@ -28,6 +31,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--out", type=Path, required=True)
     m.set_defaults(func=run_make_checkpoint)
+
+
+class _JsonProgress:
+    """One JSON object per step on stdout, for a parent process (the app's first-run page)."""
+
+    def __call__(self, total: int, label: str):
+        done = [0]
+
+        def step(n: int) -> None:
+            done[0] += n
+            print(json.dumps({"done": done[0], "total": total, "label": label}), flush=True)
+
+        return step
+
+    def close(self) -> None:
+        pass
 
 
 class _ProgressBars:
@@ -50,7 +69,7 @@ class _ProgressBars:
 
 def run_convert(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    bars = _ProgressBars()
+    bars = _JsonProgress() if args.progress == "json" else _ProgressBars()
     try:
         result = convert_checkpoint(args.checkpoint, args.out, args.quant, args.mmproj_type, bars)
     except ConversionError as exc:

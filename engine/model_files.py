@@ -65,9 +65,7 @@ def _read(path: Path):
     try:
         reader = gguf.GGUFReader(path)
     except Exception as exc:  # gguf-py raises many types on corrupt files; all mean the same to a user
-        raise ModelFileError(
-            f"{path.name} is damaged or incomplete ({type(exc).__name__}). Convert or copy it again."
-        ) from exc
+        raise ModelFileError(f"{path.name} is damaged or incomplete. Convert or copy it again.") from exc
     size = path.stat().st_size
     for tensor in reader.tensors:
         if tensor.data_offset + tensor.n_bytes > size:

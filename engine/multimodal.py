@@ -135,7 +135,8 @@ class MultimodalContext:
 
     def eval_text_chunk(self, llama_ctx, chunks: Chunks, index: int, n_past: int, n_batch: int,
                         logits_last: bool) -> int:
-        new_n_past = ctypes.c_int32(0)
+        # The helper adds to *new_n_past rather than setting it (mtmd-helper.cpp), so start at n_past.
+        new_n_past = ctypes.c_int32(n_past)
         status = self._m.mtmd_helper_eval_chunk_single(self.handle, llama_ctx, chunks.raw(index), n_past, 0,
                                                        n_batch, logits_last, ctypes.byref(new_n_past))
         if status != 0:
@@ -147,7 +148,7 @@ class MultimodalContext:
         """Feed already-encoded image embeddings (from `encode_image` or a cache) to the language model."""
         embd = np.ascontiguousarray(embeddings, dtype=np.float32)
         ptr = embd.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        new_n_past = ctypes.c_int32(0)
+        new_n_past = ctypes.c_int32(n_past)
         status = self._m.mtmd_helper_decode_image_chunk(self.handle, llama_ctx, chunks.raw(index), ptr, n_past, 0,
                                                         n_batch, ctypes.byref(new_n_past),
                                                         self._m.mtmd_helper_post_decode_callback(), None)
@@ -157,7 +158,7 @@ class MultimodalContext:
 
     def eval_chunks(self, llama_ctx, chunks: Chunks, n_past: int, n_batch: int, logits_last: bool = True) -> int:
         """Encode images and decode everything into the KV cache; returns the new n_past."""
-        new_n_past = ctypes.c_int32(0)
+        new_n_past = ctypes.c_int32(n_past)
         status = self._m.mtmd_helper_eval_chunks(self.handle, llama_ctx, chunks.handle, n_past, 0, n_batch,
                                                  logits_last, ctypes.byref(new_n_past))
         if status != 0:

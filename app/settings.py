@@ -1,0 +1,141 @@
+"""Every setting, declared once: key, type, default, label, description (STYLE.md #7).
+
+Values live in an INI file through QSettings (app/paths.py says where) and are read
+typed: a damaged or out-of-range value reads as the default instead of breaking the
+app. The file carries a schema version; UPGRADES holds one step per version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
+
+from app.paths import settings_path
+
+SCHEMA_VERSION = 1
+VERSION_KEY = "meta/schema_version"
+DETAIL_CHOICES = ("brief", "standard", "detailed")  # engine.prompts.DETAIL_LEVELS, without importing the engine
+MONITOR_POINTER, MONITOR_ALL = "pointer", "all"
+MAX_THREADS = 256
+
+
+def _noop(text: str) -> str:
+    """Marks a string for translation; it is translated where it is shown (Settings context)."""
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    label: str
+    description: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int = 0
+
+    def tr_label(self) -> str:
+        return QCoreApplication.translate("Settings", self.label)
+
+    def tr_description(self) -> str:
+        return QCoreApplication.translate("Settings", self.description)
+
+
+MODEL_FOLDER = Setting("model/folder", str, "", _noop("Model folder"), _noop(
+    "Folder with the converted model files (model-*.gguf and mmproj-*.gguf). "
+    "Empty means the default folder in your user data."))
+DETAIL = Setting("describe/detail", str, "standard", _noop("Detail level"), _noop(
+    "How long and detailed descriptions are: brief is fastest, detailed reads all visible text."),
+    choices=DETAIL_CHOICES)
+MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to describe"), _noop(
+    "Describe screen captures the monitor under the mouse pointer, or all monitors together."),
+    choices=(MONITOR_POINTER, MONITOR_ALL))
+THREADS = Setting("engine/threads", int, 0, _noop("Processor threads"), _noop(
+    "How many processor threads the model uses. 0 means one per physical core, which is usually fastest."),
+    minimum=0, maximum=MAX_THREADS)
+LANGUAGE = Setting("describe/language", str, "", _noop("Answer language"), _noop(
+    "The language descriptions and answers are written in, for example English, Chinese or French. "
+    "Empty means English."))
+SAVE_HISTORY = Setting("history/save", bool, False, _noop("Save history to disk"), _noop(
+    "Keep images and descriptions after the app closes. Off by default for privacy: "
+    "history is then kept only until you quit."))
+CLOSE_TO_TRAY = Setting("window/close_to_tray", bool, True, _noop("Closing the window keeps the app running"), _noop(
+    "Closing the window leaves the app in the system tray, ready for shortcuts. Quit ends it. "
+    "Without a system tray, closing the window always quits."))
+SPEAK = Setting("speech/enabled", bool, True, _noop("Speak results with the app's own voice"), _noop(
+    "Read descriptions aloud as they are written. Turn this off if you prefer your screen reader "
+    "or braille display alone; results are always sent to your screen reader."))
+
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, MONITORS, THREADS, LANGUAGE, SAVE_HISTORY,
+                                     CLOSE_TO_TRAY, SPEAK)
+
+# version -> step that upgrades a file at version-1 to it. Version 1 is the first schema:
+# an unversioned file is simply stamped (there are no older keys to move).
+UPGRADES: dict[int, Callable[[QSettings], None]] = {1: lambda store: None}
+
+
+def _parse(setting: Setting, raw: Any) -> Any:
+    """A stored value as the setting's type, or the default if it cannot be read as one."""
+    if raw is None:
+        return setting.default
+    try:
+        if setting.type is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("true", "1", "yes", "on"):
+                return True
+            if text in ("false", "0", "no", "off"):
+                return False
+            return setting.default
+        if setting.type is int:
+            value = int(str(raw).strip())
+            if setting.maximum and not setting.minimum <= value <= setting.maximum:
+                return setting.default
+            return value
+        value = str(raw)
+    except (TypeError, ValueError):
+        return setting.default
+    if setting.choices and value not in setting.choices:
+        return setting.default
+    return value
+
+
+class Settings(QObject):
+    """Typed access to the declared settings; `changed(key)` fires after each write."""
+
+    changed = Signal(str)
+
+    def __init__(self, path: Path | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.path = Path(path) if path is not None else settings_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._store = QSettings(str(self.path), QSettings.Format.IniFormat)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        version = _parse(Setting(VERSION_KEY, int, 0, "", ""), self._store.value(VERSION_KEY))
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            UPGRADES[step](self._store)
+            self._store.setValue(VERSION_KEY, step)
+        self._store.sync()
+
+    def get(self, setting: Setting) -> Any:
+        return _parse(setting, self._store.value(setting.key))
+
+    def set(self, setting: Setting, value: Any) -> None:
+        value = setting.type(value)
+        if setting.choices and value not in setting.choices:
+            raise ValueError(f"{setting.key} must be one of {', '.join(setting.choices)}")
+        if self.get(setting) == value and self._store.contains(setting.key):
+            return
+        self._store.setValue(setting.key, value)
+        self._store.sync()
+        self.changed.emit(setting.key)
+
+    def schema_version(self) -> int:
+        return int(self._store.value(VERSION_KEY, 0))

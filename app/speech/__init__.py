@@ -1,0 +1,1 @@
+"""Speech output: sentences spoken as the model writes them (see base.SpeechOutput)."""

@@ -1,0 +1,64 @@
+"""The speech interface the app talks to, and the silent implementation (STYLE.md #1).
+
+`VISIONPANGU_SPEECH=null` selects NullSpeech everywhere (tests use it unless they ask
+for the real engine); anything else, or unset, selects the platform's real voice.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+
+SPEECH_ENV = "VISIONPANGU_SPEECH"
+NULL_BACKEND = "null"
+
+
+class SpeechOutput(ABC):
+    """Owned by the GUI; implementations do their work off the GUI thread and never block it."""
+
+    @abstractmethod
+    def say(self, text: str) -> None:
+        """Queue one sentence or phrase; speaking starts as soon as possible."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Silence now and drop everything queued. Nothing queued before this is spoken later."""
+
+    @abstractmethod
+    def is_speaking(self) -> bool:
+        ...
+
+    def set_voice(self, rate: int | None = None, volume: float | None = None, voice_id: str | None = None) -> None:
+        """Speech settings; a backend without them ignores this."""
+
+    def voices(self) -> list[tuple[str, str]]:
+        """(id, human-readable name) of the voices on this machine."""
+        return []
+
+    def shutdown(self) -> None:
+        """Release the engine; called once when the app quits."""
+
+
+class NullSpeech(SpeechOutput):
+    """Speaks nothing; remembers what it was asked to say, so tests can read it."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.spoken: list[str] = []
+        self.stops = 0
+
+    def say(self, text: str) -> None:
+        with self._lock:
+            self.spoken.append(text)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stops += 1
+
+    def is_speaking(self) -> bool:
+        return False
+
+
+def is_null_requested() -> bool:
+    return os.environ.get(SPEECH_ENV, "").strip().lower() == NULL_BACKEND

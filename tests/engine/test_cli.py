@@ -1,0 +1,121 @@
+"""`python main.py describe`, run as a user would: streaming, follow-ups, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str, stdin: bytes | None = None, env_model_dir: Path | None = None, timeout=300):
+    import os
+
+    env = dict(os.environ)
+    env.pop("VISIONPANGU_MODEL_DIR", None)
+    if env_model_dir is not None:
+        env["VISIONPANGU_MODEL_DIR"] = str(env_model_dir)
+    return subprocess.run([sys.executable, "main.py", "describe", *args], cwd=ROOT, input=stdin,
+                          capture_output=True, timeout=timeout, env=env)
+
+
+@pytest.fixture(scope="module")
+def model_dir(conversions) -> Path:
+    return conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("img") / "photo.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_describes_and_answers_follow_ups(model_dir, photo):
+    proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief",
+               "--question", "What is on the left?", "--question", "Any text?")
+    assert proc.returncode == 0, proc.stderr.decode()
+    out = proc.stdout.decode()
+    assert out.count("\nQ: ") == 2 and "Q: What is on the left?\nA: " in out and "Q: Any text?\nA: " in out
+    assert proc.stderr.decode() == ""  # llama.cpp's logs stay out of the user's terminal
+
+
+def test_json_events_and_model_dir_from_environment(model_dir, photo):
+    proc = run(str(photo), "--json", "--question", "Why?", env_model_dir=model_dir)
+    assert proc.returncode == 0, proc.stderr.decode()
+    events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "loaded" and kinds[-1] == "done" and kinds.count("done") == 2 and "question" in kinds
+    first_done = next(e for e in events if e["event"] == "done")
+    chunks = [e["text"] for e in events[1 : events.index(first_done)]]
+    assert first_done["text"] == "".join(chunks)
+    assert first_done["stats"]["image_encodes"] == 1 and first_done["stats"]["first_token_s"] > 0
+    assert events[-1]["stats"]["image_encodes"] == 0  # the follow-up did not re-encode
+
+
+def test_image_from_stdin(model_dir, photo):
+    proc = run("-", "--model-dir", str(model_dir), "--detail", "brief", stdin=photo.read_bytes())
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().strip()
+
+
+def test_black_image_is_answered_honestly_without_a_model(tmp_path):
+    path = tmp_path / "black.png"
+    Image.new("RGB", (800, 600)).save(path)
+    proc = run(str(path), "--model-dir", str(tmp_path / "no-model-here"))
+    assert proc.returncode == 0
+    assert "completely black" in proc.stdout.decode()
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"hello, I am a text file", "not an image"),
+    (b"", "empty"),
+])
+def test_bad_image_exit_2(tmp_path, model_dir, content, message):
+    path = tmp_path / "file.png"
+    path.write_bytes(content)
+    proc = run(str(path), "--model-dir", str(model_dir))
+    assert proc.returncode == 2
+    assert message in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
+
+
+def test_missing_image_exit_2(tmp_path, model_dir):
+    proc = run(str(tmp_path / "nope.jpg"), "--model-dir", str(model_dir))
+    assert proc.returncode == 2 and "does not exist" in proc.stderr.decode()
+
+
+def test_no_model_exit_3(tmp_path, photo):
+    proc = run(str(photo), "--model-dir", str(tmp_path))
+    assert proc.returncode == 3
+    err = proc.stderr.decode()
+    assert "No model found" in err and "python main.py convert" in err and "Traceback" not in err
+
+
+def test_truncated_model_exit_3(tmp_path, model_dir, photo):
+    broken = Path(shutil.copytree(model_dir, tmp_path / "models"))
+    model = broken / "model-Q4_K_M.gguf"
+    model.write_bytes(model.read_bytes()[:5000])
+    proc = run(str(photo), "--model-dir", str(broken))
+    assert proc.returncode == 3
+    assert "model-Q4_K_M.gguf is damaged or incomplete" in proc.stderr.decode()
+
+
+def test_engine_failure_exit_4(model_dir, photo):
+    too_long = "word " * 9000  # more than the 8192-token context holds
+    proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--question", too_long)
+    assert proc.returncode == 4
+    err = proc.stderr.decode()
+    assert "too long" in err and "Traceback" not in err
+
+
+def test_debug_shows_details_only_when_asked(tmp_path):
+    path = tmp_path / "x.png"
+    path.write_bytes(b"not an image")
+    assert "Traceback" not in run(str(path), "--debug").stderr.decode()

@@ -1,0 +1,190 @@
+"""The worker process with the real llama.cpp on the tiny converted model.
+
+Streaming order, cancel, a new request replacing the old, follow-ups without
+re-encoding, SIGKILL mid-answer and a hung (SIGSTOPped) worker, each followed by a
+request that works.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient
+from engine.model_files import find_model_pair
+
+EVENT_WAIT_S = 60.0
+
+
+def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "error"), on_chunk=None):
+    """Events for `request_id` up to the first terminal one; fails rather than hangs."""
+    events = []
+    deadline = time.monotonic() + EVENT_WAIT_S
+    while time.monotonic() < deadline:
+        event = client.next_event(1.0)
+        if event is None or event.request_id not in (request_id, None) or event.kind == "loaded":
+            continue
+        events.append(event)
+        if event.kind == "chunk" and on_chunk:
+            on_chunk(event)
+        if event.kind in until:
+            return events
+    pytest.fail(f"no terminal event for request {request_id}; got {[e.kind for e in events]}")
+
+
+@pytest.fixture(scope="module")
+def pair(conversions):
+    return find_model_pair(conversions.get("internvl", "Q4_K_M", "f16").model_path.parent)
+
+
+@pytest.fixture
+def client(pair):
+    c = EngineClient(pair, n_threads=2, hang_timeout=3.0)
+    c.start()
+    loaded = c.wait_loaded(120)
+    assert loaded.kind == "loaded", loaded.data
+    yield c
+    c.close()
+
+
+def photo(seed=1, shape=(300, 400)) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (*shape, 3), dtype=np.uint8)
+
+
+def test_streams_chunks_then_done(client):
+    events = collect(client, client.describe(Conversation(photo(), "brief", None)))
+    kinds = [e.kind for e in events]
+    assert kinds[-1] == "done" and set(kinds[:-1]) == {"chunk"} and len(kinds) > 2
+    done = events[-1].data
+    assert done["text"] == "".join(e.data["text"] for e in events[:-1])
+    stats = done["stats"]
+    assert stats["image_encodes"] == 1 and stats["n_tokens"] > 0
+    assert stats["image_tokens"] == 256  # brief: the overview tile only
+    assert stats["prompt_tokens"] > 256 + 50  # image, system prompt and instruction all in the cache
+    assert stats["first_token_s"] > 0 and stats["total_s"] >= stats["first_token_s"]
+
+
+def test_same_request_gives_same_text(client):
+    conversation = Conversation(photo(), "brief", None)
+    first = collect(client, client.describe(conversation))[-1]
+    second = collect(client, client.describe(Conversation(photo(), "brief", None)))[-1]
+    assert first.data["text"] == second.data["text"]  # greedy decoding is repeatable
+    assert second.data["stats"]["image_encodes"] == 0  # the unchanged image's tiles were reused
+    assert second.data["stats"]["encoder_cache_hits"] >= 1
+
+
+def test_cancel_stops_within_a_token_or_two(client):
+    seen_after_cancel = []
+    state = {"cancelled": False}
+    request_id = client.describe(Conversation(photo(2), "detailed", None))
+
+    def on_chunk(event):
+        if state["cancelled"]:
+            seen_after_cancel.append(event)
+        else:
+            client.cancel(request_id)
+            state["cancelled"] = True
+
+    events = collect(client, request_id, on_chunk=on_chunk)
+    assert events[-1].kind == "cancelled"
+    assert len(seen_after_cancel) <= 2
+
+
+def test_new_request_replaces_the_one_in_flight(client):
+    first = client.describe(Conversation(photo(3), "detailed", None))
+    while True:  # wait until the first answer is streaming
+        event = client.next_event(5.0)
+        if event is not None and event.kind == "chunk":
+            break
+    second = client.describe(Conversation(photo(4), "brief", None))
+    events = collect(client, second)
+    assert events[-1].kind == "done"
+    # nothing of the replaced request reaches the caller from now on
+    late = [e for e in (client.next_event(0.3) for _ in range(3)) if e is not None and e.request_id == first]
+    assert late == []
+
+
+def test_follow_up_reuses_the_cached_image(client):
+    conversation = Conversation(photo(5), "standard", "en")
+    described = collect(client, client.describe(conversation))[-1]
+    assert described.data["stats"]["image_encodes"] == 1
+    answer = collect(client, client.ask(conversation, "What colour is the top left corner?"))[-1]
+    assert answer.kind == "done"
+    assert answer.data["stats"]["image_encodes"] == 0
+    assert "encode_s" not in answer.data["stats"]  # the vision encoder never ran
+    assert answer.data["stats"]["prompt_tokens"] < 40  # only the question was read
+    assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
+    again = collect(client, client.ask(conversation, "Is there any text?"))[-1]
+    assert again.data["stats"]["image_encodes"] == 0
+
+
+def test_follow_up_matches_a_full_rebuild(pair, client):
+    """The cached continuation computes the same answer as a fresh worker rebuilding it all."""
+    conversation = Conversation(photo(6), "brief", None)
+    collect(client, client.describe(conversation))
+    cached = collect(client, client.ask(conversation, "Describe the colours."))[-1]
+    conversation.turns = conversation.turns[:-2]  # forget the answer, as after a crash
+    fresh = EngineClient(pair, n_threads=2)
+    fresh.start()
+    try:
+        assert fresh.wait_loaded(120).kind == "loaded"
+        rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."))[-1]
+    finally:
+        fresh.close()
+    assert rebuilt.data["stats"]["image_encodes"] == 1
+    assert rebuilt.data["text"] == cached.data["text"]
+
+
+def test_worker_killed_mid_answer_then_recovers(client):
+    request_id = client.describe(Conversation(photo(7), "detailed", None))
+    killed = {"pid": None}
+
+    def on_chunk(_event):
+        if killed["pid"] is None:
+            killed["pid"] = client.pid
+            os.kill(client.pid, signal.SIGKILL)
+
+    started = time.monotonic()
+    events = collect(client, request_id, on_chunk=on_chunk)
+    assert events[-1].kind == "error" and events[-1].data["kind"] == KIND_WORKER_DIED
+    assert "stopped unexpectedly" in events[-1].data["message"]
+    assert time.monotonic() - started < 10
+    events = collect(client, client.describe(Conversation(photo(8), "brief", None)))
+    assert events[-1].kind == "done"
+    assert client.restarts == 1 and client.pid != killed["pid"]
+
+
+def test_hung_worker_is_detected_then_recovers(client):
+    request_id = client.describe(Conversation(photo(9), "detailed", None))
+    stopped = {"pid": None}
+
+    def on_chunk(_event):
+        if stopped["pid"] is None:
+            stopped["pid"] = client.pid
+            os.kill(client.pid, signal.SIGSTOP)
+
+    events = collect(client, request_id, on_chunk=on_chunk)
+    assert events[-1].kind == "error" and events[-1].data["kind"] == KIND_WORKER_HUNG
+    assert "stopped responding" in events[-1].data["message"]
+    events = collect(client, client.describe(Conversation(photo(10), "brief", None)))
+    assert events[-1].kind == "done"
+    with pytest.raises(ProcessLookupError):
+        os.kill(stopped["pid"], 0)  # the hung worker was ended, not left behind
+
+
+def test_conversation_survives_a_crash(client):
+    conversation = Conversation(photo(11), "brief", None)
+    collect(client, client.describe(conversation))
+    os.kill(client.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    events = collect(client, client.ask(conversation, "What is in the middle?"))
+    if events[-1].kind == "error":  # the death may be noticed on this request: then the next one works
+        assert events[-1].data["kind"] == KIND_WORKER_DIED
+        events = collect(client, client.ask(conversation, "What is in the middle?"))
+    assert events[-1].kind == "done"
+    assert events[-1].data["stats"]["image_encodes"] == 1  # rebuilt in the new worker
+    assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
