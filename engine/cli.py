@@ -24,6 +24,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", help="folder with the GGUF pair (default: $VISIONPANGU_MODEL_DIR, then the user data folder)")
     p.add_argument("--detail", choices=DETAIL_LEVELS, default=DEFAULT_DETAIL)
     p.add_argument("--question", action="append", default=[], metavar="TEXT", help="a follow-up question (repeatable)")
+    p.add_argument("--second-look", action="store_true",
+                   help="after the description, look again at the most informative regions at full resolution "
+                        "and give a corrected, more complete description (best with --detail brief)")
     p.add_argument("--language", help="answer language: en, zh, or a language named in words")
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
@@ -44,6 +47,8 @@ class _Output:
             print(flush=True)
         elif kind == "question":
             print(f"\nQ: {data['text']}\nA: ", end="", flush=True)
+        elif kind == "second_look":
+            print(f"\nA closer look at {data['places']}:\n", end="", flush=True)
         elif kind == "notice":
             print(data["text"], flush=True)
 
@@ -95,6 +100,8 @@ def _describe(args: argparse.Namespace) -> int:
         out.event("loaded", load_s=round(loaded.data["load_s"], 3), n_threads=loaded.data["n_threads"])
         conversation = Conversation(image, args.detail, args.language)
         code = _stream(client, client.describe(conversation), out)
+        if code == EXIT_OK and args.second_look:
+            code = _second_look(client, conversation, out)
         for question in args.question:
             if code != EXIT_OK:
                 break
@@ -103,6 +110,18 @@ def _describe(args: argparse.Namespace) -> int:
         return code
     finally:
         client.close()
+
+
+def _second_look(client, conversation, out: _Output) -> int:
+    from engine.regions import choose_regions
+
+    image = conversation.image
+    regions = choose_regions(image)
+    if not regions:  # the overview already saw the image at full resolution
+        return EXIT_OK
+    places = ", ".join(r.where(image.shape[1], image.shape[0]) for r in regions)
+    out.event("second_look", places=places, regions=[r.as_list() for r in regions])
+    return _stream(client, client.refine(conversation, regions), out)
 
 
 def _stream(client, request_id: int, out: _Output) -> int:

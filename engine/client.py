@@ -60,7 +60,7 @@ class EngineClient:
         self._proc = None
         self._conn = None
         self._active: int | None = None
-        self._pending: dict[int, tuple[Conversation, str | None]] = {}
+        self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
         self.restarts = -1  # the first start is not a restart
 
@@ -118,7 +118,12 @@ class EngineClient:
     def ask(self, conversation: Conversation, question: str) -> int:
         return self._submit(conversation, question)
 
-    def _submit(self, conversation: Conversation, question: str | None) -> int:
+    def refine(self, conversation: Conversation, regions) -> int:
+        """A second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
+        return self._submit(conversation, None, [list(r.as_list()) if hasattr(r, "as_list") else list(r)
+                                                 for r in regions])
+
+    def _submit(self, conversation: Conversation, question: str | None, regions: list | None = None) -> int:
         self._ensure_worker()
         request_id = next(self._ids)
         image = np.ascontiguousarray(conversation.image, dtype=np.uint8)
@@ -126,9 +131,10 @@ class EngineClient:
             "id": request_id, "conversation": conversation.id, "image": image.tobytes(), "shape": image.shape,
             "detail": conversation.detail, "language": conversation.language,
             "instruction": conversation.instruction, "history": list(conversation.turns), "question": question,
+            "regions": regions,
         }
         self._active = request_id  # the worker cancels whatever it was doing when this arrives
-        self._pending = {request_id: (conversation, question)}
+        self._pending = {request_id: conversation}
         self._conn.send((w.DESCRIBE, payload))
         return request_id
 
@@ -173,10 +179,10 @@ class EngineClient:
             return None  # a replaced request: never shown, never spoken
         if kind in (w.DONE, w.CANCELLED, w.ERROR) and request_id is not None:
             self._active = None
-            conversation, question = self._pending.pop(request_id, (None, None))
+            conversation = self._pending.pop(request_id, None)
             if kind == w.DONE and conversation is not None:
-                if question:
-                    conversation.turns.append({"role": "user", "content": question})
+                if data.get("user_turn"):
+                    conversation.turns.append(data["user_turn"])
                 conversation.turns.append({"role": "assistant", "content": data["text"]})
         return Event(kind, request_id, data)
 

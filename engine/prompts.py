@@ -84,3 +84,13 @@ class ChatFormat:
         if not after.startswith(before):
             raise ValueError("this chat template cannot be extended turn by turn")
         return after[len(before):]
+
+
+def refine_instruction(places: list[str]) -> str:
+    refine = _prompts()["refine"]
+    count_phrase = refine["one"] if len(places) == 1 else refine["many"].format(n=len(places))
+    return refine["instruction"].format(count_phrase=count_phrase, places=", ".join(places))
+
+
+def refine_max_tokens() -> int:
+    return int(_prompts()["refine"]["max_tokens"])

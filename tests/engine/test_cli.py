@@ -119,3 +119,16 @@ def test_debug_shows_details_only_when_asked(tmp_path):
     path = tmp_path / "x.png"
     path.write_bytes(b"not an image")
     assert "Traceback" not in run(str(path), "--debug").stderr.decode()
+
+
+def test_second_look(model_dir, tmp_path):
+    path = tmp_path / "screen.png"
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)).save(path)
+    proc = run(str(path), "--model-dir", str(model_dir), "--detail", "brief", "--second-look", "--json")
+    assert proc.returncode == 0, proc.stderr.decode()
+    events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+    look = next(e for e in events if e["event"] == "second_look")
+    assert len(look["regions"]) == 3
+    dones = [e for e in events if e["event"] == "done"]
+    assert len(dones) == 2 and dones[1]["stats"]["image_encodes"] == 3

@@ -115,7 +115,7 @@ def test_follow_up_reuses_the_cached_image(client):
     answer = collect(client, client.ask(conversation, "What colour is the top left corner?"))[-1]
     assert answer.kind == "done"
     assert answer.data["stats"]["image_encodes"] == 0
-    assert "encode_s" not in answer.data["stats"]  # the vision encoder never ran
+    assert answer.data["stats"]["encode_s"] == 0.0  # the vision encoder never ran
     assert answer.data["stats"]["prompt_tokens"] < 40  # only the question was read
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
     again = collect(client, client.ask(conversation, "Is there any text?"))[-1]
@@ -188,3 +188,56 @@ def test_conversation_survives_a_crash(client):
     assert events[-1].kind == "done"
     assert events[-1].data["stats"]["image_encodes"] == 1  # rebuilt in the new worker
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
+
+
+def test_glance_then_second_look_then_question(client):
+    from engine.regions import choose_regions
+
+    image = photo(12, shape=(1080, 1920))
+    conversation = Conversation(image, "brief", None)
+    glance = collect(client, client.describe(conversation))[-1]
+    assert glance.data["stats"]["image_tokens"] == 256  # the overview only
+    regions = choose_regions(image, 3)
+    assert len(regions) == 3
+    look = collect(client, client.refine(conversation, regions))[-1]
+    assert look.kind == "done"
+    assert look.data["stats"]["image_encodes"] == 3  # only the close-ups were encoded
+    assert look.data["stats"]["image_tokens"] == 3 * 256
+    # a rebuild would read the glance's whole prompt and answer again before the close-ups
+    assert look.data["stats"]["prompt_tokens"] < glance.data["stats"]["prompt_tokens"] + 3 * 256
+    assert conversation.turns[1]["regions"] == [r.as_list() for r in regions]
+    assert "close-up views of 3 parts" in conversation.turns[1]["content"]
+    answer = collect(client, client.ask(conversation, "What does the text say?"))[-1]
+    assert answer.data["stats"]["image_encodes"] == 0
+
+
+def test_second_look_survives_a_crash(client):
+    from engine.regions import choose_regions
+
+    image = photo(13, shape=(900, 1400))
+    conversation = Conversation(image, "brief", None)
+    collect(client, client.describe(conversation))
+    collect(client, client.refine(conversation, choose_regions(image, 2)))
+    os.kill(client.pid, signal.SIGKILL)
+    time.sleep(0.2)
+    events = collect(client, client.ask(conversation, "Anything else?"))
+    if events[-1].kind == "error":
+        events = collect(client, client.ask(conversation, "Anything else?"))
+    assert events[-1].kind == "done"
+    assert events[-1].data["stats"]["image_encodes"] == 3  # overview and both close-ups, rebuilt
+
+
+def test_system_prompt_prefix_is_reused_and_exact(client):
+    first = collect(client, client.describe(Conversation(photo(14), "brief", "zh")))[-1]
+    assert "prefix_cached_tokens" not in first.data["stats"]  # a new language: a new system prompt
+    second = collect(client, client.describe(Conversation(photo(14), "brief", "zh")))[-1]
+    assert second.data["stats"]["prefix_cached_tokens"] > 50
+    assert second.data["text"] == first.data["text"]
+    other = collect(client, client.describe(Conversation(photo(15), "brief", "zh")))[-1]
+    assert other.data["stats"]["prefix_cached_tokens"] == second.data["stats"]["prefix_cached_tokens"]
+    assert other.data["stats"]["image_encodes"] == 1
+
+
+def test_first_request_after_load_finds_the_prefix_ready(client):
+    first = collect(client, client.describe(Conversation(photo(16), "brief", None)))[-1]
+    assert first.data["stats"]["prefix_cached_tokens"] > 50
