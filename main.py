@@ -1,6 +1,6 @@
 """VisionPangu Assistant: offline screen and image descriptions for blind and low-vision people.
 
-`python main.py --help` lists the subcommands.
+Run without a command to open the desktop app. `python main.py --help` lists the commands.
 """
 
 from __future__ import annotations
@@ -10,12 +10,16 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import launcher
     from convert import cli as convert_cli
     from engine import cli as engine_cli
+    from engine.bench import cli as bench_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
+    launcher.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     engine_cli.add_parser(sub)
+    bench_cli.add_parser(sub)
     convert_cli.add_parsers(sub)
     return parser
 
@@ -24,10 +28,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
+        from app import launcher
+
+        return launcher.run(args)
     return args.func(args)
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # the engine worker is a spawned process; needed in a packaged app
     sys.exit(main())

@@ -26,6 +26,11 @@ from engine.prompts import (ChatFormat, detail_level, follow_up_max_tokens, refi
 from engine.regions import Region
 
 N_BATCH = 512
+# Memory (the latency issue's 2 GB budget): the worst-case compute graph holds logits for a
+# whole micro-batch (n_ubatch x 153k vocabulary x 4 bytes: 300 MB at 512), so use 256, one
+# image tile; and keep the KV cache in Q8_0 (needs flash attention, which is on): half of F16.
+N_UBATCH = 256
+GGML_TYPE_Q8_0 = 8
 ENCODED_CACHE_SIZE = 8  # encoded images kept (repeat requests, close-ups, rebuilt follow-ups)
 Emit = Callable[[str, dict], None]
 ShouldStop = Callable[[], bool]
@@ -44,9 +49,9 @@ class Session:
         started = time.perf_counter()
         self._lib = llama_cpp
         self.n_ctx = int(load["n_ctx"])
-        self.llm = Llama(load["model_path"], n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_BATCH,
+        self.llm = Llama(load["model_path"], n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load["n_threads"], n_threads_batch=load["n_threads"],
-                         flash_attn=True, verbose=False)
+                         flash_attn=True, type_k=GGML_TYPE_Q8_0, type_v=GGML_TYPE_Q8_0, verbose=False)
         self.mtmd = MultimodalContext(load["mmproj_path"], self.llm.model, load["n_threads"], flash_attn=True)
         self.marker = self.mtmd.marker.decode()
         self.format = ChatFormat(load["architecture"], load.get("chat_template"))
@@ -85,13 +90,16 @@ class Session:
         start = n_past
         stats.setdefault("encode_s", 0.0)
         stats.setdefault("prefill_s", 0.0)
+        tiles_seen: dict[str, int] = {}  # mtmd gives every tile of one image the image's id
         for i in range(len(chunks)):
             if should_stop():
                 return False
             chunk = chunks.describe(i)
             if chunk.kind == CHUNK_IMAGE:
+                image_id = chunks.image_id(i)
+                tile = tiles_seen[image_id] = tiles_seen.get(image_id, -1) + 1
                 t0 = time.perf_counter()
-                embd = self._encode(chunks, i, chunk.n_tokens, stats, cache_images)
+                embd = self._encode(chunks, i, (image_id, tile, chunk.n_tokens), stats, cache_images)
                 t1 = time.perf_counter()
                 n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
                 stats["encode_s"] += t1 - t0
@@ -109,8 +117,9 @@ class Session:
         stats["prompt_tokens"] = n_past - start
         return True
 
-    def _encode(self, chunks, i: int, n_tokens: int, stats: dict, cache_images: bool) -> np.ndarray:
-        key = (chunks.image_id(i), n_tokens)
+    def _encode(self, chunks, i: int, key: tuple, stats: dict, cache_images: bool) -> np.ndarray:
+        """Encoded tile `key` = (image id, tile number, tokens), from the cache when possible."""
+        n_tokens = key[2]
         embd = self._encoded.get(key) if cache_images else None
         if embd is not None:
             self._encoded.move_to_end(key)

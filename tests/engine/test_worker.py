@@ -241,3 +241,13 @@ def test_system_prompt_prefix_is_reused_and_exact(client):
 def test_first_request_after_load_finds_the_prefix_ready(client):
     first = collect(client, client.describe(Conversation(photo(16), "brief", None)))[-1]
     assert first.data["stats"]["prefix_cached_tokens"] > 50
+
+
+def test_every_tile_of_a_large_image_is_encoded(client):
+    """mtmd yields one chunk per tile, all with the image's id: each must be encoded on its own."""
+    first = collect(client, client.describe(Conversation(photo(17, shape=(480, 640)), "standard", None)))[-1]
+    assert first.data["stats"]["image_encodes"] == 5  # a 2x2 grid and the overview
+    assert first.data["stats"]["image_tokens"] == 5 * 256
+    again = collect(client, client.describe(Conversation(photo(17, shape=(480, 640)), "standard", None)))[-1]
+    assert again.data["stats"]["image_encodes"] == 0 and again.data["stats"]["encoder_cache_hits"] == 5
+    assert again.data["text"] == first.data["text"]

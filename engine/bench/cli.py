@@ -1,0 +1,115 @@
+"""`python main.py bench [--json]`: print the latency and memory figures and the targets."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+
+from engine.bench.images import BENCH_IMAGES
+
+DETAILS = ("brief", "standard", "detailed")
+GIB = 1024**3
+# Targets on a 2-core machine (the latency issue): (label, figure key, limit, comparison)
+TTFW_FLOOR_RATIO = 1.15
+OVERHEAD_LIMIT = 1.03
+REFINED_LIMIT_S = 60.0
+FOLLOW_UP_LIMIT_S = 1.5
+PEAK_RSS_LIMIT_BYTES = 2.0 * GIB
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bench", help="measure latency and memory on a full-size synthetic model (slow)")
+    p.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    p.add_argument("--images", nargs="+", choices=list(BENCH_IMAGES), default=list(BENCH_IMAGES))
+    p.add_argument("--details", nargs="+", choices=DETAILS, default=list(DETAILS))
+    p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    p.add_argument("--model-dir", help="measure this GGUF pair instead of the cached full-size synthetic model")
+    p.set_defaults(func=run_bench)
+
+
+def machine() -> dict:
+    import psutil
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": psutil.cpu_count(logical=False), "memory_gib": round(psutil.virtual_memory().total / GIB, 1),
+            "python": platform.python_version(), "system": platform.system()}
+
+
+def targets(results: dict) -> list[dict]:
+    checks = []
+    screen = next((r for r in results["describe"] if r["image"] == "screen-1920x1080" and r["detail"] == "brief"), None)
+    if screen:
+        ratio = screen["ttfw_s"] / screen["floor_s"]
+        checks.append({"target": f"TTFW 1920x1080 glance <= {TTFW_FLOOR_RATIO} x one-tile floor",
+                       "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
+        ratio = screen["ttfw_phrase_s"] / screen["floor_s"]
+        checks.append({"target": f"same, with a {12}-token first phrase (random weights write no sentences)",
+                       "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
+    if results["describe"]:
+        worst = max(r["overhead"] for r in results["describe"])
+        checks.append({"target": f"app overhead over llama.cpp's own path <= {OVERHEAD_LIMIT}",
+                       "value": round(worst, 3), "met": worst <= OVERHEAD_LIMIT})
+    for look in results["second_look"]:
+        checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s",
+                       "value": round(look["refined_complete_s"], 1), "met": look["refined_complete_s"] <= REFINED_LIMIT_S})
+        checks.append({"target": f"{look['image']}: speech never waits for the second look (gap s)",
+                       "value": round(look["speech_gap_s"], 1), "met": look["speech_gap_s"] == 0})
+        checks.append({"target": f"{look['image']}: follow-up first token <= {FOLLOW_UP_LIMIT_S} s",
+                       "value": round(look["follow_up_first_token_s"], 2),
+                       "met": look["follow_up_first_token_s"] <= FOLLOW_UP_LIMIT_S})
+    peak = results["memory"]["worker_peak_rss_bytes"]
+    checks.append({"target": "peak RSS <= 2.0 GB", "value": round(peak / GIB, 2), "met": peak <= PEAK_RSS_LIMIT_BYTES})
+    return checks
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    import logging
+
+    from engine.bench.runner import Bench
+
+    logging.basicConfig(level=logging.CRITICAL)
+    bench = Bench(args.threads, args.model_dir)
+    results = {"machine": {**machine(), "threads": bench.n_threads}, "load": bench.load, "describe": [], "second_look": []}
+    for name in args.images:
+        for detail in args.details:
+            print(f"... {name} {detail}", file=sys.stderr, flush=True)
+            results["describe"].append(bench.describe(name, detail))
+        if name.startswith("screen"):
+            print(f"... {name} glance + second look + follow-up", file=sys.stderr, flush=True)
+            results["second_look"].append(bench.glance_and_second_look(name))
+    results["memory"] = bench.close()
+    results["targets"] = targets(results)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print_report(results)
+    return 0
+
+
+def print_report(results: dict) -> None:
+    m = results["machine"]
+    print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {results['machine']['threads']} threads")
+    print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready")
+    header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "TTFW12", "total",
+              "floor", "TTFW/floor", "llama.cpp", "overhead")
+    print(" | ".join(header))
+    for r in results["describe"]:
+        print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
+                          f"{r['first_token_s']:.2f}", f"{r['decode_tok_s']:.1f}", f"{r['ttfw_s']:.2f}",
+                          f"{r['ttfw_phrase_s']:.2f}", f"{r['total_s']:.1f}", f"{r['floor_s']:.2f}",
+                          f"{r['ttfw_s'] / r['floor_s']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}"]))
+    for look in results["second_look"]:
+        print(f"{look['image']}: glance TTFW {look['glance_ttfw_s']:.1f} s, glance done {look['glance_total_s']:.1f} s, "
+              f"{look['regions']} close-ups, second look starts {look['second_look_first_token_s']:.1f} s, "
+              f"refined done {look['refined_complete_s']:.1f} s, speech gap {look['speech_gap_s']:.1f} s, "
+              f"follow-up first token {look['follow_up_first_token_s']:.2f} s")
+    print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / GIB:.2f} GiB")
+    for check in results["targets"]:
+        print(f"[{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}")

@@ -1,0 +1,107 @@
+"""llama.cpp's own path, in-process, with no app code: the yardstick for the app's overhead.
+
+Loads the same GGUF pair with the same threads and flash attention, tokenizes the same
+prompt and image with mtmd, encodes and prefills with mtmd's helpers, then decodes the
+same number of tokens with the same sampler chain. The split of encode and image
+prefill gives the floor: the work the chosen tiles cost before any token can exist.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+
+import numpy as np
+
+from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
+
+N_BATCH = 512
+CHUNK_IMAGE = 1
+
+
+class LlamaCppReference:
+    def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int):
+        import llama_cpp
+        from llama_cpp import mtmd_cpp
+
+        from engine import native_log
+
+        native_log.install()
+        self.lib, self.m = llama_cpp, mtmd_cpp
+        started = time.perf_counter()
+        self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), llama_cpp.llama_model_default_params())
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_BATCH
+        params.n_threads = params.n_threads_batch = n_threads
+        params.flash_attn_type = 1
+        self.ctx = llama_cpp.llama_init_from_model(self.model, params)
+        mparams = mtmd_cpp.mtmd_context_params_default()
+        mparams.use_gpu, mparams.print_timings, mparams.n_threads, mparams.flash_attn_type = False, False, n_threads, 1
+        self.mtmd = mtmd_cpp.mtmd_init_from_file(mmproj_path.encode(), self.model, mparams)
+        self.vocab = llama_cpp.llama_model_get_vocab(self.model)
+        self.n_embd = llama_cpp.llama_model_n_embd(self.model)
+        self.load_s = time.perf_counter() - started
+
+    def _sampler(self):
+        lib = self.lib
+        chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_top_k(TOP_K))
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_penalties(
+            lib.llama_vocab_n_tokens(self.vocab), REPEAT_LAST_N, REPEAT_PENALTY, 0.0, 0.0))
+        lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
+        return chain
+
+    def run(self, prompt: str, images: list[np.ndarray], n_tokens: int) -> dict:
+        """Time one request from a cold cache; returns seconds for each stage."""
+        lib, m = self.lib, self.m
+        lib.llama_memory_clear(lib.llama_get_memory(self.ctx), True)
+        started = time.perf_counter()
+        bitmaps = []
+        for image in images:
+            image = np.ascontiguousarray(image, dtype=np.uint8)
+            buf = (ctypes.c_uint8 * image.size).from_buffer_copy(image.tobytes())
+            bitmaps.append(m.mtmd_bitmap_init(image.shape[1], image.shape[0], buf))
+        text = m.mtmd_input_text()
+        encoded = prompt.encode()
+        text.text, text.text_len, text.add_special, text.parse_special = encoded, len(encoded), True, True
+        chunks = m.mtmd_input_chunks_init()
+        m.mtmd_tokenize(self.mtmd, chunks, ctypes.byref(text), (m.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps),
+                        len(bitmaps))
+        times = {"encode_s": 0.0, "image_prefill_s": 0.0, "text_prefill_s": 0.0, "tiles": 0}
+        n_past = ctypes.c_int32(0)
+        count = m.mtmd_input_chunks_size(chunks)
+        for i in range(count):
+            chunk = m.mtmd_input_chunks_get(chunks, i)
+            t0 = time.perf_counter()
+            if m.mtmd_input_chunk_get_type(chunk) == CHUNK_IMAGE:
+                n = m.mtmd_input_chunk_get_n_tokens(chunk)
+                m.mtmd_encode_chunk(self.mtmd, chunk)
+                t1 = time.perf_counter()
+                embd = m.mtmd_get_output_embd(self.mtmd)
+                m.mtmd_helper_decode_image_chunk(self.mtmd, self.ctx, chunk, embd, n_past.value, 0, N_BATCH,
+                                                 ctypes.byref(n_past), m.mtmd_helper_post_decode_callback(), None)
+                times["encode_s"] += t1 - t0
+                times["image_prefill_s"] += time.perf_counter() - t1
+                times["tiles"] += n // 256
+            else:
+                m.mtmd_helper_eval_chunk_single(self.mtmd, self.ctx, chunk, n_past.value, 0, N_BATCH,
+                                                i == count - 1, ctypes.byref(n_past))
+                times["text_prefill_s"] += time.perf_counter() - t0
+        sampler = self._sampler()
+        token = (lib.llama_token * 1)()
+        for k in range(n_tokens):
+            token[0] = lib.llama_sampler_sample(sampler, self.ctx, -1)
+            if k == 0:
+                times["first_token_s"] = time.perf_counter() - started
+            lib.llama_decode(self.ctx, lib.llama_batch_get_one(token, 1))
+        times["total_s"] = time.perf_counter() - started
+        lib.llama_sampler_free(sampler)
+        m.mtmd_input_chunks_free(chunks)
+        for bitmap in bitmaps:
+            m.mtmd_bitmap_free(bitmap)
+        return times
+
+    def close(self) -> None:
+        self.m.mtmd_free(self.mtmd)
+        self.lib.llama_free(self.ctx)
+        self.lib.llama_model_free(self.model)

@@ -1,0 +1,166 @@
+"""Run the benchmark matrix and collect figures (printed by engine.bench.cli)."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.bench.images import make
+from engine.client import Conversation, EngineClient
+from engine.model_files import find_model_pair
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = ROOT / ".cache" / "bench"
+EVENT_TIMEOUT_S = 900.0
+WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
+SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
+FIRST_PHRASE_TOKENS = 12  # a typical first clause of a description
+
+
+def ensure_model() -> Path:
+    """The full-size synthetic model at Q4_K_M with an F16 mmproj, built once and cached."""
+    from convert.cli import _ProgressBars
+    from convert.pipeline import convert_checkpoint
+    from convert.synthetic import make_checkpoint
+
+    models = CACHE / "models"
+    if (models / "manifest.json").is_file():
+        return models
+    checkpoint = CACHE / "checkpoint"
+    if not (checkpoint / "model.safetensors.index.json").is_file():
+        print("Making the full-size synthetic checkpoint (once)...", file=sys.stderr)
+        make_checkpoint(checkpoint, "full", "internvl", seed=0)
+    print("Converting it to Q4_K_M + f16 (once)...", file=sys.stderr)
+    bars = _ProgressBars()
+    convert_checkpoint(checkpoint, models, "Q4_K_M", "f16", bars)
+    bars.close()
+    return models
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """Peak resident memory of a process: VmHWM on Linux, peak working set on Windows."""
+    status = Path(f"/proc/{pid}/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    import psutil
+
+    info = psutil.Process(pid).memory_info()
+    return int(getattr(info, "peak_wset", info.rss))
+
+
+@dataclass
+class Timeline:
+    submitted: float
+    first_chunk: float | None = None
+    first_speech: float | None = None
+    done: float | None = None
+    data: dict = field(default_factory=dict)
+
+
+def stream(client: EngineClient, request_id: int) -> Timeline:
+    """Wait for one request, noting when text first arrives and when speech could first start."""
+    from app.speech.splitter import SentenceSplitter
+
+    line = Timeline(time.perf_counter())
+    splitter = SentenceSplitter()
+    deadline = time.monotonic() + EVENT_TIMEOUT_S
+    while time.monotonic() < deadline:
+        event = client.next_event(1.0)
+        if event is None or event.request_id != request_id:
+            continue
+        now = time.perf_counter()
+        if event.kind == "chunk":
+            line.first_chunk = line.first_chunk or now
+            if line.first_speech is None and splitter.feed(event.data["text"]):
+                line.first_speech = now
+        elif event.kind == "done":
+            line.done, line.data = now, event.data
+            if line.first_speech is None and splitter.flush():
+                line.first_speech = now
+            return line
+        elif event.kind in ("error", "cancelled"):
+            raise RuntimeError(f"benchmark request failed: {event.data}")
+    raise RuntimeError("benchmark request timed out")
+
+
+class Bench:
+    def __init__(self, n_threads: int | None, model_dir: str | None = None):
+        self.pair = find_model_pair(Path(model_dir) if model_dir else ensure_model())
+        self.client = EngineClient(self.pair, n_threads=n_threads)
+        started = time.perf_counter()
+        self.client.start()
+        loaded = self.client.wait_loaded()
+        if loaded.kind != "loaded":
+            raise RuntimeError(loaded.data["message"])
+        self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.data["load_s"]}
+        self.n_threads = self.client.n_threads
+        self._reference = None
+
+    def reference(self):
+        if self._reference is None:
+            from engine.bench.reference import LlamaCppReference
+
+            self._reference = LlamaCppReference(str(self.pair.model_path), str(self.pair.mmproj_path),
+                                                self.n_threads, self.client.n_ctx)
+        return self._reference
+
+    def describe(self, name: str, detail: str) -> dict:
+        from engine.images import fit_tiles
+        from engine.prompts import ChatFormat, detail_level, system_prompt
+
+        image = make(name)
+        conversation = Conversation(image, detail, None)
+        line = stream(self.client, self.client.describe(conversation))
+        stats = line.data["stats"]
+        n_tokens = stats["n_tokens"]
+        level = detail_level(detail)
+        prompt = ChatFormat(self.pair.architecture, self.pair.chat_template).render([
+            {"role": "system", "content": system_prompt(None)},
+            {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
+        ref = self.reference().run(prompt, [fit_tiles(image, level.max_tiles)], n_tokens)
+        per_token = stats["decode_s"] / max(1, n_tokens)
+        floor = ref["encode_s"] + ref["image_prefill_s"]
+        app_total = line.done - line.submitted
+        return {
+            "image": name, "detail": detail, "tiles": stats.get("image_tokens", 0) // 256,
+            "encode_per_tile_s": stats["encode_s"] / max(1, stats.get("image_tokens", 0) // 256),
+            "prefill_s": stats["prefill_s"], "first_token_s": line.first_chunk - line.submitted,
+            "decode_tok_s": n_tokens / max(stats["decode_s"], 1e-9),
+            "ttfw_s": (line.first_speech or line.done) - line.submitted,
+            "ttfw_phrase_s": line.first_chunk - line.submitted + (FIRST_PHRASE_TOKENS - 1) * per_token,
+            "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
+            "reference_first_token_s": ref["first_token_s"], "reference_total_s": ref["total_s"],
+            "overhead": app_total / ref["total_s"],
+        }
+
+    def glance_and_second_look(self, name: str) -> dict:
+        from engine.regions import choose_regions
+
+        image = make(name, seed=1)  # not the image described before: its tiles must not come from the cache
+        conversation = Conversation(image, "brief", None)
+        glance = stream(self.client, self.client.describe(conversation))
+        regions = choose_regions(image)
+        look = stream(self.client, self.client.refine(conversation, regions))
+        follow = stream(self.client, self.client.ask(conversation, "What does the highlighted button say?"))
+        glance_words = glance.data["stats"]["n_tokens"] * WORDS_PER_TOKEN
+        speech_ends = (glance.first_speech or glance.done) - glance.submitted + glance_words / SPEECH_WORDS_PER_S
+        look_first = look.first_chunk - glance.submitted
+        return {
+            "image": name, "regions": len(regions),
+            "glance_ttfw_s": (glance.first_speech or glance.done) - glance.submitted,
+            "glance_total_s": glance.done - glance.submitted,
+            "second_look_first_token_s": look_first, "refined_complete_s": look.done - glance.submitted,
+            "speech_gap_s": max(0.0, look_first - speech_ends),
+            "follow_up_first_token_s": follow.first_chunk - follow.submitted,
+        }
+
+    def close(self) -> dict:
+        peak = peak_rss_bytes(self.client.pid)
+        self.client.close()
+        if self._reference is not None:
+            self._reference.close()
+        return {"worker_peak_rss_bytes": peak}
