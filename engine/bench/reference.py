@@ -89,8 +89,10 @@ class LlamaCppReference:
                 times["text_prefill_s"] += time.perf_counter() - t0
         sampler = self._sampler()
         token = (lib.llama_token * 1)()
+        times["tokens"] = []
         for k in range(n_tokens):
             token[0] = lib.llama_sampler_sample(sampler, self.ctx, -1)
+            times["tokens"].append(token[0])
             if k == 0:
                 times["first_token_s"] = time.perf_counter() - started
             lib.llama_decode(self.ctx, lib.llama_batch_get_one(token, 1))
@@ -100,6 +102,14 @@ class LlamaCppReference:
         for bitmap in bitmaps:
             m.mtmd_bitmap_free(bitmap)
         return times
+
+    def detokenize(self, tokens: list[int]) -> str:
+        out = b""
+        buf = ctypes.create_string_buffer(256)
+        for t in tokens:
+            n = self.lib.llama_token_to_piece(self.vocab, t, buf, len(buf), 0, False)
+            out += buf.raw[:n]
+        return out.decode("utf-8", errors="replace")
 
     def close(self) -> None:
         self.m.mtmd_free(self.mtmd)

@@ -1,0 +1,38 @@
+"""The app's path (worker, chunk-by-chunk eval, prefix and tile caches) computes exactly
+what llama.cpp's own mtmd path computes for the same prompt and image."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.bench.reference import LlamaCppReference
+from engine.client import Conversation, EngineClient
+from engine.images import fit_tiles
+from engine.model_files import find_model_pair
+from engine.prompts import ChatFormat, detail_level, system_prompt
+from tests.engine.test_worker import collect
+
+
+@pytest.mark.parametrize("shape,detail", [((480, 640), "standard"), ((1080, 1920), "brief"), ((700, 1000), "detailed")])
+def test_app_text_equals_llama_cpp_text(conversions, shape, detail):
+    pair = find_model_pair(conversions.get("internvl", "Q4_K_M", "f16").model_path.parent)
+    image = np.random.default_rng(sum(shape)).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    client = EngineClient(pair, n_threads=2)
+    client.start()
+    try:
+        assert client.wait_loaded(120).kind == "loaded"
+        collect(client, client.describe(Conversation(image[::2, ::2].copy(), "brief", None)))  # warm the caches
+        done = collect(client, client.describe(Conversation(image, detail, None)))[-1]
+    finally:
+        client.close()
+    level = detail_level(detail)
+    prompt = ChatFormat(pair.architecture, pair.chat_template).render([
+        {"role": "system", "content": system_prompt(None)}, {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
+    reference = LlamaCppReference(str(pair.model_path), str(pair.mmproj_path), 2, 8192)
+    try:
+        ref = reference.run(prompt, [fit_tiles(image, level.max_tiles)], done.data["stats"]["n_tokens"])
+        assert ref["tiles"] * 256 == done.data["stats"]["image_tokens"]
+        assert reference.detokenize(ref["tokens"]) == done.data["text"]
+    finally:
+        reference.close()
