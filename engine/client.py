@@ -51,8 +51,9 @@ class Conversation:
 
 class EngineClient:
     def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int = DEFAULT_CONTEXT,
-                 hang_timeout: float = HANG_TIMEOUT_S):
+                 hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None):
         self.pair = pair
+        self.language = language  # the worker warms up with this language's system prompt
         self.n_threads = n_threads or physical_cores()
         self.n_ctx = n_ctx
         self.hang_timeout = hang_timeout
@@ -85,7 +86,7 @@ class EngineClient:
         self._conn.send((w.LOAD, {
             "model_path": str(self.pair.model_path), "mmproj_path": str(self.pair.mmproj_path),
             "architecture": self.pair.architecture, "chat_template": self.pair.chat_template,
-            "n_threads": self.n_threads, "n_ctx": self.n_ctx,
+            "n_threads": self.n_threads, "n_ctx": self.n_ctx, "language": self.language,
         }))
 
     def _ensure_worker(self) -> None:

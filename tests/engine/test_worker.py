@@ -251,3 +251,14 @@ def test_every_tile_of_a_large_image_is_encoded(client):
     again = collect(client, client.describe(Conversation(photo(17, shape=(480, 640)), "standard", None)))[-1]
     assert again.data["stats"]["image_encodes"] == 0 and again.data["stats"]["encoder_cache_hits"] == 5
     assert again.data["text"] == first.data["text"]
+
+
+def test_warm_up_caches_the_chosen_language(pair):
+    client = EngineClient(pair, n_threads=2, language="zh")
+    client.start()
+    try:
+        assert client.wait_loaded(120).kind == "loaded"
+        done = collect(client, client.describe(Conversation(photo(18), "brief", "zh")))[-1]
+        assert done.data["stats"]["prefix_cached_tokens"] > 50
+    finally:
+        client.close()
