@@ -1,0 +1,294 @@
+"""The real voice: one long-lived thread owns the pyttsx3 engine; callers only queue and signal.
+
+pyttsx3 engines are not thread-safe (its tracker reports hangs and "run loop already started" when
+two threads touch one engine), and the espeak driver keeps one process-wide synthesis callback, so
+exactly one engine exists per process, created, used and dropped on its owner thread (STYLE.md #2).
+say() and stop() only touch a queue under a lock, so the GUI never waits for the voice.
+
+Every utterance carries the generation it was queued in; stop() starts a new generation, so an
+utterance dequeued just before a stop is dropped too, even in the middle of being spoken.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from app.speech.base import SpeechOutput
+from app.speech.errors import (
+    ENGINE_FAILED,
+    ENGINE_TIMEOUT,
+    PLAYBACK_FAILED,
+    SPEAKING_FAILED,
+    UNKNOWN_VOICE,
+    PlaybackFailed,
+    SpeechUnavailable,
+    tr,
+)
+from app.speech.players import WavPlayer
+from app.speech.runners import Runner, create_runner
+
+logger = logging.getLogger("visionpangu.speech")
+
+# Starting espeak takes ~50 ms and SAPI5 about a second; past this the voice is called unavailable.
+ENGINE_START_TIMEOUT_S = 10.0
+# shutdown() waits this long for the owner thread; it is a daemon, so a hung driver cannot block exit.
+SHUTDOWN_TIMEOUT_S = 5.0
+MIN_RATE_WPM = 80
+MAX_RATE_WPM = 500
+
+# One engine per process (see the module docstring); held from start until the owner thread ends.
+_engine_slot = threading.Lock()
+
+
+class _Job(NamedTuple):
+    generation: int
+    sequence: int  # 1, 2, ... in say() order; names the files in file mode
+    text: str
+
+
+class _Token:
+    """A job's view of stop(): cancelled once the generation moved on or the engine is closing."""
+
+    def __init__(self, owner: Pyttsx3Speech, generation: int):
+        self._owner = owner
+        self._generation = generation
+
+    def is_cancelled(self) -> bool:
+        # Plain reads: an int and a bool are replaced atomically, and a stale read only delays by a poll.
+        return self._owner._generation != self._generation or self._owner._is_closing
+
+    def wait(self, seconds: float) -> bool:
+        self._owner._interrupt.wait(seconds)
+        return self.is_cancelled()
+
+
+class Pyttsx3Speech(SpeechOutput):
+    """Speaks through pyttsx3; with output_dir, writes each utterance to NNNN.wav there instead.
+
+    on_error(message) gets plain words to announce (each problem once, until speech works again);
+    on_finished(text, path_or_None) follows each utterance that was not stopped. Both run on the
+    owner thread: a Qt caller should only emit a signal from them. Raises SpeechUnavailable (plain
+    words) if no voice starts, RuntimeError if another engine is still running in this process.
+    """
+
+    def __init__(
+        self,
+        *,
+        output_dir: str | os.PathLike | None = None,
+        driver_name: str | None = None,
+        player: WavPlayer | None = None,
+        on_error: Callable[[str], None] | None = None,
+        on_finished: Callable[[str, Path | None], None] | None = None,
+    ):
+        self._output_dir = Path(output_dir) if output_dir is not None else None
+        if self._output_dir is not None:
+            self._output_dir.mkdir(parents=True, exist_ok=True)
+        if not _engine_slot.acquire(blocking=False):
+            raise RuntimeError("a pyttsx3 engine is already running in this process; shut it down first")
+        self._driver_name = driver_name
+        self._player = player
+        self._on_error = on_error
+        self._on_finished = on_finished
+        self.last_error: str | None = None
+        self._cond = threading.Condition()
+        self._queue: deque[_Job] = deque()
+        self._current: _Job | None = None
+        self._settings: dict[str, object] = {}
+        self._generation = 0
+        self._sequence = 0
+        self._is_closing = False
+        self._interrupt = threading.Event()
+        self._ready = threading.Event()
+        self._start_error: SpeechUnavailable | None = None
+        self._voices: list[tuple[str, str]] = []
+        self._thread = threading.Thread(target=self._run, name="speech-owner", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(ENGINE_START_TIMEOUT_S):
+            self.shutdown()
+            raise SpeechUnavailable(tr(ENGINE_TIMEOUT), detail="engine start timed out")
+        if self._start_error is not None:
+            self._thread.join(SHUTDOWN_TIMEOUT_S)
+            raise self._start_error
+
+    # --- called from any thread -------------------------------------------------------------
+
+    def say(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        with self._cond:
+            if self._is_closing:
+                return
+            self._sequence += 1
+            self._queue.append(_Job(self._generation, self._sequence, text))
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._generation += 1
+            self._queue.clear()
+            self._interrupt.set()  # wakes a playing utterance at once
+            self._cond.notify_all()
+
+    def is_speaking(self) -> bool:
+        with self._cond:
+            return bool(self._queue) or self._current is not None
+
+    def set_voice(self, rate: int | None = None, volume: float | None = None, voice_id: str | None = None) -> None:
+        """Applied before the next utterance; a stop does not discard settings."""
+        changes: dict[str, object] = {}
+        if rate is not None:
+            changes["rate"] = max(MIN_RATE_WPM, min(MAX_RATE_WPM, int(rate)))
+        if volume is not None:
+            changes["volume"] = max(0.0, min(1.0, float(volume)))
+        if voice_id is not None:
+            changes["voice"] = voice_id  # checked on the owner thread, which reports problems
+        with self._cond:
+            self._settings.update(changes)
+            self._cond.notify_all()
+
+    def voices(self) -> list[tuple[str, str]]:
+        return list(self._voices)  # read once on the owner thread at start
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        """Block until everything queued is spoken (tests, and file mode off the GUI thread)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and self._current is None, timeout)
+
+    def shutdown(self) -> None:
+        with self._cond:
+            self._is_closing = True
+            self._generation += 1
+            self._queue.clear()
+            self._interrupt.set()
+            self._cond.notify_all()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(SHUTDOWN_TIMEOUT_S)
+            if self._thread.is_alive():
+                logger.warning("the speech thread did not end within %s s", SHUTDOWN_TIMEOUT_S)
+
+    # --- the owner thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        scratch = tempfile.TemporaryDirectory(prefix="visionpangu-speech-")
+        runner = None
+        try:
+            runner = self._start_engine(Path(scratch.name))
+            if runner is not None:
+                self._serve(runner)
+        finally:
+            if runner is not None:
+                runner.close()
+            del runner  # drop the engine here, on its own thread, before the next one may start
+            scratch.cleanup()
+            _engine_slot.release()
+            self._ready.set()
+
+    def _start_engine(self, scratch: Path) -> Runner | None:
+        try:
+            runner = create_runner(self._driver_name, scratch, self._player, needs_player=self._output_dir is None)
+            self._voices = runner.voices()
+            return runner
+        except SpeechUnavailable as exc:
+            self._start_error = exc
+        except Exception as exc:  # a driver failing in a way create_runner did not foresee
+            _log_failure("speech engine failed to start")
+            self._start_error = SpeechUnavailable(tr(ENGINE_FAILED), detail=repr(exc))
+        finally:
+            self._ready.set()
+        return None
+
+    def _serve(self, runner: Runner) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._queue or self._settings or self._is_closing)
+                if self._is_closing:
+                    return
+                settings, self._settings = self._settings, {}
+                job = self._current = self._queue.popleft() if self._queue else None
+                self._interrupt.clear()  # under the lock: a later stop() sets it again
+            for name, value in settings.items():
+                self._apply(runner, name, value)
+            if job is not None:
+                self._perform(runner, job)
+            with self._cond:
+                self._current = None
+                self._cond.notify_all()
+
+    def _apply(self, runner: Runner, name: str, value: object) -> None:
+        if name == "voice" and value not in {known for known, _name in self._voices}:
+            logger.warning("unknown voice id %r", value)  # e.g. settings copied from another machine
+            self._report(tr(UNKNOWN_VOICE))
+            return
+        try:
+            runner.set_property(name, value)
+        except Exception:
+            _log_failure("could not set %s=%r", name, value)
+
+    def _perform(self, runner: Runner, job: _Job) -> None:
+        token = _Token(self, job.generation)
+        if token.is_cancelled():
+            return
+        try:
+            path = self._render(runner, job, token) if self._output_dir else runner.speak(job.text, token)
+        except PlaybackFailed as exc:
+            logger.warning("playback failed: %s", exc)
+            self._report(tr(PLAYBACK_FAILED))
+            return
+        except Exception:
+            _log_failure("the voice failed on %r", job.text)
+            self._report(tr(SPEAKING_FAILED))
+            return
+        if not token.is_cancelled():
+            self.last_error = None
+            _call_back(self._on_finished, job.text, path)
+
+    def _render(self, runner: Runner, job: _Job, token: _Token) -> Path | None:
+        """Render to a scratch file, then publish it only if no stop came in the meantime."""
+        final = self._output_dir / f"{job.sequence:04d}.wav"
+        scratch = final.with_name(f".{final.name}.part")
+        runner.render(job.text, scratch)
+        with self._cond:  # stop() holds this lock too: no stop can slip between check and publish
+            if token.is_cancelled():
+                scratch.unlink(missing_ok=True)
+                return None
+            os.replace(scratch, final)
+        return final
+
+    def _report(self, message: str) -> None:
+        if message == self.last_error:
+            return  # say it once: a missing device would otherwise be announced every sentence
+        self.last_error = message
+        _call_back(self._on_error, message)
+
+
+def _call_back(callback: Callable | None, *args) -> None:
+    """A caller's callback must not end the owner thread: its failure is logged and speech goes on."""
+    if callback is None:
+        return
+    try:
+        callback(*args)
+    except Exception:
+        _log_failure("speech callback %r failed", callback)
+
+
+def _log_failure(message: str, *args) -> None:
+    # The traceback is logged as text, not as exc_info: a log record holding it would keep the
+    # engine alive in its frames, and an espeak engine destroyed late unhooks the synthesis callback
+    # of whichever engine came after it (the driver's destroy() sets espeak's one callback to None).
+    logger.error(message + "\n%s", *args, traceback.format_exc())
+
+
+class WavFileSpeech(Pyttsx3Speech):
+    """Writes each utterance to output_dir/NNNN.wav (tests, and "speak to file"); plays nothing."""
+
+    def __init__(self, output_dir: str | os.PathLike, **options):
+        super().__init__(output_dir=output_dir, **options)
