@@ -1,0 +1,85 @@
+"""User-visible text of the hotkey package, in one place, through Qt's translation function.
+
+Every failure the user may meet has a message here written to be read aloud: what
+happened, in plain words, and what to do about it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+CONTEXT = "Hotkeys"
+
+
+def tr(text: str) -> str:
+    return QCoreApplication.translate(CONTEXT, text)
+
+
+def noop(text: str) -> str:
+    """Marks a string for translation where it is declared; tr() translates it where shown."""
+    return text
+
+
+def ok_message(keys: str, action: str) -> str:
+    return tr("{keys}: {action}.").format(keys=keys, action=action)
+
+
+def off_message(action: str) -> str:
+    return tr("{action}: no shortcut (turned off).").format(action=action)
+
+
+def busy_message(keys: str, action: str) -> str:
+    return tr("{keys} is already used by another program, so it cannot be the shortcut for \"{action}\". "
+              "Choose another combination in the shortcut settings, or close the other program and "
+              "turn the shortcut on again.").format(keys=keys, action=action)
+
+
+def pending_message(keys: str, action: str) -> str:
+    return tr("{keys} for {action} is waiting for your desktop to confirm it.").format(keys=keys, action=action)
+
+
+def unmappable_key_message(keys: str) -> str:
+    return tr("{keys} cannot be used on this keyboard: its last key was not found in the keyboard "
+              "layout. Choose a combination with a letter or a function key.").format(keys=keys)
+
+
+def no_answer_message() -> str:
+    return tr("The shortcut service did not answer in time, so global shortcuts may not work. "
+              "Restart VisionPangu Assistant; if this happens again, use the buttons in its window.")
+
+
+def stopped_message() -> str:
+    return tr("Global shortcuts are stopped because VisionPangu Assistant is closing.")
+
+
+def connection_lost_message() -> str:
+    return tr("Global shortcuts stopped working because the connection to the desktop was lost. "
+              "Restart VisionPangu Assistant to get them back.")
+
+
+def unexpected_failure_message(detail: str) -> str:
+    return tr("Global shortcuts stopped working because of an unexpected error ({detail}). "
+              "Restart VisionPangu Assistant; the buttons in its window still work.").format(detail=detail)
+
+
+def mac_permission_message() -> str:
+    return tr("VisionPangu Assistant needs your permission to notice its shortcut keys while you "
+              "work in other apps. Open System Settings, choose Privacy and Security, then "
+              "Accessibility, and turn on VisionPangu Assistant. If you started it from Terminal, "
+              "turn on Terminal instead. Then quit VisionPangu Assistant and open it again. Until "
+              "then, use the buttons in its window.")
+
+
+def no_session_message() -> str:
+    return tr("No graphical desktop session was found (neither Wayland nor X11), so global shortcuts "
+              "cannot work. Use the buttons in the app window instead.")
+
+
+def missing_library_message(library: str, detail: str) -> str:
+    return tr("Global shortcuts need the {library} library, which could not be loaded ({detail}). "
+              "Reinstall VisionPangu Assistant to get it back.").format(library=library, detail=detail)
+
+
+def display_connect_message(display: str, detail: str) -> str:
+    return tr("Global shortcuts could not connect to the display {display} ({detail}). "
+              "Use the buttons in the app window instead.").format(display=display, detail=detail)

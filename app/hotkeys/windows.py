@@ -1,0 +1,201 @@
+"""Windows backend: RegisterHotKey from a thread that owns its own message queue.
+
+RegisterHotKey with a null window posts WM_HOTKEY to the queue of the thread that called
+it, so one thread registers, unregisters and runs GetMessageW; other threads reach it
+with PostThreadMessageW (learn.microsoft.com, RegisterHotKey and PostThreadMessageW).
+- MOD_NOREPEAT (Windows 7 and later): holding the keys sends one WM_HOTKEY, not one per
+  auto-repeat.
+- ERROR_HOTKEY_ALREADY_REGISTERED (1409): another program has the combination -> BUSY.
+- The system delivers WM_HOTKEY without activating or focusing any window.
+Win32Api is the only code that touches user32/kernel32; the tests replace it (they run on
+Linux, where these APIs cannot exist).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, TimeoutError as FutureTimeout
+from typing import Callable, Mapping
+
+from app.hotkeys.backend import HotkeyBackend, Outcome, Status
+from app.hotkeys.combo import KeyCombo, Mod
+from app.hotkeys.keymap import KEYS
+from app.hotkeys.texts import (connection_lost_message, missing_library_message, no_answer_message,
+                               unexpected_failure_message, unmappable_key_message)
+from app.hotkeys.worker import CommandQueue, OwnerGone
+
+log = logging.getLogger(__name__)
+
+WM_USER, WM_HOTKEY, WM_APP = 0x0400, 0x0312, 0x8000
+WM_WAKE = WM_APP + 1  # "work is waiting in the command queue"
+PM_NOREMOVE = 0x0000
+MOD_ALT, MOD_CONTROL, MOD_SHIFT, MOD_WIN, MOD_NOREPEAT = 0x0001, 0x0002, 0x0004, 0x0008, 0x4000
+ERROR_HOTKEY_ALREADY_REGISTERED = 1409
+FIRST_HOTKEY_ID = 1  # an application's ids must lie in 0x0000-0xBFFF
+START_TIMEOUT_S = COMMAND_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
+
+
+def win_modifiers(combo: KeyCombo) -> int | None:
+    """RegisterHotKey's fsModifiers, always with MOD_NOREPEAT; None for the Windows key."""
+    if combo.modifiers & Mod.META:
+        return None  # refused by validation; never registered
+    flags = MOD_NOREPEAT
+    for mod, flag in ((Mod.CTRL, MOD_CONTROL), (Mod.ALT, MOD_ALT), (Mod.SHIFT, MOD_SHIFT)):
+        if combo.modifiers & mod:
+            flags |= flag
+    return flags
+
+
+class Win32Api:
+    """The user32/kernel32 calls the backend makes, through ctypes. Windows only."""
+
+    def __init__(self):
+        import ctypes
+        from ctypes import wintypes
+
+        self._ctypes = ctypes
+        self._msg = wintypes.MSG()
+        user32 = ctypes.WinDLL("user32", use_last_error=True)
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        self._register = user32.RegisterHotKey
+        self._register.argtypes = (wintypes.HWND, ctypes.c_int, wintypes.UINT, wintypes.UINT)
+        self._register.restype = wintypes.BOOL
+        self._unregister = user32.UnregisterHotKey
+        self._unregister.argtypes = (wintypes.HWND, ctypes.c_int)
+        self._unregister.restype = wintypes.BOOL
+        self._get = user32.GetMessageW
+        self._get.argtypes = (ctypes.POINTER(wintypes.MSG), wintypes.HWND, wintypes.UINT, wintypes.UINT)
+        self._get.restype = ctypes.c_int  # -1 on error, 0 on WM_QUIT
+        self._peek = user32.PeekMessageW
+        self._peek.argtypes = (ctypes.POINTER(wintypes.MSG), wintypes.HWND, wintypes.UINT, wintypes.UINT,
+                               wintypes.UINT)
+        self._post = user32.PostThreadMessageW
+        self._post.argtypes = (wintypes.DWORD, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM)
+        self._post.restype = wintypes.BOOL
+        self._thread_id = kernel32.GetCurrentThreadId
+        self._thread_id.restype = wintypes.DWORD
+
+    def create_queue(self) -> int:
+        """Give the calling thread a message queue (PostThreadMessage docs); its thread id."""
+        self._peek(self._ctypes.byref(self._msg), None, WM_USER, WM_USER, PM_NOREMOVE)
+        return int(self._thread_id())
+
+    def get_message(self) -> tuple[int, int] | None:
+        """Wait for the next message: (message, wParam); None on WM_QUIT or error."""
+        if self._get(self._ctypes.byref(self._msg), None, 0, 0) <= 0:
+            return None
+        return int(self._msg.message), int(self._msg.wParam)
+
+    def post(self, thread_id: int, message: int) -> bool:
+        return bool(self._post(thread_id, message, 0, 0))
+
+    def register_hotkey(self, hotkey_id: int, modifiers: int, vk: int) -> int:
+        """0 on success, else the Win32 error code."""
+        return 0 if self._register(None, hotkey_id, modifiers, vk) else self._ctypes.get_last_error()
+
+    def unregister_hotkey(self, hotkey_id: int) -> None:
+        self._unregister(None, hotkey_id)
+
+    def error_text(self, code: int) -> str:
+        return self._ctypes.FormatError(code).strip()
+
+
+class WindowsBackend(HotkeyBackend):
+    name = "windows"
+
+    def __init__(self, api_factory: Callable[[], object] = Win32Api):
+        self._api_factory = api_factory
+        self._commands = CommandQueue(wake=lambda: None)  # the real wake is set once the queue exists
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._ids: dict[int, str] = {}  # hotkey id -> action id; owned by the thread
+
+    def start(self, on_activated, on_outcomes, on_failed) -> str | None:
+        self._on_activated, self._on_failed = on_activated, on_failed
+        ready: Future = Future()
+        self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-win32", daemon=True)
+        self._thread.start()
+        try:
+            return ready.result(timeout=START_TIMEOUT_S)
+        except FutureTimeout:
+            return no_answer_message()
+
+    def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
+        wanted = dict(bindings)
+        try:
+            return self._commands.submit(lambda: self._register_all(wanted)).result(timeout=COMMAND_TIMEOUT_S)
+        except FutureTimeout:
+            message = no_answer_message()
+        except OwnerGone:
+            message = connection_lost_message()
+        except Exception as error:  # a bug of ours: said to the user, not raised into the GUI
+            log.exception("Windows hotkey registration failed")
+            message = unexpected_failure_message(repr(error))
+        return {action_id: Outcome(Status.UNSUPPORTED, message) for action_id in wanted}
+
+    def close(self) -> None:
+        if self._thread is None:
+            return
+        self._commands.submit(self._request_stop)
+        self._thread.join(JOIN_TIMEOUT_S)
+        self._thread = None
+
+    # --- the owning thread ----------------------------------------------------------------
+    def _request_stop(self) -> None:
+        self._stopping = True
+
+    def _run(self, ready: Future) -> None:
+        try:
+            self._api = self._api_factory()
+            thread_id = self._api.create_queue()
+        except (OSError, AttributeError, ImportError) as error:  # no user32: not really Windows
+            self._commands.close()
+            ready.set_result(missing_library_message("user32", str(error)))
+            return
+        self._commands.set_wake(lambda: self._api.post(thread_id, WM_WAKE))
+        ready.set_result(None)
+        try:
+            self._loop()
+        except Exception as error:  # reported to the user, never swallowed
+            log.exception("Windows hotkey thread failed")
+            self._on_failed(unexpected_failure_message(repr(error)))
+        finally:
+            self._commands.close()
+            self._unregister_all()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            message = self._api.get_message()
+            if message is None:
+                if not self._stopping:
+                    self._on_failed(connection_lost_message())
+                return
+            kind, wparam = message
+            if kind == WM_HOTKEY and wparam in self._ids:
+                self._on_activated(self._ids[wparam])
+            elif kind == WM_WAKE:
+                self._commands.run_pending()
+
+    def _register_all(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
+        self._unregister_all()
+        return {action_id: self._register_one(hotkey_id, action_id, combo)
+                for hotkey_id, (action_id, combo) in enumerate(bindings.items(), start=FIRST_HOTKEY_ID)}
+
+    def _register_one(self, hotkey_id: int, action_id: str, combo: KeyCombo) -> Outcome:
+        info, modifiers = KEYS.get(combo.key), win_modifiers(combo)
+        if info is None or modifiers is None:
+            return Outcome(Status.UNSUPPORTED, unmappable_key_message(combo.spoken()))
+        error = self._api.register_hotkey(hotkey_id, modifiers, info.win_vk)
+        if error == 0:
+            self._ids[hotkey_id] = action_id
+            return Outcome(Status.OK)
+        if error == ERROR_HOTKEY_ALREADY_REGISTERED:
+            return Outcome(Status.BUSY)
+        log.warning("RegisterHotKey %s failed: %s", combo, error)
+        return Outcome(Status.UNSUPPORTED, unexpected_failure_message(self._api.error_text(error)))
+
+    def _unregister_all(self) -> None:
+        for hotkey_id in self._ids:
+            self._api.unregister_hotkey(hotkey_id)
+        self._ids = {}

@@ -1,0 +1,71 @@
+"""A private dbus-daemon and the fake GlobalShortcuts portal on it; both ended by stop()."""
+
+from __future__ import annotations
+
+import os
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+LINE_TIMEOUT_S = 5.0
+FAKE_PORTAL = Path(__file__).with_name("fake_portal.py")
+
+
+def read_line(stream, timeout_s: float = LINE_TIMEOUT_S) -> str:
+    readable, _, _ = select.select([stream], [], [], timeout_s)
+    if not readable:
+        raise TimeoutError(f"no output within {timeout_s} s")
+    return stream.readline().decode().strip()
+
+
+class PrivateBus:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.address = ""
+        self._processes: list[subprocess.Popen] = []
+
+    def start(self) -> "PrivateBus":
+        daemon = self._spawn(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1",
+                              f"--address=unix:path={self.workdir / 'bus'}"], "dbus-daemon", os.environ)
+        self.address = read_line(daemon.stdout, START_TIMEOUT_S)
+        if not self.address:
+            self.stop()
+            raise RuntimeError(f"dbus-daemon did not start; see {self.workdir / 'dbus-daemon.log'}")
+        return self
+
+    def start_portal(self, mode: str = "accept") -> subprocess.Popen:
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
+        portal = self._spawn([sys.executable, str(FAKE_PORTAL), mode], "fake-portal", env, stdin=subprocess.PIPE)
+        line = read_line(portal.stdout, START_TIMEOUT_S)
+        if line != "ready":
+            raise RuntimeError(f"fake portal said {line!r}; see {self.workdir / 'fake-portal.log'}")
+        return portal
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(STOP_TIMEOUT_S)
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+        self._processes.clear()
+
+    def _spawn(self, args, name, env, stdin=subprocess.DEVNULL) -> subprocess.Popen:
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            # Unbuffered: select() then readline() must not leave later lines in a buffer.
+            process = subprocess.Popen(args, env=env, stdin=stdin, stdout=subprocess.PIPE, stderr=log, bufsize=0)
+        self._processes.append(process)
+        return process
+
+
+def tell(portal: subprocess.Popen, command: str) -> None:
+    portal.stdin.write((command + "\n").encode())
+    portal.stdin.flush()

@@ -1,0 +1,139 @@
+"""The Windows backend's thread and message loop, with the Win32 API MOCKED.
+
+user32/kernel32 cannot exist on the Linux test machines, so FakeWin32 stands in for
+app.hotkeys.windows.Win32Api (the only code that calls them): a thread message queue,
+RegisterHotKey that answers like Windows (0, or the error code GetLastError would give),
+and WM_HOTKEY posted as a key press would. The backend's own loop, thread and
+bookkeeping run for real.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+import pytest
+
+from app.hotkeys import HotkeyManager, Status, default_bindings
+from app.hotkeys.windows import (ERROR_HOTKEY_ALREADY_REGISTERED, MOD_ALT, MOD_CONTROL, MOD_NOREPEAT, MOD_SHIFT,
+                                 WM_HOTKEY, WindowsBackend)
+from tests.app.hotkeys.conftest import Recorder
+
+SIGNAL_TIMEOUT_MS = 2000
+THREAD_ID = 4242
+ERROR_ACCESS_DENIED = 5
+
+
+class FakeWin32:
+    """Mock of Win32Api (see the module docstring). Called only from the backend's thread."""
+
+    def __init__(self, taken_vks=(), failing_vks=()):
+        self.messages: queue.SimpleQueue = queue.SimpleQueue()
+        self.registered: dict[int, tuple[int, int]] = {}  # hotkey id -> (modifiers, vk)
+        self.calls: list[tuple] = []
+        self.taken_vks, self.failing_vks = set(taken_vks), set(failing_vks)
+        self.owner: int | None = None
+
+    def create_queue(self) -> int:
+        self.owner = threading.get_ident()
+        return THREAD_ID
+
+    def get_message(self):
+        assert threading.get_ident() == self.owner
+        return self.messages.get()
+
+    def post(self, thread_id: int, message: int) -> bool:
+        assert thread_id == THREAD_ID
+        self.messages.put((message, 0))
+        return True
+
+    def register_hotkey(self, hotkey_id: int, modifiers: int, vk: int) -> int:
+        assert threading.get_ident() == self.owner  # WM_HOTKEY goes to the registering thread
+        self.calls.append(("register", hotkey_id, modifiers, vk))
+        if vk in self.taken_vks:
+            return ERROR_HOTKEY_ALREADY_REGISTERED
+        if vk in self.failing_vks:
+            return ERROR_ACCESS_DENIED
+        self.registered[hotkey_id] = (modifiers, vk)
+        return 0
+
+    def unregister_hotkey(self, hotkey_id: int) -> None:
+        assert threading.get_ident() == self.owner
+        self.calls.append(("unregister", hotkey_id))
+        self.registered.pop(hotkey_id)
+
+    def error_text(self, code: int) -> str:
+        return "Access is denied."
+
+    def press(self, vk: int) -> None:
+        """The user presses the registered combination whose key is vk."""
+        hotkey_id = next(i for i, (_, key) in self.registered.items() if key == vk)
+        self.messages.put((WM_HOTKEY, hotkey_id))
+
+
+@pytest.fixture
+def win(qapp):
+    made = []
+
+    def make(**fake_options):
+        fake = FakeWin32(**fake_options)
+        manager = HotkeyManager(WindowsBackend(api_factory=lambda: fake), debounce_s=0.0)
+        made.append(manager)
+        return manager, fake
+
+    yield make
+    for manager in made:
+        manager.shutdown()
+
+
+def test_every_hotkey_is_registered_with_mod_norepeat(win):
+    manager, fake = win()
+    results = manager.apply(default_bindings())
+    assert {r.status for r in results.values()} == {Status.OK}
+    assert len(fake.registered) == len(results)
+    for modifiers, _ in fake.registered.values():
+        assert modifiers == MOD_CONTROL | MOD_ALT | MOD_SHIFT | MOD_NOREPEAT
+    assert (MOD_CONTROL | MOD_ALT | MOD_SHIFT | MOD_NOREPEAT, ord("D")) in fake.registered.values()
+
+
+def test_wm_hotkey_emits_activated_on_the_gui_thread(qtbot, win):
+    manager, fake = win()
+    recorder = Recorder(manager)
+    manager.apply(default_bindings())
+    with qtbot.waitSignal(manager.activated, timeout=SIGNAL_TIMEOUT_MS):
+        fake.press(ord("D"))
+    assert recorder.calls == [("describe_screen", threading.main_thread().ident)]
+
+
+def test_already_registered_is_busy_and_the_rest_still_register(win):
+    manager, fake = win(taken_vks={ord("D")})
+    results = manager.apply(default_bindings())
+    assert results["describe_screen"].status is Status.BUSY
+    assert "Control + Alt + Shift + D is already used by another program" in results["describe_screen"].message
+    assert all(r.status is Status.OK for a, r in results.items() if a != "describe_screen")
+
+
+def test_other_errors_are_unsupported_with_the_system_text(win):
+    manager, _ = win(failing_vks={ord("S")})
+    result = manager.apply(default_bindings())["stop"]
+    assert result.status is Status.UNSUPPORTED and "Access is denied." in result.message
+
+
+def test_changing_settings_unregisters_the_old_hotkeys_first(win):
+    manager, fake = win()
+    manager.apply(default_bindings())
+    first_ids = set(fake.registered)
+    fake.calls.clear()
+    manager.apply({**default_bindings(), "describe_screen": None})
+    unregistered = [call[1] for call in fake.calls if call[0] == "unregister"]
+    assert set(unregistered) == first_ids
+    assert fake.calls.index(("unregister", unregistered[-1])) < min(
+        i for i, call in enumerate(fake.calls) if call[0] == "register")
+    assert ord("D") not in {vk for _, vk in fake.registered.values()}
+
+
+def test_shutdown_unregisters_everything(win):
+    manager, fake = win()
+    manager.apply(default_bindings())
+    manager.shutdown()
+    assert fake.registered == {}
