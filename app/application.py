@@ -1,0 +1,248 @@
+"""Puts the app together: window, actions, controller, model setup, history, tray, global shortcuts.
+
+Built after QApplication exists; shows the window at once and loads the model in the
+background. `run_command` is where forwarded commands (desktop shortcuts, a second
+launch) arrive and `on_hotkey` where global shortcuts do: neither raises or focuses the
+window, except "show" and "ask a follow-up", which the user asks for explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from app.capture.active_window import ActiveWindowTracker
+from app.capture.mime import ImageSource
+from app.capture.screen import capture_region
+from app.controller import Controller, is_app_active
+from app.history import HistoryEntry, HistoryStore
+from app.history_panel import HistoryPanel
+from app.hotkeys import HotkeyManager
+from app.hotkeys import actions as hotkey_actions
+from app.model_setup import ModelSetup
+from app.paths import history_dir
+from app.settings import CLOSE_TO_TRAY, DETAIL, MODEL_FOLDER, SPEAK, THREADS, Settings
+from app.speech_link import SpeechLink
+from app.ui.actions import Actions
+from app.ui.announcer import Announcer
+from app.ui.main_window import MainWindow
+from app.ui.tray import Tray
+
+log = logging.getLogger(__name__)
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Application", text)
+
+
+class Application(QObject):
+    def __init__(self, settings: Settings, speech: SpeechLink | None = None, model_dir_flag: str | None = None,
+                 history_folder: Path | None = None, hang_timeout: float | None = None,
+                 window_backend=None, hotkey_backend=None, quit_qt: bool = True,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self.actions = Actions(self)
+        self.window = MainWindow(self.actions)
+        self.page = self.window.main_page
+        self.speech = speech or SpeechLink()
+        self.speech.is_enabled = settings.get(SPEAK)
+        self.announcer = Announcer(self.page.description, self)
+        self.tracker = ActiveWindowTracker(self.window.own_handles, is_app_active, backend=window_backend,
+                                           parent=self)
+        self.controller = Controller(self.page, settings, self.speech, self.announcer, self.window.set_status,
+                                     self._window_job, self)
+        self.setup = ModelSetup(settings, self.window.first_run, self.controller.report, model_dir_flag,
+                                hang_timeout, self)
+        self.history = HistoryPanel(self.page.history, HistoryStore(history_folder or history_dir()), settings,
+                                    self.controller.report, self.controller.reopen, self)
+        self.tray = Tray(self.actions, self)
+        self.hotkeys = HotkeyManager(backend=hotkey_backend, parent=self)
+        self._hotkey_problems: list[str] = []
+        self.is_quitting = False
+        self._should_quit_qt = quit_qt  # tests keep their QApplication running
+        self._wire()
+
+    def _wire(self) -> None:
+        a, c = self.actions, self.controller
+        a.describe_screen.triggered.connect(c.describe_screen)
+        a.describe_window.triggered.connect(c.describe_window)
+        a.describe_clipboard.triggered.connect(c.describe_clipboard)
+        a.describe_again.triggered.connect(c.describe_again)
+        a.open_image.triggered.connect(self.open_image)
+        a.camera.triggered.connect(self.open_camera)
+        a.stop.triggered.connect(c.stop)
+        a.copy.triggered.connect(c.copy)
+        a.ask.triggered.connect(lambda: self.page.question.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        a.show_history.triggered.connect(lambda: self.page.history.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        a.show_description.triggered.connect(
+            lambda: self.page.description.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        a.clear_history.triggered.connect(lambda: self.history.ask_to_clear(self.window))
+        a.settings.triggered.connect(self.open_settings)
+        a.setup_model.triggered.connect(lambda: self.setup.need_setup(_tr("Choose or convert the model files.")))
+        a.shortcuts_help.triggered.connect(self.show_shortcuts)
+        a.show_window.triggered.connect(self.show_window)
+        a.quit.triggered.connect(self.quit)
+        for level, action in a.detail.items():
+            action.triggered.connect(lambda _=False, lv=level: c.set_detail(lv))
+        self.page.detail_chosen.connect(c.set_detail)
+        self.settings.changed.connect(self._on_setting_changed)
+        self.speech.error.connect(lambda message: c.report(message, is_error=True, should_speak=False))
+        self.window.image_dropped.connect(self.controller.describe_source)
+        self.window.drop_failed.connect(lambda message: self.controller.report(message, True))
+        self.window.should_hide_on_close = lambda: (not self.is_quitting and self.tray.is_available()
+                                                    and self.settings.get(CLOSE_TO_TRAY))
+        self.window.close_finished.connect(self.quit)
+        self.hotkeys.activated.connect(self.on_hotkey)
+        self.hotkeys.results_changed.connect(lambda _results: self._report_hotkey_problems())
+        self.hotkeys.failed.connect(lambda message: c.report(message, is_error=True))
+        self.setup.engine_started.connect(self._on_engine_started)
+        self.setup.setup_needed.connect(self._on_setup_needed)
+        c.entry_added.connect(self.history.add)
+        c.entry_changed.connect(self.history.changed)
+        self._sync_detail()
+
+    # --- start and stop ------------------------------------------------------------------------
+    def start(self, show: bool = True) -> None:
+        if show:
+            self.window.show()
+        self.history.load_saved()
+        self.tracker.start()
+        self.setup.start()
+        self.hotkeys.follow_settings(self.settings)
+        if self.speech.unavailable_reason:
+            self.controller.report(self.speech.unavailable_reason, is_error=True, should_speak=False)
+
+    def show_window(self) -> None:
+        """Only on the user's explicit request (a plain second launch, the tray): raise and focus."""
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def quit(self) -> None:
+        if self.is_quitting:
+            return
+        self.is_quitting = True
+        self.hotkeys.shutdown()
+        self.tracker.stop()
+        self.controller.shutdown()
+        self.setup.shutdown()
+        self.speech.shutdown()
+        self.tray.hide()
+        self.window.close()
+        if self._should_quit_qt:
+            QApplication.instance().quit()
+
+    # --- engine ------------------------------------------------------------------------------
+    def _on_engine_started(self, engine) -> None:
+        self.controller.attach_engine(engine)
+        engine.load_failed.connect(self.setup.need_setup)
+        self.window.show_main()
+
+    def _on_setup_needed(self, message: str) -> None:
+        self.controller.detach_engine(message)
+        self.window.show_setup()
+
+    # --- commands ----------------------------------------------------------------------------------
+    def run_command(self, request: dict) -> None:
+        command = request.get("command")
+        if command == "show":
+            self.show_window()
+        elif command == "stop":
+            self.controller.stop()
+        elif command == "describe-file":
+            path = Path(request["path"])
+            self.controller.describe_source(ImageSource(label=path.name, path=path))
+        elif command == "describe":
+            {"screen": self.controller.describe_screen, "window": self.controller.describe_window,
+             "clipboard": self.controller.describe_clipboard}[request["source"]]()
+
+    def on_hotkey(self, action_id: str) -> None:
+        """A global shortcut, pressed in any app: act without raising our window (except to ask)."""
+        if action_id == hotkey_actions.ASK_FOLLOWUP:
+            self.show_window()  # the user asked for the question box: it needs the keyboard
+            self.page.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        elif action_id == hotkey_actions.REPEAT_LAST:
+            self.controller.repeat_last()
+        elif action_id == hotkey_actions.STOP:
+            self.controller.stop()
+        else:
+            source = {hotkey_actions.DESCRIBE_SCREEN: "screen", hotkey_actions.DESCRIBE_WINDOW: "window",
+                      hotkey_actions.DESCRIBE_CLIPBOARD: "clipboard"}[action_id]
+            self.run_command({"command": "describe", "source": source})
+
+    def _report_hotkey_problems(self) -> None:
+        """Each new problem once (a busy combination, no global shortcuts in this session)."""
+        problems = list(dict.fromkeys(self.hotkeys.problems()))
+        for message in problems:
+            if message not in self._hotkey_problems:
+                self.controller.report(message, is_error=True, should_speak=False)
+        self._hotkey_problems = problems
+
+    @property
+    def entries(self) -> list[HistoryEntry]:
+        return self.history.entries
+
+    def status(self) -> dict:
+        return {"phase": self.controller.phase, "status": self.controller.status_text,
+                "model": "ready" if self.controller.is_model_ready else
+                         ("loading" if self.controller.has_model else "missing"),
+                "description": self.page.text(), "history": len(self.entries)}
+
+    def _window_job(self):
+        info = self.tracker.target()
+        label = _tr("Window {0}").format(info.title) if info.title else _tr("Active window")
+        return label, lambda: capture_region(info.left, info.top, info.width, info.height)
+
+    # --- dialogs -----------------------------------------------------------------------------------
+    def open_image(self) -> None:
+        dialog = QFileDialog(self.window, _tr("Open an image to describe"))
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.setNameFilter(_tr(IMAGE_FILTER))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(lambda path: self.run_command({"command": "describe-file", "path": path}))
+        dialog.open()
+
+    def open_camera(self) -> None:
+        from app.ui.camera_dialog import CameraDialog
+
+        dialog = CameraDialog(self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.captured.connect(lambda rgb: self.controller.describe_image(rgb, _tr("Camera picture")))
+        dialog.open()
+        dialog.start()
+
+    def open_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+
+        before = (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS))
+        dialog = SettingsDialog(self.settings, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._after_settings(before))
+        dialog.open()
+
+    def _after_settings(self, before: tuple) -> None:
+        if (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS)) != before:
+            self.setup.restart()
+        self.controller.report(_tr("Settings saved."))
+
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, _tr("Keyboard shortcuts"),
+                          "\n".join(self.actions.shortcut_lines()), QMessageBox.StandardButton.Close, self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _on_setting_changed(self, key: str) -> None:
+        if key == DETAIL.key:
+            self._sync_detail()
+        elif key == SPEAK.key:
+            self.speech.is_enabled = self.settings.get(SPEAK)
+
+    def _sync_detail(self) -> None:
+        level = self.settings.get(DETAIL)
+        self.page.set_detail(level)
+        self.actions.detail[level].setChecked(True)

@@ -1,0 +1,94 @@
+"""Images from the clipboard and from drag and drop: image data, or copied image files.
+
+The QMimeData is read on the GUI thread and its bytes copied into an ImageSource;
+decoding (which may be slow for a big photo) happens later, off the GUI thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QMimeData, QUrl
+
+from app.capture.errors import CaptureError
+from app.capture.qimage import limit_size, qimage_to_rgb
+
+# Encoded formats are preferred over the platform's bitmap: they keep the exact pixels.
+PREFERRED_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Capture", text)
+
+
+@dataclass(frozen=True)
+class ImageSource:
+    label: str  # what the history shows: a file name, "Clipboard image", ...
+    path: Path | None = None
+    data: bytes | None = None
+    rgb: np.ndarray | None = None
+
+    def load(self) -> np.ndarray:
+        """Decode to RGB (any thread); raises engine.images.ImageError in plain words."""
+        from engine.images import load_image
+
+        if self.rgb is not None:
+            return limit_size(self.rgb)
+        return load_image(self.path if self.path is not None else self.data)
+
+
+def _local_paths(urls: list[QUrl]) -> list[Path]:
+    return [Path(url.toLocalFile()) for url in urls if url.isLocalFile() and url.toLocalFile()]
+
+
+def _path_from_text(text: str) -> Path | None:
+    text = text.strip().strip('"')
+    if not text or "\n" in text or len(text) > 4096:
+        return None
+    if text.startswith("file://"):
+        text = QUrl(text).toLocalFile()
+    path = Path(text).expanduser()
+    try:
+        return path if path.is_file() else None
+    except OSError:
+        return None
+
+
+def source_from_mime(mime: QMimeData | None, origin: str) -> ImageSource:
+    """The image in `mime` ('clipboard' or 'drop'); raises CaptureError if there is none."""
+    if mime is None:
+        raise CaptureError(_tr("The clipboard could not be read."))
+    if mime.hasUrls():
+        paths = _local_paths(mime.urls())
+        if paths:
+            return ImageSource(label=paths[0].name, path=paths[0])
+        raise CaptureError(_tr("That is a web address, not an image on this computer. This app works offline: "
+                               "save the image first, then open it."))
+    for mime_type in PREFERRED_MIME + tuple(f for f in mime.formats() if f.startswith("image/")):
+        if mime.hasFormat(mime_type):
+            data = bytes(mime.data(mime_type).data())
+            if data:
+                label = _tr("Clipboard image") if origin == "clipboard" else _tr("Dropped image")
+                return ImageSource(label=label, data=data)
+    if mime.hasImage():
+        image = mime.imageData()
+        if image is not None and not image.isNull():
+            label = _tr("Clipboard image") if origin == "clipboard" else _tr("Dropped image")
+            return ImageSource(label=label, rgb=qimage_to_rgb(image))
+    if mime.hasText():
+        path = _path_from_text(mime.text())
+        if path is not None:
+            return ImageSource(label=path.name, path=path)
+    if origin == "clipboard":
+        raise CaptureError(_tr("The clipboard has no image. Copy an image, or an image file in your file "
+                               "manager, then try again."))
+    raise CaptureError(_tr("Only images and image files can be dropped here."))
+
+
+def can_accept(mime: QMimeData | None) -> bool:
+    """Whether a drag might carry an image (checked fully on drop)."""
+    if mime is None:
+        return False
+    return mime.hasUrls() or mime.hasImage() or any(f.startswith("image/") for f in mime.formats())

@@ -1,0 +1,90 @@
+"""Screen capture through mss: the monitor under the pointer, all monitors, or one rectangle.
+
+mss opens its own display connection per instance, so each capture makes a fresh
+instance on whatever thread runs it. Coordinates are mss's: physical pixels of the
+virtual desktop.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from app.capture.errors import CaptureError
+from app.capture.qimage import limit_size
+from app.settings import MONITOR_ALL
+
+
+def _tr(text: str) -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate("Capture", text)
+
+
+def monitor_at(monitors: list[dict], x: int, y: int) -> dict:
+    """The monitor (mss index >= 1) that contains the point, else the primary, else the first."""
+    physical = monitors[1:] or monitors[:1]
+    for monitor in physical:
+        if (monitor["left"] <= x < monitor["left"] + monitor["width"]
+                and monitor["top"] <= y < monitor["top"] + monitor["height"]):
+            return monitor
+    return next((m for m in physical if m.get("is_primary")), physical[0])
+
+
+def _unavailable(exc: Exception) -> CaptureError:
+    if sys.platform.startswith("linux") and os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY"):
+        return CaptureError(_tr(
+            "The screen cannot be captured in this Wayland session. Start the app in an X11 or XWayland "
+            "session, or take a screenshot with your desktop's tool and use Describe clipboard image."))
+    return CaptureError(_tr("The screen could not be captured: {0}").format(exc))
+
+
+def _grab(sct, region: dict) -> np.ndarray:
+    shot = sct.grab(region)
+    rgb = np.frombuffer(shot.rgb, dtype=np.uint8).reshape(shot.height, shot.width, 3)
+    return limit_size(rgb.copy())
+
+
+def capture_screen(policy: str, pointer: tuple[int, int] | None) -> np.ndarray:
+    """The screen as RGB: all monitors, or the one under `pointer` (physical pixels)."""
+    import mss
+
+    try:
+        with mss.MSS() as sct:
+            monitors = sct.monitors
+            if not monitors:
+                raise CaptureError(_tr("No screen was found to capture."))
+            if policy == MONITOR_ALL:
+                region = monitors[0]
+            else:
+                region = monitor_at(monitors, *(pointer or (0, 0)))
+            return _grab(sct, region)
+    except mss.ScreenShotError as exc:
+        raise _unavailable(exc) from exc
+
+
+def clip_to(region: dict, bounds: dict) -> dict | None:
+    """The part of `region` inside `bounds` (both mss-style dicts), or None if they do not overlap."""
+    left = max(region["left"], bounds["left"])
+    top = max(region["top"], bounds["top"])
+    right = min(region["left"] + region["width"], bounds["left"] + bounds["width"])
+    bottom = min(region["top"] + region["height"], bounds["top"] + bounds["height"])
+    if right <= left or bottom <= top:
+        return None
+    return {"left": left, "top": top, "width": right - left, "height": bottom - top}
+
+
+def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
+    """One rectangle of the desktop (a window), clipped to what is on screen."""
+    import mss
+
+    try:
+        with mss.MSS() as sct:
+            region = clip_to({"left": left, "top": top, "width": width, "height": height}, sct.monitors[0])
+            if region is None:
+                raise CaptureError(_tr("The window is entirely off the screen, so there is nothing to capture."))
+            return _grab(sct, region)
+    except mss.ScreenShotError as exc:
+        raise _unavailable(exc) from exc

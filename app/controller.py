@@ -1,0 +1,319 @@
+"""What happens when the user asks for a description: capture, check, describe, stream, speak.
+
+Each request gets a new ticket; captures and engine events carrying an older ticket
+are dropped, so pressing a key again simply replaces what was going on. Every status
+and error is shown in the status line and announced; errors are also spoken, and
+none of this moves focus or raises the window (a desktop shortcut may have started it).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+
+from app.capture.advice import black_capture_advice, pointer_position
+from app.capture.errors import CaptureError
+from app.capture.jobs import CaptureJobs
+from app.capture.mime import ImageSource, source_from_mime
+from app.history import HistoryEntry
+from app.reporter import Reporter
+from app.settings import DETAIL, LANGUAGE, MONITORS, Settings
+from app.speech_link import SpeechLink
+from app.ui.announcer import Announcer
+from app.ui.main_page import MainPage
+from engine.client import Conversation
+from engine.images import DARK_LEVEL, check_uniform
+
+IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Controller", text)
+
+
+class Controller(QObject):
+    entry_added = Signal(object)  # HistoryEntry
+    entry_changed = Signal(object)
+    phase_changed = Signal(str)
+
+    def __init__(self, page: MainPage, settings: Settings, speech: SpeechLink, announcer: Announcer,
+                 set_status: Callable[[str], None],
+                 capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.page, self.settings, self.speech, self.announcer = page, settings, speech, announcer
+        self.reporter = Reporter(set_status, announcer, speech)
+        self.report = self.reporter.report
+        self._capture_window = capture_window
+        self.jobs = CaptureJobs(self)
+        self.jobs.finished.connect(self._on_captured)
+        self.jobs.failed.connect(self._on_capture_failed)
+        self.engine = None
+        self.is_model_ready = False
+        self.has_model = False
+        self.phase = IDLE
+        self.ticket = 0
+        self.current: HistoryEntry | None = None
+        self._pending: tuple[str, str | None] | None = None  # (source label, question) of the request in flight
+        self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
+        self._stream = ""
+        page.question_asked.connect(self.ask)
+
+    @property
+    def status_text(self) -> str:
+        return self.reporter.status_text
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.phase_changed.emit(phase)
+
+    # --- engine -------------------------------------------------------------------------------
+    def attach_engine(self, engine) -> None:
+        self.engine = engine
+        self.has_model = True
+        self.is_model_ready = False
+        engine.loading.connect(self._on_loading)
+        engine.loaded.connect(self._on_loaded)
+        engine.load_failed.connect(self._on_load_failed)
+        engine.chunk.connect(self._on_chunk)
+        engine.done.connect(self._on_done)
+        engine.failed.connect(self._on_failed)
+        self._on_loading()  # now, not when the engine thread's signal arrives: the window shows it at once
+
+    def detach_engine(self, message: str) -> None:
+        self.engine, self.has_model, self.is_model_ready = None, False, False
+        if self.phase != IDLE:
+            self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    def _on_loading(self) -> None:
+        self.is_model_ready = False
+        if self.phase == IDLE and self.status_text != _tr("Loading model..."):
+            self.report(_tr("Loading model..."))
+
+    def _on_loaded(self, _data: dict) -> None:
+        self.is_model_ready = True
+        if self.phase == IDLE:
+            self.report(_tr("Ready."))
+
+    def _on_load_failed(self, message: str) -> None:
+        self.is_model_ready = False
+        self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    # --- requests -------------------------------------------------------------------------------
+    def _new_ticket(self) -> int:
+        """Replace whatever was going on: silence, keep the partial text, cancel the request."""
+        self.speech.stop()
+        if self.phase in (DESCRIBING, ANSWERING):
+            self._record(self._stream)
+            if self.engine is not None:
+                self.engine.cancel()
+        self.ticket += 1
+        return self.ticket
+
+    def describe_screen(self) -> None:
+        policy, pointer = self.settings.get(MONITORS), pointer_position()
+        from app.capture.screen import capture_screen
+
+        self._capture(_tr("Screen"), lambda: capture_screen(policy, pointer), _tr("Capturing the screen..."),
+                      is_screen=True)
+
+    def describe_window(self) -> None:
+        ticket = self._new_ticket()
+        try:
+            label, job = self._capture_window()
+        except CaptureError as exc:
+            self._set_phase(IDLE)
+            self.report(str(exc), is_error=True)
+            return
+        self._capture(label, job, _tr("Capturing {0}...").format(label), ticket, is_screen=True)
+
+    def describe_clipboard(self) -> None:
+        ticket = self._new_ticket()
+        try:
+            source = source_from_mime(QGuiApplication.clipboard().mimeData(), "clipboard")
+        except CaptureError as exc:
+            self._set_phase(IDLE)
+            self.report(str(exc), is_error=True)
+            return
+        self.describe_source(source, ticket)
+
+    def describe_source(self, source: ImageSource, ticket: int | None = None) -> None:
+        self._capture(source.label, source.load, _tr("Opening {0}...").format(source.label), ticket)
+
+    def describe_image(self, rgb: np.ndarray, label: str) -> None:
+        self._capture(label, lambda: rgb, _tr("Describing {0}...").format(label))
+
+    def describe_again(self) -> None:
+        image = self.current.load_image() if self.current is not None else None
+        if image is None:
+            self.report(_tr("There is no image to describe again yet."), is_error=True)
+            return
+        self.describe_image(image, self.current.source)
+
+    def _capture(self, label: str, job: Callable[[], np.ndarray], status: str, ticket: int | None = None,
+                 is_screen: bool = False) -> None:
+        ticket = ticket if ticket is not None else self._new_ticket()
+        self._pending = (label, None)
+        self._is_screen_capture = is_screen
+        self._set_phase(CAPTURING)
+        self.reporter.show(status)  # not announced: "Describing" follows within moments
+        self.jobs.run(ticket, job)
+
+    def _on_capture_failed(self, ticket: int, message: str) -> None:
+        if ticket != self.ticket:
+            return
+        self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
+        if ticket != self.ticket:
+            return
+        label = self._pending[0] if self._pending else _tr("Image")
+        entry = HistoryEntry(source=label, image=rgb)
+        uniform = check_uniform(rgb)
+        if uniform.is_uniform:
+            note = uniform.describe()
+            if self._is_screen_capture and sum(uniform.mean_rgb) / 3 <= DARK_LEVEL:
+                note += " " + black_capture_advice()
+            entry.description, entry.is_note = note, True
+            self._show_entry(entry)
+            self._set_phase(IDLE)
+            self.report(note)
+            self.speech.say(note)
+            self.entry_changed.emit(entry)
+            return
+        if not self.has_model:
+            self._set_phase(IDLE)
+            self.report(_tr("The model is not set up yet, so nothing can be described. Open Set up model in the "
+                            "Edit menu."), is_error=True)
+            return
+        entry.conversation = Conversation(rgb, self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
+        self._show_entry(entry)
+        self._stream = ""
+        self._set_phase(DESCRIBING)
+        self.speech.play_started()
+        self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
+                    else _tr("Describing {0} as soon as the model has loaded...").format(label))
+        self.engine.describe(ticket, entry.conversation)
+
+    def _show_entry(self, entry: HistoryEntry) -> None:
+        self.current = entry
+        self.page.set_text(entry.description)
+        self.entry_added.emit(entry)
+
+    def ask(self, question: str) -> None:
+        question = question.strip()
+        if not question:
+            self.report(_tr("Type a question first, then press Enter."), is_error=True)
+            return
+        if self.current is None or self.current.is_note or self.current.load_image() is None:
+            self.report(_tr("There is no image to ask about. Describe something first."), is_error=True)
+            return
+        if self.engine is None:
+            self.report(_tr("The model is not set up yet. Open Set up model in the Edit menu."), is_error=True)
+            return
+        ticket = self._new_ticket()
+        entry = self.current
+        if entry.conversation is None:  # reopened from saved history: rebuild the turns
+            entry.conversation = Conversation(entry.image, self.settings.get(DETAIL),
+                                              self.settings.get(LANGUAGE) or None)
+            turns = [{"role": "assistant", "content": entry.description}]
+            for q, a in entry.exchanges:
+                turns += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
+            entry.conversation.turns = turns
+        self._pending = (entry.source, question)
+        self._stream = ""
+        self.page.question.clear()
+        self.page.append_text(_tr("\n\nQ: {0}\nA: ").format(question))
+        self._set_phase(ANSWERING)
+        self.speech.play_started()
+        self.report(_tr("Answering..."))
+        self.engine.ask(ticket, entry.conversation, question)
+
+    # --- streamed results -----------------------------------------------------------------------
+    def _on_chunk(self, ticket: int, text: str) -> None:
+        if ticket != self.ticket or self.phase not in (DESCRIBING, ANSWERING):
+            return
+        self._stream += text
+        self.page.append_text(text)
+        for sentence in self.speech.feed(text):
+            self.announcer.announce(sentence)
+
+    def _on_done(self, ticket: int, data: dict) -> None:
+        if ticket != self.ticket or self.phase not in (DESCRIBING, ANSWERING):
+            return
+        for sentence in self.speech.finish():
+            self.announcer.announce(sentence)
+        text = str(data.get("text", self._stream))
+        self._record(text)
+        self._set_phase(IDLE)
+        self.reporter.show(_tr("Ready."))  # not announced: the last sentence was
+
+    def _record(self, text: str) -> None:
+        if self.current is None or self._pending is None:
+            return
+        question = self._pending[1]
+        if question is None:
+            self.current.description = text
+        else:
+            self.current.exchanges.append((question, text))
+        self._pending = None
+        self.entry_changed.emit(self.current)
+
+    def _on_failed(self, ticket: int, _kind: str, message: str) -> None:
+        if ticket not in (0, self.ticket):
+            return
+        if self.phase in (DESCRIBING, ANSWERING):
+            self._record(self._stream)
+            self.page.append_text("\n\n" + message)
+        self.speech.stop()
+        self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    # --- stop and copy --------------------------------------------------------------------------
+    def stop(self) -> None:
+        was_busy = self.phase != IDLE
+        self._new_ticket()
+        self._set_phase(IDLE)
+        self.report(_tr("Stopped.") if was_busy else _tr("Speech stopped."))
+
+    def copy(self) -> None:
+        text = self.page.text().strip()
+        if not text:
+            self.report(_tr("There is no description to copy yet."), is_error=True)
+            return
+        QGuiApplication.clipboard().setText(text)
+        self.report(_tr("Description copied."))
+
+    def repeat_last(self) -> None:
+        """Say the current description and answers again, from the start."""
+        text = self.page.text().strip()
+        if not text:
+            self.report(_tr("There is no description to repeat yet."), is_error=True)
+            return
+        self.speech.stop()
+        self.announcer.announce(text)
+        self.speech.say_text(text)
+
+    def reopen(self, entry: HistoryEntry) -> None:
+        self._new_ticket()
+        self._set_phase(IDLE)
+        self.current = entry
+        self.page.set_text(entry.full_text())
+        self.report(_tr("Reopened {0}.").format(entry.title()))
+
+    def set_detail(self, level: str) -> None:
+        self.settings.set(DETAIL, level)
+
+    def shutdown(self) -> None:
+        self.speech.stop()
+        self.jobs.close()
+
+
+def is_app_active() -> bool:
+    return QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive

@@ -1,0 +1,152 @@
+"""The GUI's link to the engine: one thread owns the EngineClient and turns events into signals.
+
+`EngineClient.next_event` blocks, so the client lives on its own QThread and nothing
+else ever touches it (STYLE.md #2): the GUI queues commands, the thread sends copies
+back as Qt signals (STYLE.md #3). Every request carries a ticket chosen by the GUI, so
+an event still in the Qt queue from a replaced request is recognised and dropped.
+A worker that dies or hangs after loading is restarted at once, so the next request
+finds the model ready; one that dies while loading is reported, not restarted in a loop.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+
+from PySide6.QtCore import QThread, Signal
+
+from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient
+from engine.model_files import ModelPair
+
+POLL_S = 0.05  # how often the thread looks at its command queue while waiting for events
+CLOSE_WAIT_MS = 15000
+LOST_KINDS = (KIND_WORKER_DIED, KIND_WORKER_HUNG)
+
+
+class EngineBridge(QThread):
+    loading = Signal()
+    loaded = Signal(object)  # {"load_s", "n_threads"}
+    load_failed = Signal(str)  # a plain message: the model cannot be used
+    chunk = Signal(int, str)  # ticket, text
+    done = Signal(int, object)  # ticket, {"text", "stop_reason", "stats"}
+    cancelled = Signal(int)
+    failed = Signal(int, str, str)  # ticket (0: no request), kind, plain message
+
+    def __init__(self, pair: ModelPair, n_threads: int | None = None, hang_timeout: float | None = None,
+                 parent=None):
+        super().__init__(parent)
+        self.setObjectName("engine-bridge")
+        self._commands: queue.Queue = queue.Queue()
+        self._pair = pair
+        self._n_threads = n_threads or None
+        self._hang_timeout = hang_timeout
+        self._client: EngineClient | None = None
+        self._tickets: dict[int, int] = {}  # engine request id -> GUI ticket
+        self._has_loaded = False
+        self._closing = False
+        self.worker_pid: int | None = None  # for diagnostics and tests; written by the thread
+
+    # --- GUI side ----------------------------------------------------------------------
+    def describe(self, ticket: int, conversation: Conversation) -> None:
+        """From here on the conversation belongs to the engine thread (it records turns)."""
+        self._commands.put(("describe", ticket, conversation, None))
+
+    def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
+        self._commands.put(("describe", ticket, conversation, question))
+
+    def cancel(self) -> None:
+        self._commands.put(("cancel",))
+
+    def close(self) -> None:
+        """Stop the worker process and the thread; blocks until both are gone."""
+        if self.isRunning():
+            self._commands.put(("close",))
+            self.wait(CLOSE_WAIT_MS)
+
+    # --- engine thread ---------------------------------------------------------------------
+    def run(self) -> None:
+        kwargs = {"hang_timeout": self._hang_timeout} if self._hang_timeout else {}
+        self._client = EngineClient(self._pair, n_threads=self._n_threads, **kwargs)
+        self._start_worker()
+        try:
+            while not self._closing:
+                while not self._commands.empty() and not self._closing:
+                    self._handle(self._commands.get_nowait())
+                if self._closing:
+                    break
+                started = time.monotonic()
+                event = self._client.next_event(POLL_S)
+                if event is not None:
+                    self._dispatch(event)
+                elif time.monotonic() - started < POLL_S / 2:  # no worker to listen to: just wait
+                    try:
+                        self._handle(self._commands.get(timeout=POLL_S))
+                    except queue.Empty:
+                        pass
+        finally:
+            self._client.close()
+            self.worker_pid = None
+
+    def _start_worker(self) -> None:
+        self._has_loaded = False
+        self.loading.emit()
+        self._client.start()
+        self.worker_pid = self._client.pid
+
+    def _handle(self, command: tuple) -> None:
+        kind = command[0]
+        if kind == "close":
+            self._closing = True
+        elif kind == "cancel":
+            self._client.cancel()
+        elif kind == "describe":
+            _, ticket, conversation, question = command
+            self._submit(ticket, conversation, question)
+
+    def _submit(self, ticket: int, conversation: Conversation, question: str | None) -> None:
+        for attempt in range(2):
+            try:
+                if question is None:
+                    request_id = self._client.describe(conversation)
+                else:
+                    request_id = self._client.ask(conversation, question)
+            except (OSError, EOFError):  # the worker died between the liveness check and the send
+                self._client.close()
+                if attempt == 0:
+                    continue
+                self.failed.emit(ticket, KIND_WORKER_DIED,
+                                 "The description engine could not be started. Please try again.")
+                return
+            self._tickets = {request_id: ticket}
+            self.worker_pid = self._client.pid
+            return
+
+    def _dispatch(self, event) -> None:
+        data = dict(event.data)
+        ticket = self._tickets.get(event.request_id, 0) if event.request_id is not None else 0
+        if event.kind == "loaded":
+            self._has_loaded = True
+            self.loaded.emit(data)
+        elif event.kind == "chunk":
+            self.chunk.emit(ticket, str(data.get("text", "")))
+        elif event.kind == "done":
+            self.done.emit(ticket, data)
+        elif event.kind == "cancelled":
+            self.cancelled.emit(ticket)
+        elif event.kind == "error":
+            self._on_error(ticket, event.request_id, data)
+
+    def _on_error(self, ticket: int, request_id: int | None, data: dict) -> None:
+        kind = str(data.get("kind", "engine"))
+        message = str(data.get("message", "")) or "The description engine failed."
+        if kind in LOST_KINDS:
+            if not self._has_loaded:  # it died while loading: restarting would only crash again
+                self.load_failed.emit("The model crashed while loading. The model files may be damaged or "
+                                      "not made for this app: convert the checkpoint again.")
+                return
+            self.failed.emit(ticket, kind, message)
+            self._start_worker()
+        elif request_id is None and kind == "model":
+            self.load_failed.emit(message)
+        else:
+            self.failed.emit(ticket, kind, message)

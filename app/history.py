@@ -1,0 +1,118 @@
+"""This session's images and descriptions, and (only if the user opts in) their copy on disk.
+
+Each saved entry is two files named by its id: a PNG of the image and a JSON file with
+the source, the time, the description and the follow-up questions and answers. Files
+are written to a temporary name and renamed, so a crash never leaves a half entry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+MAX_SAVED = 200  # oldest saved entries are removed beyond this
+PNG_COMPRESSION = 1  # fast: history is written on the GUI thread
+ENTRY_VERSION = 1
+
+
+@dataclass
+class HistoryEntry:
+    source: str
+    image: np.ndarray | None = None
+    description: str = ""
+    exchanges: list[tuple[str, str]] = field(default_factory=list)  # (question, answer)
+    created: datetime = field(default_factory=datetime.now)
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    image_path: Path | None = None  # where a saved entry's image is, loaded when reopened
+    conversation: object = None  # engine.client.Conversation, kept for follow-ups; never saved
+    is_note: bool = False  # an honest note (black screen), not a model description
+
+    def full_text(self) -> str:
+        parts = [self.description.strip()]
+        for question, answer in self.exchanges:
+            parts.append(f"Q: {question}\nA: {answer.strip()}")
+        return "\n\n".join(p for p in parts if p)
+
+    def title(self) -> str:
+        summary = " ".join(self.description.split())
+        if len(summary) > 60:
+            summary = summary[:57] + "..."
+        stamp = f"{self.created:%H:%M:%S} {self.source}"
+        return f"{stamp}: {summary}" if summary else stamp
+
+    def load_image(self) -> np.ndarray | None:
+        if self.image is None and self.image_path is not None:
+            from engine.images import ImageError, load_image
+
+            try:
+                self.image = load_image(self.image_path)
+            except ImageError:
+                log.warning("saved history image %s cannot be read", self.image_path)
+        return self.image
+
+
+class HistoryStore:
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def save(self, entry: HistoryEntry) -> None:
+        """Raises OSError (the caller reports it) if the folder cannot be written."""
+        from PIL import Image
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        image_path = self.folder / f"{entry.id}.png"
+        if entry.image is not None and not image_path.exists():
+            temp = image_path.with_suffix(".png.tmp")
+            Image.fromarray(entry.image).save(temp, format="PNG", compress_level=PNG_COMPRESSION)
+            os.replace(temp, image_path)
+        entry.image_path = image_path if image_path.exists() else None
+        record = {"version": ENTRY_VERSION, "id": entry.id, "source": entry.source,
+                  "created": entry.created.isoformat(timespec="seconds"), "description": entry.description,
+                  "exchanges": [list(pair) for pair in entry.exchanges], "is_note": entry.is_note}
+        json_path = self.folder / f"{entry.id}.json"
+        temp = json_path.with_suffix(".json.tmp")
+        temp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(temp, json_path)
+        self._prune()
+
+    def _records(self) -> list[Path]:
+        return sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime) if self.folder.is_dir() else []
+
+    def _prune(self) -> None:
+        records = self._records()
+        for path in records[: max(0, len(records) - MAX_SAVED)]:
+            self._delete(path.stem)
+
+    def _delete(self, entry_id: str) -> None:
+        for suffix in (".json", ".png"):
+            (self.folder / f"{entry_id}{suffix}").unlink(missing_ok=True)
+
+    def load(self) -> list[HistoryEntry]:
+        """Saved entries, oldest first; damaged records are skipped."""
+        entries = []
+        for path in self._records():
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+                entry = HistoryEntry(source=str(record["source"]), description=str(record["description"]),
+                                     exchanges=[(str(q), str(a)) for q, a in record.get("exchanges", [])],
+                                     created=datetime.fromisoformat(record["created"]), id=str(record["id"]),
+                                     is_note=bool(record.get("is_note", False)))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.warning("skipping damaged history record %s: %s", path, exc)
+                continue
+            image_path = self.folder / f"{entry.id}.png"
+            entry.image_path = image_path if image_path.is_file() else None
+            entries.append(entry)
+        return entries
+
+    def clear(self) -> None:
+        for path in self._records():
+            self._delete(path.stem)

@@ -1,0 +1,125 @@
+"""`python main.py [--describe screen|window|clipboard | --describe-file PATH | --stop]`.
+
+With an app already running, the command is forwarded to it and this process exits
+at once (this is how desktop shortcuts trigger descriptions, also under Wayland).
+Otherwise the app starts and runs the command itself. A launch that carries a
+describe command does not show the window where a tray icon can hold the app, so a
+shortcut never puts our window over the one to be described.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+from app.commands import SOURCES
+
+EXIT_OK, EXIT_FAILED = 0, 1
+SIGNAL_POLL_MS = 250
+log = logging.getLogger("app")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("desktop app (run without a command to open it)")
+    action = group.add_mutually_exclusive_group()
+    action.add_argument("--describe", choices=SOURCES, metavar="{" + ",".join(SOURCES) + "}",
+                        help="describe the screen, the active window or the clipboard image in the running app "
+                             "(starting it if needed); bind this to a desktop shortcut")
+    action.add_argument("--describe-file", metavar="PATH", help="describe an image file in the running app")
+    action.add_argument("--stop", action="store_true", help="stop the running app's description and speech")
+    group.add_argument("--model-dir", dest="app_model_dir", metavar="DIR",
+                       help="model folder for the app (default: the settings, then $VISIONPANGU_MODEL_DIR, "
+                            "then the user data folder)")
+
+
+def request_from(args: argparse.Namespace) -> dict:
+    if getattr(args, "stop", False):
+        return {"command": "stop"}
+    if getattr(args, "describe_file", None):
+        return {"command": "describe-file", "path": str(Path(args.describe_file).expanduser().resolve())}
+    if getattr(args, "describe", None):
+        return {"command": "describe", "source": args.describe}
+    return {"command": "show"}
+
+
+def run(args: argparse.Namespace) -> int:
+    from app.instance import forward
+
+    request = request_from(args)
+    reply = forward(request)
+    if reply is not None:
+        if not reply.get("ok"):
+            print(f"The running app refused the command: {reply.get('message', 'no reason given')}.", file=sys.stderr)
+            return EXIT_FAILED
+        return EXIT_OK
+    if request["command"] == "stop":
+        print("VisionPangu Assistant is not running.", file=sys.stderr)
+        return EXIT_OK
+    return start_app(request, getattr(args, "app_model_dir", None))
+
+
+def _install_error_reporter(application) -> None:
+    """An unexpected exception in a slot is logged and said, never silent and never a traceback."""
+    from PySide6.QtCore import QCoreApplication
+
+    def report(kind, value, tb) -> None:
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+        try:
+            application.controller.report(QCoreApplication.translate(
+                "Application", "Something went wrong inside the app ({0}). Please try again.").format(kind.__name__),
+                True)
+        except Exception:  # reporting must never raise from the hook itself
+            pass
+
+    sys.excepthook = report
+
+
+def _quit_on_signals(application) -> None:
+    """Ctrl+C in a terminal, or a session ending with SIGTERM, quits cleanly (the worker too)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: application.quit())
+    timer = QTimer(application)
+    timer.timeout.connect(lambda: None)  # Python runs signal handlers only between bytecodes
+    timer.start(SIGNAL_POLL_MS)
+
+
+def start_app(request: dict, model_dir_flag: str | None = None) -> int:
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from app.application import Application
+    from app.instance import InstanceServer, forward
+    from app.settings import Settings
+    from app.ui.tray import app_icon
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    QCoreApplication.setOrganizationName("VisionPangu")
+    QCoreApplication.setApplicationName("VisionPangu Assistant")
+    qt_app = QApplication.instance() or QApplication(sys.argv[:1])
+    qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app; Quit ends it
+    qt_app.setWindowIcon(app_icon())
+    qt_app.setDesktopFileName("visionpangu-assistant")
+
+    application = Application(Settings(), model_dir_flag=model_dir_flag)
+    server = InstanceServer(application.status, parent=application)
+    if not server.listen():  # another launch won the race: hand it our command
+        forward(request)
+        return EXIT_OK
+    server.command_received.connect(application.run_command)
+    _install_error_reporter(application)
+    _quit_on_signals(application)
+    is_background = request["command"] != "show" and application.tray.is_available()
+    application.start(show=not is_background)
+    if request["command"] != "show":
+        application.run_command(request)
+    code = qt_app.exec()
+    application.quit()
+    server.close()
+    return code

@@ -1,0 +1,1 @@
+"""Widgets: the main window, its pages and dialogs, the tray icon."""

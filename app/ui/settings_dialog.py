@@ -1,0 +1,137 @@
+"""The settings dialog, built from the declarations in app/settings.py.
+
+Each setting gets the control its type calls for, labelled with its label and carrying
+its description as the accessible description and tooltip, so nothing is said twice
+in code. Values are written only on OK.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from app.hotkeys.actions import ACTIONS
+from app.hotkeys.settings import ENABLED, KEYS
+from app.settings import ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, Setting, Settings
+
+CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
+                 MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together"}
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", text)
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(_tr("Settings"))
+        self.setObjectName("settings_dialog")
+        self._settings = settings
+        self.controls: dict[str, QWidget] = {}
+        form = QFormLayout()
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        for setting in ALL_SETTINGS:
+            control = self._control(setting)
+            control.setObjectName("setting_" + setting.key.replace("/", "_"))
+            editor = control.findChild(QLineEdit) if setting is MODEL_FOLDER else control
+            editor.setAccessibleName(setting.tr_label())
+            editor.setAccessibleDescription(setting.tr_description())
+            editor.setToolTip(setting.tr_description())
+            self.controls[setting.key] = control
+            if isinstance(control, QCheckBox):
+                form.addRow(control)
+            else:
+                label = QLabel(setting.tr_label() + ":")
+                label.setBuddy(editor)
+                form.addRow(label, control)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self._shortcut_group())
+        layout.addWidget(buttons)
+
+    def _shortcut_group(self) -> QGroupBox:
+        """Global shortcuts (app/hotkeys): per action, on or off, and the keys as text."""
+        group = QGroupBox(_tr("Global shortcuts (they work in every app)"))
+        rows = QFormLayout(group)
+        self.shortcut_controls: dict[str, tuple[QCheckBox, QLineEdit]] = {}
+        for item in ACTIONS:
+            box = QCheckBox(item.tr_label())
+            box.setChecked(self._settings.get(ENABLED[item.id]))
+            box.setAccessibleName(item.tr_label())
+            box.setAccessibleDescription(_tr("Turns this global shortcut on or off. {0}").format(item.tr_description()))
+            edit = QLineEdit(self._settings.get(KEYS[item.id]))
+            edit.setAccessibleName(_tr("Keys for {0}").format(item.tr_label()))
+            edit.setAccessibleDescription(_tr("Type the keys, for example Ctrl+Alt+Shift+D. A combination that "
+                                              "cannot be used is reported after you press OK."))
+            edit.setToolTip(edit.accessibleDescription())
+            rows.addRow(box, edit)
+            self.shortcut_controls[item.id] = (box, edit)
+        return group
+
+    def _control(self, setting: Setting) -> QWidget:
+        value = self._settings.get(setting)
+        if setting.type is bool:
+            box = QCheckBox(setting.tr_label())
+            box.setChecked(value)
+            return box
+        if setting.type is int:
+            spin = QSpinBox()
+            spin.setRange(setting.minimum, setting.maximum)
+            spin.setSpecialValueText(_tr("Automatic"))
+            spin.setValue(value)
+            return spin
+        if setting.choices:
+            combo = QComboBox()
+            for choice in setting.choices:
+                combo.addItem(_tr(CHOICE_LABELS.get(choice, choice)), choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            return combo
+        edit = QLineEdit(value)
+        if setting is not MODEL_FOLDER:
+            return edit
+        from engine.model_files import resolve_model_dir
+
+        edit.setPlaceholderText(_tr("Default: {0}").format(resolve_model_dir(None)))
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        browse = QPushButton(_tr("&Browse..."))
+        browse.setAccessibleName(_tr("Browse for the model folder"))
+        browse.clicked.connect(lambda: self._browse(edit))
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        return holder
+
+    def _browse(self, edit: QLineEdit) -> None:
+        dialog = QFileDialog(self, _tr("Choose the model folder"), edit.text())
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(edit.setText)
+        dialog.open()
+
+    def value(self, setting: Setting):
+        control = self.controls[setting.key]
+        if isinstance(control, QCheckBox):
+            return control.isChecked()
+        if isinstance(control, QSpinBox):
+            return control.value()
+        if isinstance(control, QComboBox):
+            return control.currentData()
+        if isinstance(control, QLineEdit):
+            return control.text().strip()
+        return control.findChild(QLineEdit).text().strip()
+
+    def accept(self) -> None:
+        for setting in ALL_SETTINGS:
+            self._settings.set(setting, self.value(setting))
+        for action_id, (box, edit) in self.shortcut_controls.items():
+            self._settings.set(KEYS[action_id], edit.text().strip())
+            self._settings.set(ENABLED[action_id], box.isChecked())
+        super().accept()

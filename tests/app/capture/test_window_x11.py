@@ -1,0 +1,105 @@
+"""The X11 window backend against a real X server (Xvfb), with real client windows (xmessage).
+
+Without a window manager the focused top-level window is the active one; with Openbox
+(a real EWMH window manager, when installed) `_NET_ACTIVE_WINDOW` and the frame extents
+are used. A window that closes between two calls must not take the app down with it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from app.capture.screen import capture_region
+from app.capture.window_x11 import X11Windows
+from tests.app.conftest import _start_xvfb
+
+pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
+                                reason="needs xmessage (x11-utils) and xdotool")
+WAIT_S = 10
+
+
+def _xdotool(display: str, *args: str) -> str:
+    done = subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display}, capture_output=True,
+                          text=True, timeout=WAIT_S)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def _open_xmessage(display: str, text: str, geometry: str) -> tuple[subprocess.Popen, int]:
+    process = subprocess.Popen(["xmessage", "-geometry", geometry, "-name", text, text],
+                               env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    window = int(_xdotool(display, "search", "--sync", "--onlyvisible", "--classname", text).split()[0])
+    return process, window
+
+
+def _close(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(WAIT_S)
+
+
+def test_the_focused_window_is_found_with_its_geometry_and_title(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    process, window = _open_xmessage(xvfb, "first-window", "320x120+40+60")
+    try:
+        _xdotool(xvfb, "windowfocus", "--sync", str(window))
+        backend = X11Windows(xvfb)
+        assert backend.active_window() == window
+        info = backend.window_info(window)
+        # xmessage has a 1-pixel X border around its 320x120 content, placed at 40,60
+        assert (info.left, info.top, info.width, info.height) == (40, 60, 322, 122)
+        assert info.title == "first-window" and not info.is_minimized
+        pixels = capture_region(info.left, info.top, info.width, info.height)
+        assert pixels.shape == (122, 322, 3)
+        assert pixels.std() > 1  # xmessage's text and button: a real picture, not a blank
+        backend.close()
+    finally:
+        _close(process)
+
+
+def test_a_window_that_closed_is_reported_as_gone_without_crashing(xvfb):
+    process, window = _open_xmessage(xvfb, "short-lived", "200x80+10+10")
+    backend = X11Windows(xvfb)
+    _close(process)
+    deadline = time.monotonic() + WAIT_S
+    while backend.window_info(window) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server destroys the window once the client is gone
+    assert backend.window_info(window) is None  # BadWindow was caught, the process lives on
+    assert backend.active_window() != window
+    backend.close()
+
+
+def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_path):
+    if not shutil.which("openbox"):
+        pytest.skip("needs the openbox window manager for a real _NET_ACTIVE_WINDOW")
+    server, display = _start_xvfb()
+    env = {**os.environ, "DISPLAY": display}
+    openbox = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    process = None
+    try:
+        backend = X11Windows(display)
+        deadline = time.monotonic() + WAIT_S
+        while backend._property(backend._root, "_NET_SUPPORTING_WM_CHECK") is None:
+            assert time.monotonic() < deadline, "openbox did not start"
+            time.sleep(0.05)
+        process, window = _open_xmessage(display, "managed-window", "300x100+100+100")
+        _xdotool(display, "windowactivate", "--sync", str(window))
+        assert backend.active_window() == window
+        info = backend.window_info(window)
+        content_width = int(_xdotool(display, "getwindowgeometry", str(window)).split("Geometry: ")[1].split("x")[0])
+        assert info.width > content_width  # the frame (title bar, borders) the user sees is included
+        assert info.title == "managed-window"
+        backend.close()
+    finally:
+        if process is not None:
+            _close(process)
+        openbox.terminate()
+        openbox.wait(WAIT_S)
+        server.terminate()
+        server.wait(WAIT_S)

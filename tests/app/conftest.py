@@ -1,0 +1,145 @@
+"""Fixtures for the desktop app: offscreen Qt, isolated settings and data, the tiny real model, Xvfb.
+
+Nothing here touches the user's configuration: settings, history and the single-instance
+socket name all live in per-test temporary places. In-process Qt tests run on the
+offscreen platform with no X display; tests that need a real X server start their own
+Xvfb (the `xvfb` fixture) on a display number Xvfb picks itself.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt makes the QApplication
+os.environ.setdefault("VISIONPANGU_SPEECH", "null")
+
+XVFB_SCREEN = "1280x800x24"
+XVFB_START_TIMEOUT_S = 10
+
+
+OTHER_SUITES = ("speech", "hotkeys")  # built separately, with their own fixtures
+
+
+@pytest.fixture(autouse=True)
+def _isolated_app_environment(request, tmp_path, monkeypatch):
+    if any(part in OTHER_SUITES for part in request.path.relative_to(Path(__file__).parent).parts[:-1]):
+        return
+    monkeypatch.setenv("VISIONPANGU_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("VISIONPANGU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VISIONPANGU_INSTANCE", f"visionpangu-test-{uuid.uuid4().hex[:12]}")
+    monkeypatch.setenv("VISIONPANGU_SPEECH", "null")
+    monkeypatch.setenv("VISIONPANGU_HOTKEYS", "null")  # never grab keys on a developer's desktop
+    monkeypatch.setenv("VISIONPANGU_MODEL_DIR", str(tmp_path / "no-model-here"))
+    # In-process tests never reach a real display: window and screen capture report that plainly.
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_pair(conversions):
+    """The tiny real model (random weights), converted once per session."""
+    return conversions.get("internvl", "Q4_K_M", "f16")
+
+
+@pytest.fixture
+def model_dir(tiny_pair, monkeypatch) -> Path:
+    folder = Path(tiny_pair.model_path).parent
+    monkeypatch.setenv("VISIONPANGU_MODEL_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from app.settings import Settings
+
+    return Settings(tmp_path / "config" / "settings.ini")
+
+
+@pytest.fixture
+def null_speech():
+    from app.speech.base import NullSpeech
+    from app.speech.earcons import NullEarconPlayer
+    from app.speech_link import SpeechLink
+
+    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer())
+
+
+@pytest.fixture
+def make_app(qtbot, settings, null_speech, tmp_path):
+    """Build an Application (not started); every one made is quit after the test."""
+    from app.application import Application
+
+    made = []
+
+    def make(**options):
+        options.setdefault("speech", null_speech)
+        options.setdefault("history_folder", tmp_path / "history")
+        options.setdefault("quit_qt", False)
+        application = Application(options.pop("settings", settings), **options)
+        qtbot.addWidget(application.window)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.quit()
+
+
+def _die_with_parent() -> None:
+    """Linux: Xvfb ends when the test process does, even if it crashed before its teardown ran."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _start_xvfb():
+    read_end, write_end = os.pipe()
+    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", XVFB_SCREEN,
+                                "-nolisten", "tcp", "-noreset"],
+                               pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    os.close(write_end)
+    number = b""
+    try:
+        while not number.endswith(b"\n"):
+            ready, _, _ = select.select([read_end], [], [], XVFB_START_TIMEOUT_S)
+            if not ready:
+                raise RuntimeError("Xvfb did not start")
+            data = os.read(read_end, 16)
+            if not data:
+                raise RuntimeError("Xvfb exited while starting")
+            number += data
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        os.close(read_end)
+    return process, f":{number.decode().strip()}"
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A private X server for real-window tests; its display name, e.g. ':5'."""
+    if not shutil.which("Xvfb"):
+        if os.environ.get("CI"):
+            pytest.fail("Xvfb is required in CI (see .ci/run)")
+        pytest.skip("Xvfb is not installed")
+    process, display = _start_xvfb()
+    yield display
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,413 @@
+"""The assembled app on the offscreen platform, with the tiny real model in a real worker process.
+
+Each test drives the app the way a user does (drop, paste, actions, the question box)
+and checks what a blind user gets: the text in the description view, the status line,
+the screen-reader announcements, the speech, and that focus never moved.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import psutil
+from PIL import Image
+from PySide6.QtCore import QMimeData, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from app.capture.qimage import rgb_to_qimage
+from tests.app.helpers import (LOAD_MS, REQUEST_MS, Announcements, drop, file_mime, noise, start_ready,
+                               wait_idle, write_png)
+
+
+def _focus_question(application, qtbot):
+    application.window.activateWindow()
+    application.page.question.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is application.page.question)
+
+
+def test_the_window_shows_at_once_and_the_model_loads_in_the_background(make_app, model_dir, qtbot):
+    application = make_app()
+    heard = Announcements(application.announcer)
+    application.start()
+    assert application.window.isVisible()  # before the model has loaded
+    assert application.window.status_label.text() == "Loading model..."
+    qtbot.waitUntil(lambda: application.controller.is_model_ready, timeout=LOAD_MS)
+    assert heard.texts() == ["Loading model...", "Ready."]
+    assert application.window.status_label.text() == "Ready."
+    assert not application.window.is_setup_shown()
+
+
+def test_a_dropped_image_file_is_described_streaming_spoken_and_announced(make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    _focus_question(application, qtbot)
+    chunks = []
+    application.setup.engine.chunk.connect(lambda _t, text: chunks.append(text))
+    assert drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    text = application.page.text()
+    assert text and text == "".join(chunks) and len(chunks) > 1  # it streamed in
+    assert application.entries[-1].source == "photo.png" and application.entries[-1].description == text
+    assert application.page.history.count() == 1
+    spoken = application.speech.speech.spoken
+    assert spoken and "".join(spoken).replace(" ", "") == text.replace(" ", "").strip()
+    assert heard.texts()[0] == "Describing photo.png..." and set(spoken) <= set(heard.texts())
+    assert application.window.status_label.text() == "Ready."
+    assert QApplication.focusWidget() is application.page.question  # announcements never moved focus
+
+
+def test_image_data_on_the_clipboard_is_described(make_app, model_dir, qtbot):
+    application = start_ready(make_app(), qtbot)
+    QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(seed=3)))
+    application.actions.describe_clipboard.trigger()
+    wait_idle(application, qtbot)
+    assert application.entries[-1].source == "Clipboard image"
+    assert application.page.text()
+
+
+def _expect_error(application, qtbot, heard, words: str, previous_text: str) -> None:
+    qtbot.waitUntil(lambda: any(words in text for text in heard.errors()), timeout=REQUEST_MS)
+    status = application.window.status_label.text()
+    assert words in status and "Traceback" not in status
+    assert any(words in said for said in application.speech.speech.spoken)  # spoken as well
+    assert application.page.text() == previous_text  # nothing lost
+    assert application.controller.phase == "idle"
+
+
+def test_bad_input_gets_a_plain_message_shown_spoken_and_announced_and_loses_nothing(
+        make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    drop(application.window, file_mime(write_png(tmp_path / "first.png")))
+    wait_idle(application, qtbot)
+    before, entries = application.page.text(), len(application.entries)
+    heard = Announcements(application.announcer)
+    _focus_question(application, qtbot)
+
+    (tmp_path / "notes.png").write_text("these are my notes, not a picture")
+    drop(application.window, file_mime(tmp_path / "notes.png"))
+    _expect_error(application, qtbot, heard, "not an image", before)
+
+    data = (tmp_path / "first.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    drop(application.window, file_mime(tmp_path / "cut.png"))
+    _expect_error(application, qtbot, heard, "damaged or incomplete", before)
+
+    Image.new("1", (9000, 9000)).save(tmp_path / "bomb.png")  # 81 million pixels, a few kilobytes
+    drop(application.window, file_mime(tmp_path / "bomb.png"))
+    _expect_error(application, qtbot, heard, "too large", before)
+
+    mime = QMimeData()
+    mime.setText("just some text")
+    QGuiApplication.clipboard().setMimeData(mime)
+    application.actions.describe_clipboard.trigger()
+    _expect_error(application, qtbot, heard, "clipboard has no image", before)
+
+    assert len(application.entries) == entries
+    assert QApplication.focusWidget() is application.page.question
+
+
+def test_a_black_image_is_reported_honestly_and_never_sent_to_the_model(make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    phases = []
+    application.controller.phase_changed.connect(phases.append)
+    application.run_command({"command": "describe-file", "path": str(write_png(
+        tmp_path / "black.png", np.zeros((50, 80, 3), dtype=np.uint8)))})
+    wait_idle(application, qtbot)
+    assert "completely black" in application.page.text()
+    assert "describing" not in phases
+    assert application.entries[-1].is_note
+
+
+def test_a_follow_up_question_typed_in_the_box_streams_its_answer_below(make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    description = application.page.text()
+    _focus_question(application, qtbot)
+    qtbot.keyClicks(application.page.question, "What colour is the sky?")
+    qtbot.keyClick(application.page.question, Qt.Key.Key_Return)
+    wait_idle(application, qtbot)
+    text = application.page.text()
+    assert text.startswith(description + "\n\nQ: What colour is the sky?\nA: ")
+    (question, answer), = application.entries[-1].exchanges
+    assert question == "What colour is the sky?" and answer and text.endswith(answer)
+    assert application.page.question.text() == ""
+    assert QApplication.focusWidget() is application.page.question
+
+
+def test_asking_with_nothing_described_says_what_to_do(make_app, model_dir, qtbot):
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    application.controller.ask("What is this?")
+    assert heard.errors() == ["There is no image to ask about. Describe something first."]
+    application.controller.ask("   ")
+    assert heard.errors()[-1] == "Type a question first, then press Enter."
+
+
+def test_stop_ends_the_description_and_the_speech_at_once(make_app, model_dir, qtbot, tmp_path, settings):
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "detailed")
+    application = start_ready(make_app(), qtbot)
+    stops = application.speech.speech.stops
+    stopped = []
+
+    def stop_at_first_words(*_):
+        if not stopped:
+            stopped.append(True)
+            application.actions.stop.trigger()
+
+    application.setup.engine.chunk.connect(stop_at_first_words)
+    drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(900, 700))))
+    qtbot.waitUntil(lambda: bool(stopped), timeout=REQUEST_MS)
+    assert application.window.status_label.text() == "Stopped."
+    assert application.speech.speech.stops > stops
+    text = application.page.text()
+    qtbot.wait(800)
+    assert application.page.text() == text  # nothing more arrives after Stop
+    assert application.entries[-1].description == text
+
+
+def test_copy_puts_the_description_and_answers_on_the_clipboard(make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    application.actions.copy.trigger()
+    assert heard.errors() == ["There is no description to copy yet."]
+    drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    application.actions.copy.trigger()
+    assert QGuiApplication.clipboard().text() == application.page.text().strip()
+    assert heard.texts()[-1] == "Description copied."
+
+
+def test_a_worker_that_dies_mid_description_is_reported_and_the_next_request_works(
+        make_app, model_dir, qtbot, tmp_path, settings):
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "detailed")
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    pid = application.setup.engine.worker_pid
+    # killed as the first words arrive: a long description is still being generated
+    application.setup.engine.chunk.connect(lambda *_: psutil.pid_exists(pid) and os.kill(pid, signal.SIGKILL))
+    drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(900, 700))))
+    qtbot.waitUntil(lambda: bool(heard.errors()), timeout=REQUEST_MS)
+    assert "stopped unexpectedly" in heard.errors()[0]
+    assert "stopped unexpectedly" in application.page.text()  # reviewable after the partial text
+    assert application.speech.earcons.played[-1].value == "failed"
+    qtbot.waitUntil(lambda: application.controller.is_model_ready, timeout=LOAD_MS)
+    settings.set(DETAIL, "brief")
+    application.actions.describe_again.trigger()
+    wait_idle(application, qtbot)
+    assert "stopped unexpectedly" not in application.page.text() and application.page.text()
+
+
+def test_history_entries_reopen_and_take_their_own_follow_ups(make_app, model_dir, qtbot, tmp_path):
+    application = start_ready(make_app(), qtbot)
+    for name, seed in (("one.png", 1), ("two.png", 2)):
+        drop(application.window, file_mime(write_png(tmp_path / name, noise(seed=seed))))
+        wait_idle(application, qtbot)
+    first, second = application.entries
+    history = application.page.history
+    assert history.count() == 2 and "one.png" in history.item(0).text()
+    history.setFocus()
+    history.setCurrentRow(0)
+    qtbot.keyClick(history, Qt.Key.Key_Return)
+    assert application.page.text() == first.description
+    assert application.controller.current is first
+    application.controller.ask("And the corners?")
+    wait_idle(application, qtbot)
+    assert first.exchanges and not second.exchanges
+
+
+def test_history_is_saved_only_when_the_user_opts_in(make_app, model_dir, qtbot, tmp_path, settings):
+    from app.settings import SAVE_HISTORY
+
+    folder = tmp_path / "history"
+    application = start_ready(make_app(history_folder=folder), qtbot)
+    drop(application.window, file_mime(write_png(tmp_path / "private.png")))
+    wait_idle(application, qtbot)
+    assert not folder.exists() or not any(folder.iterdir())
+    settings.set(SAVE_HISTORY, True)
+    drop(application.window, file_mime(write_png(tmp_path / "kept.png", noise(seed=9))))
+    wait_idle(application, qtbot)
+    assert len(list(folder.glob("*.json"))) == 1 and len(list(folder.glob("*.png"))) == 1
+    application.quit()
+    again = make_app(history_folder=folder)
+    again.start()
+    assert [e.source for e in again.entries] == ["kept.png"]
+    assert again.page.history.count() == 1
+
+
+def test_the_detail_level_combo_menu_and_setting_stay_in_sync(make_app, model_dir, qtbot, settings):
+    from app.settings import DETAIL
+
+    application = make_app()
+    combo = application.page.detail_combo
+    assert combo.currentData() == "standard" and application.actions.detail["standard"].isChecked()
+    application.actions.detail["detailed"].trigger()
+    assert settings.get(DETAIL) == "detailed" and combo.currentData() == "detailed"
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)  # keyboard users change it with the arrow keys
+    assert settings.get(DETAIL) == "standard" and application.actions.detail["standard"].isChecked()
+
+
+def test_closing_without_a_tray_quits_and_ends_the_worker(make_app, model_dir, qtbot):
+    application = start_ready(make_app(), qtbot)
+    assert not application.tray.is_available()  # no system tray on the offscreen platform
+    pid = application.setup.engine.worker_pid
+    application.window.close()
+    assert application.is_quitting
+    qtbot.waitUntil(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+                    timeout=10000)
+
+
+def test_forwarded_commands_never_show_or_focus_the_window(make_app, model_dir, qtbot, tmp_path):
+    application = make_app()
+    start_ready(application, qtbot, show=False)
+    application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "x.png"))})
+    wait_idle(application, qtbot)
+    assert application.entries and not application.window.isVisible()
+    application.run_command({"command": "stop"})
+    assert not application.window.isVisible()
+    application.run_command({"command": "show"})
+    assert application.window.isVisible()
+
+
+def test_settings_saved_in_the_dialog_apply_and_restart_the_engine(make_app, model_dir, qtbot, settings):
+    from PySide6.QtWidgets import QSpinBox
+
+    from app.settings import THREADS
+    from app.ui.settings_dialog import SettingsDialog
+
+    application = start_ready(make_app(), qtbot)
+    first_pid = application.setup.engine.worker_pid
+    application.actions.settings.trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, SettingsDialog) and w.isVisible())
+    threads = dialog.controls[THREADS.key]
+    assert isinstance(threads, QSpinBox) and threads.accessibleName() == "Processor threads"
+    threads.setValue(1)
+    dialog.accept()
+    assert settings.get(THREADS) == 1
+    qtbot.waitUntil(lambda: application.controller.is_model_ready and application.setup.engine.worker_pid != first_pid,
+                    timeout=LOAD_MS)
+
+
+def test_open_image_describes_the_file_chosen_in_the_dialog(make_app, model_dir, qtbot, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    application = start_ready(make_app(), qtbot)
+    path = write_png(tmp_path / "holiday.png")
+    application.actions.open_image.trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QFileDialog) and w.isVisible())
+    assert "*.png" in dialog.nameFilters()[0]
+    dialog.selectFile(str(path))
+    dialog.accept()
+    wait_idle(application, qtbot)
+    assert application.entries[-1].source == "holiday.png" and application.page.text()
+
+
+def test_clear_history_asks_first_then_forgets_saved_entries_too(make_app, model_dir, qtbot, tmp_path, settings):
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.settings import SAVE_HISTORY
+
+    settings.set(SAVE_HISTORY, True)
+    folder = tmp_path / "history"
+    application = start_ready(make_app(history_folder=folder), qtbot)
+    drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    assert any(folder.iterdir())
+
+    def answer(button):
+        application.actions.clear_history.trigger()
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.No)  # Enter does not delete
+        box.button(button).click()
+
+    answer(QMessageBox.StandardButton.No)
+    assert application.page.history.count() == 1
+    answer(QMessageBox.StandardButton.Yes)
+    assert application.page.history.count() == 0 and not application.entries and not any(folder.iterdir())
+    assert application.window.status_label.text() == "History cleared."
+
+
+def test_f1_lists_every_shortcut(make_app, qtbot):
+    from PySide6.QtWidgets import QMessageBox
+
+    application = make_app()
+    application.actions.shortcuts_help.trigger()
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    assert "Describe screen: Ctrl+1" in box.text() and "Stop: Esc" in box.text()
+    box.close()
+
+
+def test_the_tray_menu_offers_the_same_actions_and_is_absent_without_a_tray(make_app):
+    application = make_app()
+    a = application.actions
+    in_menu = [action for action in application.tray.menu.actions() if not action.isSeparator()]
+    assert in_menu == [a.show_window, a.describe_screen, a.describe_window, a.describe_clipboard, a.open_image,
+                       a.camera, a.stop, a.copy, a.settings, a.quit]
+    assert not application.tray.is_available()
+    assert application.window.should_hide_on_close() is False  # so closing quits, never strands the app
+
+
+def test_a_voice_failing_at_run_time_is_shown_and_announced_but_not_spoken(make_app, qtbot):
+    application = make_app()
+    heard = Announcements(application.announcer)
+    application.speech.error.emit("The voice stopped working.")  # as the voice thread does
+    assert heard.errors() == ["The voice stopped working."]
+    assert application.speech.speech.spoken == []
+
+
+def test_global_shortcuts_act_without_showing_the_window_and_ask_brings_up_the_question_box(
+        make_app, model_dir, qtbot):
+    from app.hotkeys import NullBackend
+
+    backend = NullBackend()  # grabs nothing; trigger() is a key press from any app (see app/hotkeys)
+    application = make_app(hotkey_backend=backend)
+    start_ready(application, qtbot, show=False)
+    assert set(backend.bindings) == {"describe_screen", "describe_window", "describe_clipboard", "stop",
+                                     "repeat_last", "ask_followup"}
+    QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(seed=5)))
+    assert backend.trigger("describe_clipboard")
+    qtbot.waitUntil(lambda: len(application.entries) == 1 and application.controller.phase == "idle",
+                    timeout=REQUEST_MS)
+    assert not application.window.isVisible()
+    spoken_before = len(application.speech.speech.spoken)
+    backend.trigger("repeat_last")
+    qtbot.waitUntil(lambda: len(application.speech.speech.spoken) > spoken_before)
+    assert "".join(application.speech.speech.spoken[spoken_before:]).replace(" ", "") == \
+        application.page.text().replace(" ", "")
+    stops = application.speech.speech.stops
+    backend.trigger("stop")
+    qtbot.waitUntil(lambda: application.speech.speech.stops > stops)
+    assert not application.window.isVisible()
+    backend.trigger("ask_followup")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is application.page.question)
+    assert application.window.isVisible()
+
+
+def test_shortcuts_changed_in_settings_are_registered_and_problems_announced(make_app, qtbot, settings):
+    from app.hotkeys import NullBackend
+    from app.ui.settings_dialog import SettingsDialog
+
+    backend = NullBackend()
+    application = make_app(hotkey_backend=backend)
+    application.start()
+    heard = Announcements(application.announcer)
+    dialog = SettingsDialog(settings, application.window)
+    qtbot.addWidget(dialog)
+    box, edit = dialog.shortcut_controls["describe_screen"]
+    assert edit.text() == "Ctrl+Alt+Shift+D" and box.isChecked() and edit.accessibleName()
+    edit.setText("Ctrl+Alt+Shift+P")
+    dialog.shortcut_controls["stop"][0].setChecked(False)
+    dialog.shortcut_controls["describe_window"][1].setText("Insert+W")  # the screen reader's key: refused
+    dialog.accept()
+    qtbot.waitUntil(lambda: "stop" not in backend.bindings)
+    assert backend.bindings["describe_screen"].to_text() == "Ctrl+Alt+Shift+P"
+    assert "describe_window" not in backend.bindings
+    assert any("Insert" in text for text in heard.errors())

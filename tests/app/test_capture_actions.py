@@ -1,0 +1,79 @@
+"""Describe screen and Describe active window against a real X server (Xvfb) and real X clients.
+
+The app runs in this process on the offscreen platform; its screen capture (mss) and its
+window finder (Xlib) talk to the test's own Xvfb, as they talk to the user's X server.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import mss
+import numpy as np
+import pytest
+
+from tests.app.helpers import start_ready, wait_idle
+
+pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
+                                reason="needs xmessage (x11-utils) and xdotool")
+WAIT_S = 10
+
+
+@pytest.fixture
+def on_xvfb(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    started = []
+
+    def open_window(name: str, geometry: str, *colours: str) -> int:
+        env = {**os.environ, "DISPLAY": xvfb}
+        started.append(subprocess.Popen(["xmessage", "-geometry", geometry, "-name", name, *colours, name],
+                                        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        found = subprocess.run(["xdotool", "search", "--sync", "--onlyvisible", "--classname", name], env=env,
+                               capture_output=True, text=True, timeout=WAIT_S)
+        window = found.stdout.split()[0]
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=True, timeout=WAIT_S)
+        return int(window)
+
+    yield open_window
+    for process in started:
+        process.terminate()
+        process.wait(WAIT_S)
+
+
+def test_describe_screen_captures_the_real_screen(make_app, model_dir, qtbot, on_xvfb):
+    on_xvfb("something-on-screen", "400x150+100+100")
+    application = start_ready(make_app(), qtbot)
+    application.actions.describe_screen.trigger()
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    with mss.MSS() as sct:
+        shot = sct.grab(sct.monitors[1])
+        screen = np.frombuffer(shot.rgb, dtype=np.uint8).reshape(shot.height, shot.width, 3)
+    assert entry.source == "Screen" and np.array_equal(entry.image, screen)
+    assert entry.description and not entry.is_note
+
+
+def test_describe_active_window_captures_the_users_window(make_app, model_dir, qtbot, on_xvfb):
+    on_xvfb("letter-to-grandma", "300x120+200+150")
+    application = start_ready(make_app(), qtbot)
+    application.actions.describe_window.trigger()
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    assert entry.source == "Window letter-to-grandma"
+    assert entry.image.shape == (122, 302, 3)  # the window and its 1-pixel X border
+    assert entry.description
+
+
+def test_a_black_window_is_reported_as_black_with_what_to_do(make_app, model_dir, qtbot, on_xvfb):
+    on_xvfb("curtained", "300x120+50+50", "-bg", "black", "-fg", "black", "-bd", "black")
+    application = start_ready(make_app(), qtbot)
+    phases = []
+    application.controller.phase_changed.connect(phases.append)
+    application.actions.describe_window.trigger()
+    wait_idle(application, qtbot)
+    text = application.page.text()
+    assert "completely black" in text and "screen curtain" in text
+    assert "describing" not in phases
+    assert text in application.speech.speech.spoken
