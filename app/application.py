@@ -24,7 +24,8 @@ from app.hotkeys import HotkeyManager
 from app.hotkeys import actions as hotkey_actions
 from app.model_setup import ModelSetup
 from app.paths import history_dir
-from app.settings import CLOSE_TO_TRAY, DETAIL, MODEL_FOLDER, SPEAK, THREADS, Settings
+from app.settings import (CLOSE_TO_TRAY, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE, THREADS, VOICE, VOLUME,
+                          Settings)
 from app.speech_link import SpeechLink
 from app.ui.actions import Actions
 from app.ui.announcer import Announcer
@@ -50,12 +51,13 @@ class Application(QObject):
         self.window = MainWindow(self.actions)
         self.page = self.window.main_page
         self.speech = speech or SpeechLink()
-        self.speech.is_enabled = settings.get(SPEAK)
+        self._apply_speech_settings()
         self.announcer = Announcer(self.page.description, self)
         self.tracker = ActiveWindowTracker(self.window.own_handles, is_app_active, backend=window_backend,
                                            parent=self)
         self.controller = Controller(self.page, settings, self.speech, self.announcer, self.window.set_status,
                                      self._window_job, self)
+        self.controller.active_window_rect = self._active_window_rect
         self.setup = ModelSetup(settings, self.window.first_run, self.controller.report, model_dir_flag,
                                 hang_timeout, self)
         self.history = HistoryPanel(self.page.history, HistoryStore(history_folder or history_dir()), settings,
@@ -189,9 +191,15 @@ class Application(QObject):
 
     def status(self) -> dict:
         return {"phase": self.controller.phase, "status": self.controller.status_text,
+                "engine_busy": self.controller.engine_busy, "speaking": self.speech.speech.is_speaking(),
+                "hotkey_problems": self.hotkeys.problems(),
                 "model": "ready" if self.controller.is_model_ready else
                          ("loading" if self.controller.has_model else "missing"),
                 "description": self.page.text(), "history": len(self.entries)}
+
+    def _active_window_rect(self) -> tuple[int, int, int, int]:
+        info = self.tracker.target()
+        return info.left, info.top, info.width, info.height
 
     def _window_job(self):
         info = self.tracker.target()
@@ -220,7 +228,7 @@ class Application(QObject):
         from app.ui.settings_dialog import SettingsDialog
 
         before = (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS))
-        dialog = SettingsDialog(self.settings, self.window)
+        dialog = SettingsDialog(self.settings, self.window, speech=self.speech)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._after_settings(before))
         dialog.open()
@@ -239,8 +247,14 @@ class Application(QObject):
     def _on_setting_changed(self, key: str) -> None:
         if key == DETAIL.key:
             self._sync_detail()
-        elif key == SPEAK.key:
-            self.speech.is_enabled = self.settings.get(SPEAK)
+        elif key in (OUTPUT.key, VOICE.key, RATE.key, VOLUME.key, EARCONS.key):
+            self._apply_speech_settings()
+
+    def _apply_speech_settings(self) -> None:
+        s = self.settings
+        self.speech.set_mode(s.get(OUTPUT))
+        self.speech.set_voice(s.get(RATE), s.get(VOLUME), s.get(VOICE))
+        self.speech.has_earcons = s.get(EARCONS)
 
     def _sync_detail(self) -> None:
         level = self.settings.get(DETAIL)

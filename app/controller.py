@@ -8,6 +8,7 @@ none of this moves focus or raises the window (a desktop shortcut may have start
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import numpy as np
@@ -20,14 +21,19 @@ from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
 from app.history import HistoryEntry
 from app.reporter import Reporter
-from app.settings import DETAIL, LANGUAGE, MONITORS, Settings
+from app.settings import COPY_RESULTS, DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from app.ui.main_page import MainPage
 from engine.client import Conversation
 from engine.images import DARK_LEVEL, check_uniform
+from engine.regions import DEFAULT_REGIONS, choose_regions
 
+log = logging.getLogger(__name__)
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
+GLANCE_DETAIL = "brief"  # the glance: the overview tile alone (256 image tokens), a short answer
+# Close-ups in the second look, by the detail level the user chose (brief: the glance alone).
+SECOND_LOOK_REGIONS = {"standard": DEFAULT_REGIONS, "detailed": 2 * DEFAULT_REGIONS}
 
 
 def _tr(text: str) -> str:
@@ -60,7 +66,19 @@ class Controller(QObject):
         self._pending: tuple[str, str | None] | None = None  # (source label, question) of the request in flight
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
         self._stream = ""
+        self._engine_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
+        # Glance first: (ticket, regions to look at again) while the glance runs; the glance's text
+        # then prefixes the refined description in the history and the window.
+        self._second_look: tuple[int, list] | None = None
+        self._description_prefix = ""
+        self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
+        self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
         page.question_asked.connect(self.ask)
+
+    @property
+    def engine_busy(self) -> bool:
+        """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
+        return bool(self._engine_tickets)
 
     @property
     def status_text(self) -> str:
@@ -75,6 +93,8 @@ class Controller(QObject):
         self.engine = engine
         self.has_model = True
         self.is_model_ready = False
+        for finished in (engine.done, engine.cancelled, engine.failed):  # first: a second look re-adds its ticket
+            finished.connect(lambda ticket, *_rest: self._engine_tickets.discard(ticket))
         engine.loading.connect(self._on_loading)
         engine.loaded.connect(self._on_loaded)
         engine.load_failed.connect(self._on_load_failed)
@@ -85,6 +105,7 @@ class Controller(QObject):
 
     def detach_engine(self, message: str) -> None:
         self.engine, self.has_model, self.is_model_ready = None, False, False
+        self._engine_tickets.clear()
         if self.phase != IDLE:
             self._set_phase(IDLE)
         self.report(message, is_error=True)
@@ -108,19 +129,29 @@ class Controller(QObject):
     def _new_ticket(self) -> int:
         """Replace whatever was going on: silence, keep the partial text, cancel the request."""
         self.speech.stop()
+        self.announcer.cancel()
         if self.phase in (DESCRIBING, ANSWERING):
             self._record(self._stream)
             if self.engine is not None:
                 self.engine.cancel()
+        self._second_look, self._description_prefix = None, ""
         self.ticket += 1
         return self.ticket
 
     def describe_screen(self) -> None:
         policy, pointer = self.settings.get(MONITORS), pointer_position()
-        from app.capture.screen import capture_screen
+        from app.capture.screen import capture_screen_region
 
-        self._capture(_tr("Screen"), lambda: capture_screen(policy, pointer), _tr("Capturing the screen..."),
-                      is_screen=True)
+        ticket = self._new_ticket()
+        regions = self._screen_regions
+        regions.clear()
+
+        def job() -> np.ndarray:
+            rgb, region = capture_screen_region(policy, pointer)
+            regions[ticket] = region  # read on the GUI thread once the capture is delivered
+            return rgb
+
+        self._capture(_tr("Screen"), job, _tr("Capturing the screen..."), ticket, is_screen=True)
 
     def describe_window(self) -> None:
         ticket = self._new_ticket()
@@ -183,8 +214,11 @@ class Controller(QObject):
             entry.description, entry.is_note = note, True
             self._show_entry(entry)
             self._set_phase(IDLE)
+            self.speech.resolve()
             self.report(note)
             self.speech.say(note)
+            if self.settings.get(COPY_RESULTS):
+                QGuiApplication.clipboard().setText(note)
             self.entry_changed.emit(entry)
             return
         if not self.has_model:
@@ -192,14 +226,47 @@ class Controller(QObject):
             self.report(_tr("The model is not set up yet, so nothing can be described. Open Set up model in the "
                             "Edit menu."), is_error=True)
             return
-        entry.conversation = Conversation(rgb, self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
+        detail = self.settings.get(DETAIL)
+        look_again = self._plan_second_look(ticket, rgb, detail)
+        entry.conversation = Conversation(rgb, GLANCE_DETAIL if look_again else detail,
+                                          self.settings.get(LANGUAGE) or None)
+        self._second_look = (ticket, look_again) if look_again else None
+        self._description_prefix = ""
         self._show_entry(entry)
         self._stream = ""
         self._set_phase(DESCRIBING)
+        self.speech.resolve()
         self.speech.play_started()
         self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
+        self._engine_tickets.add(ticket)
         self.engine.describe(ticket, entry.conversation)
+
+    def _plan_second_look(self, ticket: int, rgb: np.ndarray, detail: str) -> list:
+        """Regions for a second, sharper look after a glance; [] for one pass at `detail`."""
+        if not (self._is_screen_capture and self.settings.get(GLANCE_FIRST) and detail in SECOND_LOOK_REGIONS):
+            return []
+        hint = None
+        region = self._screen_regions.pop(ticket, None)
+        if region is not None:  # a whole screen: the window the user works in matters most
+            from app.capture.screen import rect_in_image
+
+            try:
+                hint = rect_in_image(self.active_window_rect(), region, rgb.shape)
+            except Exception:  # no window known, or the window system refused: look where the text is
+                log.info("no active window for the second look", exc_info=True)
+                hint = None
+        return choose_regions(rgb, SECOND_LOOK_REGIONS[detail], hint=hint)
+
+    def _start_second_look(self, ticket: int, glance: str, regions: list) -> None:
+        entry = self.current
+        self._description_prefix = glance.strip() + "\n\n"
+        self._pending = (entry.source, None)
+        self._stream = ""
+        self.page.append_text("\n\n")
+        self.reporter.show(_tr("Taking a closer look..."))  # not announced: the glance is being read
+        self._engine_tickets.add(ticket)
+        self.engine.refine(ticket, entry.conversation, regions)
 
     def _show_entry(self, entry: HistoryEntry) -> None:
         self.current = entry
@@ -231,8 +298,10 @@ class Controller(QObject):
         self.page.question.clear()
         self.page.append_text(_tr("\n\nQ: {0}\nA: ").format(question))
         self._set_phase(ANSWERING)
+        self.speech.resolve()
         self.speech.play_started()
         self.report(_tr("Answering..."))
+        self._engine_tickets.add(ticket)
         self.engine.ask(ticket, entry.conversation, question)
 
     # --- streamed results -----------------------------------------------------------------------
@@ -241,25 +310,37 @@ class Controller(QObject):
             return
         self._stream += text
         self.page.append_text(text)
-        for sentence in self.speech.feed(text):
-            self.announcer.announce(sentence)
+        self._announce_results(self.speech.feed(text))
 
     def _on_done(self, ticket: int, data: dict) -> None:
         if ticket != self.ticket or self.phase not in (DESCRIBING, ANSWERING):
             return
-        for sentence in self.speech.finish():
-            self.announcer.announce(sentence)
+        self._announce_results(self.speech.finish())
         text = str(data.get("text", self._stream))
+        was_question = self._pending is not None and self._pending[1] is not None
         self._record(text)
+        if self._second_look is not None and self._second_look[0] == ticket and not was_question:
+            regions, self._second_look = self._second_look[1], None
+            self._start_second_look(ticket, text, regions)
+            return
         self._set_phase(IDLE)
-        self.reporter.show(_tr("Ready."))  # not announced: the last sentence was
+        if self.settings.get(COPY_RESULTS) and text.strip():
+            QGuiApplication.clipboard().setText(text.strip() if was_question else self.page.text().strip())
+            self.reporter.show(_tr("Ready. Copied to the clipboard."))
+        else:
+            self.reporter.show(_tr("Ready."))  # not announced: the last sentence was
+
+    def _announce_results(self, sentences: list[str]) -> None:
+        if self.speech.announces_results:
+            for sentence in sentences:
+                self.announcer.announce(sentence)
 
     def _record(self, text: str) -> None:
         if self.current is None or self._pending is None:
             return
         question = self._pending[1]
         if question is None:
-            self.current.description = text
+            self.current.description = self._description_prefix + text
         else:
             self.current.exchanges.append((question, text))
         self._pending = None
@@ -297,7 +378,10 @@ class Controller(QObject):
             self.report(_tr("There is no description to repeat yet."), is_error=True)
             return
         self.speech.stop()
-        self.announcer.announce(text)
+        self.announcer.cancel()
+        self.speech.resolve()
+        if self.speech.announces_results:
+            self.announcer.announce(text)
         self.speech.say_text(text)
 
     def reopen(self, entry: HistoryEntry) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QThread, Signal
 from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient
 from engine.model_files import ModelPair
 
-POLL_S = 0.05  # how often the thread looks at its command queue while waiting for events
+POLL_S = 0.02  # how often the thread looks at its command queue while waiting for events (Stop waits on it)
 CLOSE_WAIT_MS = 15000
 LOST_KINDS = (KIND_WORKER_DIED, KIND_WORKER_HUNG)
 
@@ -53,6 +53,10 @@ class EngineBridge(QThread):
 
     def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
         self._commands.put(("describe", ticket, conversation, question))
+
+    def refine(self, ticket: int, conversation: Conversation, regions: list) -> None:
+        """The second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
+        self._commands.put(("refine", ticket, conversation, regions))
 
     def cancel(self) -> None:
         self._commands.put(("cancel",))
@@ -102,11 +106,16 @@ class EngineBridge(QThread):
         elif kind == "describe":
             _, ticket, conversation, question = command
             self._submit(ticket, conversation, question)
+        elif kind == "refine":
+            _, ticket, conversation, regions = command
+            self._submit(ticket, conversation, None, regions)
 
-    def _submit(self, ticket: int, conversation: Conversation, question: str | None) -> None:
+    def _submit(self, ticket: int, conversation: Conversation, question: str | None, regions=None) -> None:
         for attempt in range(2):
             try:
-                if question is None:
+                if regions:
+                    request_id = self._client.refine(conversation, regions)
+                elif question is None:
                     request_id = self._client.describe(conversation)
                 else:
                     request_id = self._client.ask(conversation, question)

@@ -90,7 +90,24 @@ def _quit_on_signals(application) -> None:
     timer.start(SIGNAL_POLL_MS)
 
 
+def no_screen_message() -> str | None:
+    """Linux without a display would make Qt abort with a core dump: say it plainly instead."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("No screen was found to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+            "Start the app from your desktop session, or describe an image file on the command line "
+            "with: python main.py describe IMAGE")
+
+
 def start_app(request: dict, model_dir_flag: str | None = None) -> int:
+    message = no_screen_message()
+    if message:
+        print(message, file=sys.stderr)
+        return EXIT_FAILED
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication
 

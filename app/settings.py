@@ -15,11 +15,15 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from app.paths import settings_path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 VERSION_KEY = "meta/schema_version"
 DETAIL_CHOICES = ("brief", "standard", "detailed")  # engine.prompts.DETAIL_LEVELS, without importing the engine
 MONITOR_POINTER, MONITOR_ALL = "pointer", "all"
 MAX_THREADS = 256
+OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH = "auto", "voice", "screen_reader", "both"
+MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
+DEFAULT_RATE_WPM = 200
+MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
 
 
 def _noop(text: str) -> str:
@@ -37,6 +41,8 @@ class Setting:
     choices: tuple[str, ...] = ()
     minimum: int = 0
     maximum: int = 0
+    special_value: str = ""  # what the spin box shows at `minimum` (for example "Automatic")
+    suffix: str = ""
 
     def tr_label(self) -> str:
         return QCoreApplication.translate("Settings", self.label)
@@ -51,12 +57,17 @@ MODEL_FOLDER = Setting("model/folder", str, "", _noop("Model folder"), _noop(
 DETAIL = Setting("describe/detail", str, "standard", _noop("Detail level"), _noop(
     "How long and detailed descriptions are: brief is fastest, detailed reads all visible text."),
     choices=DETAIL_CHOICES)
+GLANCE_FIRST = Setting("describe/glance_first", bool, True, _noop("Glance first, then take a sharper look"), _noop(
+    "Screens and windows are first described from one quick overview, spoken within seconds; then the app "
+    "looks again at the most informative parts (the active window, areas dense with text) at full "
+    "resolution and adds what the glance missed or got wrong. Stop after the glance if it is enough. "
+    "Brief detail gives the glance alone. Off: one pass at the chosen detail level."))
 MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to describe"), _noop(
     "Describe screen captures the monitor under the mouse pointer, or all monitors together."),
     choices=(MONITOR_POINTER, MONITOR_ALL))
 THREADS = Setting("engine/threads", int, 0, _noop("Processor threads"), _noop(
     "How many processor threads the model uses. 0 means one per physical core, which is usually fastest."),
-    minimum=0, maximum=MAX_THREADS)
+    minimum=0, maximum=MAX_THREADS, special_value=_noop("Automatic"))
 LANGUAGE = Setting("describe/language", str, "", _noop("Answer language"), _noop(
     "The language descriptions and answers are written in, for example English, Chinese or French. "
     "Empty means English."))
@@ -66,16 +77,39 @@ SAVE_HISTORY = Setting("history/save", bool, False, _noop("Save history to disk"
 CLOSE_TO_TRAY = Setting("window/close_to_tray", bool, True, _noop("Closing the window keeps the app running"), _noop(
     "Closing the window leaves the app in the system tray, ready for shortcuts. Quit ends it. "
     "Without a system tray, closing the window always quits."))
-SPEAK = Setting("speech/enabled", bool, True, _noop("Speak results with the app's own voice"), _noop(
-    "Read descriptions aloud as they are written. Turn this off if you prefer your screen reader "
-    "or braille display alone; results are always sent to your screen reader."))
+OUTPUT = Setting("speech/output", str, OUTPUT_AUTO, _noop("Results are read by"), _noop(
+    "Who reads descriptions aloud as they are written. Automatic uses your screen reader when one is "
+    "running and the app's own voice otherwise. The text always stays in the window."),
+    choices=(OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH))
+VOICE = Setting("speech/voice", str, "", _noop("Voice"), _noop(
+    "The app's own voice. Empty means the system's default voice."))
+RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, _noop("Speaking rate"), _noop(
+    "How fast the app's own voice speaks, in words per minute (200 is pyttsx3's usual rate)."),
+    minimum=MIN_RATE_WPM, maximum=MAX_RATE_WPM, suffix=_noop(" words per minute"))
+VOLUME = Setting("speech/volume", int, 100, _noop("Volume"), _noop(
+    "How loud the app's own voice is, in percent."), minimum=MIN_VOLUME, maximum=100, suffix="%")
+EARCONS = Setting("speech/earcons", bool, True, _noop("Play a short tone when work starts and when something fails"),
+                  _noop("A rising tone when a description starts, a falling one when something goes wrong."))
+COPY_RESULTS = Setting("describe/copy_results", bool, False, _noop("Copy each result to the clipboard"), _noop(
+    "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
-ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, MONITORS, THREADS, LANGUAGE, SAVE_HISTORY,
-                                     CLOSE_TO_TRAY, SPEAK)
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE, OUTPUT, VOICE, RATE,
+                                     VOLUME, EARCONS, COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+# The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
+
+
+def _upgrade_to_2(store: QSettings) -> None:
+    """Version 1 had "speech/enabled"; off meant "results go to the screen reader only"."""
+    enabled = store.value("speech/enabled")
+    if enabled is not None and str(enabled).strip().lower() in ("false", "0", "no", "off"):
+        store.setValue(OUTPUT.key, OUTPUT_SCREEN_READER)
+    store.remove("speech/enabled")
+
+
 
 # version -> step that upgrades a file at version-1 to it. Version 1 is the first schema:
 # an unversioned file is simply stamped (there are no older keys to move).
-UPGRADES: dict[int, Callable[[QSettings], None]] = {1: lambda store: None}
+UPGRADES: dict[int, Callable[[QSettings], None]] = {1: lambda store: None, 2: _upgrade_to_2}
 
 
 def _parse(setting: Setting, raw: Any) -> Any:
@@ -131,6 +165,8 @@ class Settings(QObject):
         value = setting.type(value)
         if setting.choices and value not in setting.choices:
             raise ValueError(f"{setting.key} must be one of {', '.join(setting.choices)}")
+        if setting.type is int and setting.maximum and not setting.minimum <= value <= setting.maximum:
+            raise ValueError(f"{setting.key} must be from {setting.minimum} to {setting.maximum}")
         if self.get(setting) == value and self._store.contains(setting.key):
             return
         self._store.setValue(setting.key, value)

@@ -1,8 +1,13 @@
 """Streamed text -> whole sentences -> the speech output, through app/speech's interfaces.
 
 app/speech/ is built separately; this is the app's only door to it. The sentences are also
-handed back to the caller, which announces them to screen readers. Earcons (short
-tones for "started" and "failed") are played through the same door.
+handed back to the caller, which announces them to screen readers when the output setting
+says so. Earcons (short tones for "started" and "failed") are played through the same door.
+
+Output modes (app.settings.OUTPUT): the app's own voice, the screen reader, both, or
+automatic: the screen reader when one is running, else our voice; where that cannot be
+known (macOS), both. The mode is decided again at the start of each request, so starting
+or quitting a screen reader is followed without a restart.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from app.settings import OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE
 from app.speech.base import SpeechOutput
 
 
@@ -23,10 +29,11 @@ def create_speech(on_error: Callable[[str], None]) -> tuple[SpeechOutput, str | 
 
 
 def create_earcons():
-    from app.speech.base import is_null_requested
+    from app.speech.base import is_null_requested, requested_speech_folder
     from app.speech.earcons import NullEarconPlayer, QtEarconPlayer
 
-    return NullEarconPlayer() if is_null_requested() else QtEarconPlayer()
+    quiet = is_null_requested() or requested_speech_folder() is not None  # tests and recordings: no sound
+    return NullEarconPlayer() if quiet else QtEarconPlayer()
 
 
 def create_splitter():
@@ -45,8 +52,15 @@ class SpeechLink(QObject):
     error = Signal(str)
 
     def __init__(self, speech: SpeechOutput | None = None, splitter=None, earcons=None,
-                 parent: QObject | None = None):
+                 detect_screen_reader: Callable[[], bool | None] | None = None, parent: QObject | None = None):
         super().__init__(parent)
+        if detect_screen_reader is None:
+            from app.speech.screen_reader import is_screen_reader_running as detect_screen_reader
+        self._detect_screen_reader = detect_screen_reader
+        self.mode = OUTPUT_AUTO
+        self.is_enabled = True  # our own voice speaks results (decided by resolve())
+        self.announces_results = True  # results are announced to the screen reader
+        self.has_earcons = True
         self.unavailable_reason: str | None = None
         if speech is None:
             # on_error runs on the voice's own thread: only a signal may cross (STYLE.md #3)
@@ -54,18 +68,50 @@ class SpeechLink(QObject):
         self.speech = speech
         self.splitter = splitter if splitter is not None else create_splitter()
         self.earcons = earcons if earcons is not None else create_earcons()
-        self.is_enabled = True
+        self.resolve()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.resolve()
+
+    def resolve(self) -> None:
+        """Decide who reads results for the next request (the screen reader may have started or quit)."""
+        if self.mode == OUTPUT_VOICE:
+            voice, reader = True, False
+        elif self.mode == OUTPUT_SCREEN_READER:
+            voice, reader = False, True
+        elif self.mode == OUTPUT_BOTH:
+            voice, reader = True, True
+        else:
+            running = self._detect_screen_reader()
+            voice, reader = (True, True) if running is None else (not running, running)
+        self.is_enabled, self.announces_results = voice, reader
+
+    def set_voice(self, rate: int, volume_percent: int, voice_id: str) -> None:
+        """The voice settings; "" is the system's default voice."""
+        self.speech.set_voice(rate=rate, volume=volume_percent / 100.0, voice_id=voice_id)
+
+    def voices(self) -> list[tuple[str, str]]:
+        return self.speech.voices()
+
+    def test_voice(self, text: str) -> None:
+        """Say a sample now, whatever the output mode (the user asked to hear the voice)."""
+        self.stop()
+        if text.strip():
+            self.speech.say(text)
 
     def play_started(self) -> None:
         """The rising tone: work has started (heard before any sentence)."""
         from app.speech.earcons import Earcon
 
-        self.earcons.play(Earcon.STARTED)
+        if self.has_earcons:
+            self.earcons.play(Earcon.STARTED)
 
     def play_failed(self) -> None:
         from app.speech.earcons import Earcon
 
-        self.earcons.play(Earcon.FAILED)
+        if self.has_earcons:
+            self.earcons.play(Earcon.FAILED)
 
     def feed(self, text: str) -> list[str]:
         """Complete sentences in `text` (and what came before it); speaks them if enabled."""

@@ -29,6 +29,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--size", choices=("tiny", "full"), default="tiny")
     m.add_argument("--layout", choices=(LAYOUT_INTERNVL, LAYOUT_LLAVA), default=LAYOUT_INTERNVL)
     m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--speaks-words", action="store_true",
+                   help="favour whole English words, so the random model's answers can be spoken (speech tests)")
     m.add_argument("--out", type=Path, required=True)
     m.set_defaults(func=run_make_checkpoint)
 
@@ -104,7 +106,7 @@ def run_make_checkpoint(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     try:
-        make_checkpoint(args.out, args.size, args.layout, args.seed)
+        make_checkpoint(args.out, args.size, args.layout, args.seed, speaks_words=args.speaks_words)
     except OSError as exc:
         print(f"Could not write the checkpoint to {args.out}: {exc.strerror or exc}.", file=sys.stderr)
         return EXIT_FAILED

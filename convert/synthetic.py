@@ -63,6 +63,9 @@ _ZH = [
 ]
 
 
+FAVOURED_SCALE = 3.0
+
+
 def _corpus() -> list[str]:
     lines = []
     for i, en in enumerate(_EN):
@@ -130,7 +133,8 @@ def _config(layout: str, s: Shapes, eos_id: int) -> dict:
     }
 
 
-def _tensors(layout: str, s: Shapes, rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
+def _tensors(layout: str, s: Shapes, rng: np.random.Generator,
+             favoured: list[int] | None = None) -> Iterator[tuple[str, np.ndarray]]:
     # In place, so a 153376 x 1536 embedding costs one copy of memory, not four.
     def linear(rows: int, cols: int) -> np.ndarray:
         x = rng.standard_normal((rows, cols), dtype=np.float32)
@@ -181,7 +185,11 @@ def _tensors(layout: str, s: Shapes, rng: np.random.Generator) -> Iterator[tuple
         yield "model.mm_projector.2.bias", vector(h)
         tp = ""
     head_dim = h // s.text_heads
-    yield tp + "model.embed_tokens.weight", vector(s.vocab_size * h, spread=1.0).reshape(s.vocab_size, h)
+    embed = vector(s.vocab_size * h, spread=1.0).reshape(s.vocab_size, h)
+    if favoured:
+        # Tied embeddings: longer rows make larger logits, so greedy decoding picks among these.
+        embed[favoured] *= FAVOURED_SCALE
+    yield tp + "model.embed_tokens.weight", embed
     for i in range(s.text_layers):
         p = f"{tp}model.layers.{i}."
         yield p + "input_layernorm.weight", vector(h, 1.0)
@@ -195,10 +203,33 @@ def _tensors(layout: str, s: Shapes, rng: np.random.Generator) -> Iterator[tuple
         yield p + "mlp.gate_proj.weight", linear(s.text_ffn, h)
         yield p + "mlp.up_proj.weight", linear(s.text_ffn, h)
         yield p + "mlp.down_proj.weight", linear(h, s.text_ffn)
-    yield tp + "model.norm.weight", vector(h, 1.0)
+    # A random model's last hidden state still carries its input token, so it repeats that token
+    # forever; a negated final norm turns this self-echo into the lowest logit instead.
+    yield tp + "model.norm.weight", -vector(h, 1.0) if favoured else vector(h, 1.0)
 
 
-def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL, seed: int = 0) -> Path:
+def speakable_token_ids(tokenizer_model: Path) -> list[int]:
+    """Whole English words (with their leading space) and sentence ends, from the trained tokenizer."""
+    import sentencepiece as spm
+
+    sp = spm.SentencePieceProcessor(model_file=str(tokenizer_model))
+    ids = []
+    for i in range(sp.GetPieceSize()):
+        piece = sp.IdToPiece(i)
+        word = piece[1:] if piece.startswith("\u2581") else ""
+        if (len(word) >= 3 and word.isascii() and word.isalpha()) or piece in (".", ","):
+            ids.append(i)
+    return ids
+
+
+def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL, seed: int = 0,
+                    speaks_words: bool = False) -> Path:
+    """A checkpoint in the real on-disk format with random weights.
+
+    `speaks_words`: the embedding rows of whole English words and sentence ends are made
+    longer, so the random model's greedy answers are words a voice can say (the app's
+    speech tests hear them) instead of repeated punctuation.
+    """
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
     if layout not in (LAYOUT_INTERNVL, LAYOUT_LLAVA):
@@ -218,5 +249,6 @@ def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL
         },
     }
     (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, ensure_ascii=False, indent=2), encoding="utf-8")
-    write_sharded(out, _tensors(layout, shapes, np.random.default_rng(seed)), shapes.shard_bytes)
+    favoured = speakable_token_ids(out / "tokenizer.model") if speaks_words else None
+    write_sharded(out, _tensors(layout, shapes, np.random.default_rng(seed), favoured), shapes.shard_bytes)
     return out

@@ -61,6 +61,7 @@ class EngineClient:
         self._proc = None
         self._conn = None
         self._active: int | None = None
+        self._cancelled: int | None = None  # the request a cancel was sent for
         self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
         self.restarts = -1  # the first start is not a restart
@@ -144,6 +145,7 @@ class EngineClient:
             return
         if self.is_alive():
             self._conn.send((w.CANCEL, {"id": self._active}))
+            self._cancelled = self._active  # its chunks still in the pipe are not delivered
 
     # --- events ----------------------------------------------------------------------
     def next_event(self, timeout: float) -> Event | None:
@@ -178,6 +180,8 @@ class EngineClient:
         request_id = data.get("id")
         if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
             return None  # a replaced request: never shown, never spoken
+        if kind == w.CHUNK and request_id is not None and request_id == self._cancelled:
+            return None  # written before the worker saw the cancel: never shown, never spoken
         if kind in (w.DONE, w.CANCELLED, w.ERROR) and request_id is not None:
             self._active = None
             conversation = self._pending.pop(request_id, None)

@@ -90,6 +90,7 @@ def _load(link: _Link, payload: dict):
 def _serve(link: _Link, session, request: dict) -> None:
     request_id = request["id"]
     stopped = [False]
+    chunks_after_stop = [0]  # generated after the cancel arrived: "within a token or two" is checked on this
 
     def should_stop() -> bool:
         while link.conn.poll():
@@ -103,6 +104,8 @@ def _serve(link: _Link, session, request: dict) -> None:
         return stopped[0]
 
     def emit(kind: str, payload: dict) -> None:
+        if stopped[0] and kind == CHUNK:
+            chunks_after_stop[0] += 1
         link.send(kind, {"id": request_id, **payload})
 
     try:
@@ -114,6 +117,6 @@ def _serve(link: _Link, session, request: dict) -> None:
         link.send(ERROR, {"id": request_id, "kind": KIND_ENGINE, "message": message, "detail": traceback.format_exc()})
         return
     if result["stop_reason"] == "cancelled":
-        link.send(CANCELLED, {"id": request_id})
+        link.send(CANCELLED, {"id": request_id, "chunks_after_cancel": chunks_after_stop[0]})
     else:
         link.send(DONE, {"id": request_id, **result})

@@ -49,6 +49,11 @@ def _grab(sct, region: dict) -> np.ndarray:
 
 def capture_screen(policy: str, pointer: tuple[int, int] | None) -> np.ndarray:
     """The screen as RGB: all monitors, or the one under `pointer` (physical pixels)."""
+    return capture_screen_region(policy, pointer)[0]
+
+
+def capture_screen_region(policy: str, pointer: tuple[int, int] | None) -> tuple[np.ndarray, dict]:
+    """The screen as RGB, and the desktop rectangle it shows (left, top, width, height)."""
     import mss
 
     try:
@@ -60,7 +65,7 @@ def capture_screen(policy: str, pointer: tuple[int, int] | None) -> np.ndarray:
                 region = monitors[0]
             else:
                 region = monitor_at(monitors, *(pointer or (0, 0)))
-            return _grab(sct, region)
+            return _grab(sct, region), dict(region)
     except mss.ScreenShotError as exc:
         raise _unavailable(exc) from exc
 
@@ -88,3 +93,17 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
             return _grab(sct, region)
     except mss.ScreenShotError as exc:
         raise _unavailable(exc) from exc
+
+
+def rect_in_image(rect: tuple[int, int, int, int] | None, region: dict,
+                  shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """A desktop rectangle (a window) in the pixels of a capture of `region` (scaled by limit_size)."""
+    if rect is None:
+        return None
+    left, top, width, height = rect
+    clipped = clip_to({"left": left, "top": top, "width": width, "height": height}, region)
+    if clipped is None:
+        return None
+    scale = shape[1] / region["width"]
+    return (round((clipped["left"] - region["left"]) * scale), round((clipped["top"] - region["top"]) * scale),
+            round(clipped["width"] * scale), round(clipped["height"] * scale))

@@ -1,7 +1,9 @@
 """The speech interface the app talks to, and the silent implementation (STYLE.md #1).
 
 `VISIONPANGU_SPEECH=null` selects NullSpeech everywhere (tests use it unless they ask
-for the real engine); anything else, or unset, selects the platform's real voice.
+for the real engine); `VISIONPANGU_SPEECH=file:DIR` renders each utterance with the real
+voice to DIR/NNNN.wav and plays nothing (end-to-end tests, and recording what the app
+says); anything else, or unset, selects the platform's real voice.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from abc import ABC, abstractmethod
 
 SPEECH_ENV = "VISIONPANGU_SPEECH"
 NULL_BACKEND = "null"
+FILE_PREFIX = "file:"
 
 
 class SpeechOutput(ABC):
@@ -62,3 +65,9 @@ class NullSpeech(SpeechOutput):
 
 def is_null_requested() -> bool:
     return os.environ.get(SPEECH_ENV, "").strip().lower() == NULL_BACKEND
+
+
+def requested_speech_folder() -> str | None:
+    """DIR from `VISIONPANGU_SPEECH=file:DIR`, else None."""
+    value = os.environ.get(SPEECH_ENV, "").strip()
+    return value[len(FILE_PREFIX):] or None if value.lower().startswith(FILE_PREFIX) else None

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from app.speech.base import NullSpeech, SpeechOutput, is_null_requested
+from app.speech.base import NullSpeech, SpeechOutput, is_null_requested, requested_speech_folder
 from app.speech.errors import SpeechUnavailable
-from app.speech.pyttsx3_speech import Pyttsx3Speech
+from app.speech.pyttsx3_speech import Pyttsx3Speech, WavFileSpeech
 
 logger = logging.getLogger("visionpangu.speech")
 
@@ -35,8 +35,12 @@ def create_speech(
     """
     if is_null_requested():
         return SpeechChoice(NullSpeech(), None)
+    folder = requested_speech_folder()
     try:
-        speech = Pyttsx3Speech(driver_name=driver_name, on_error=on_error, on_finished=on_finished)
+        if folder is not None:
+            speech = WavFileSpeech(folder, driver_name=driver_name, on_error=on_error, on_finished=on_finished)
+        else:
+            speech = Pyttsx3Speech(driver_name=driver_name, on_error=on_error, on_finished=on_finished)
     except SpeechUnavailable as exc:
         logger.warning("speech unavailable: %s (%s)", exc.message, exc.detail)
         return SpeechChoice(NullSpeech(), exc.message)

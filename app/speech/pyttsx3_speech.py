@@ -109,6 +109,7 @@ class Pyttsx3Speech(SpeechOutput):
         self._ready = threading.Event()
         self._start_error: SpeechUnavailable | None = None
         self._voices: list[tuple[str, str]] = []
+        self._default_voice = ""  # the engine's voice at start: what an empty voice setting means
         self._thread = threading.Thread(target=self._run, name="speech-owner", daemon=True)
         self._thread.start()
         if not self._ready.wait(ENGINE_START_TIMEOUT_S):
@@ -149,6 +150,8 @@ class Pyttsx3Speech(SpeechOutput):
             changes["rate"] = max(MIN_RATE_WPM, min(MAX_RATE_WPM, int(rate)))
         if volume is not None:
             changes["volume"] = max(0.0, min(1.0, float(volume)))
+        if voice_id == "":  # the system's default voice, as it was when the engine started
+            voice_id = self._default_voice or None
         if voice_id is not None:
             changes["voice"] = voice_id  # checked on the owner thread, which reports problems
         with self._cond:
@@ -196,6 +199,10 @@ class Pyttsx3Speech(SpeechOutput):
         try:
             runner = create_runner(self._driver_name, scratch, self._player, needs_player=self._output_dir is None)
             self._voices = runner.voices()
+            try:
+                self._default_voice = str(runner.engine.getProperty("voice") or "")
+            except Exception:  # a driver without a current voice: "" then means "leave it"
+                self._default_voice = ""
             return runner
         except SpeechUnavailable as exc:
             self._start_error = exc

@@ -14,10 +14,15 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 
 from app.hotkeys.actions import ACTIONS
 from app.hotkeys.settings import ENABLED, KEYS
-from app.settings import ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, Setting, Settings
+from app.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
+                          OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, VOICE, VOLUME, Setting, Settings)
 
 CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
-                 MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together"}
+                 MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
+                 OUTPUT_AUTO: "Automatic: my screen reader if one is running, else the app's voice",
+                 OUTPUT_VOICE: "The app's own voice", OUTPUT_SCREEN_READER: "My screen reader",
+                 OUTPUT_BOTH: "Both"}
+SAMPLE_TEXT = "This is how descriptions will sound. A window titled Documents is open, with three files."
 
 
 def _tr(text: str) -> str:
@@ -25,11 +30,12 @@ def _tr(text: str) -> str:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent: QWidget | None = None):
+    def __init__(self, settings: Settings, parent: QWidget | None = None, speech=None):
         super().__init__(parent)
         self.setWindowTitle(_tr("Settings"))
         self.setObjectName("settings_dialog")
         self._settings = settings
+        self._speech = speech  # app.speech_link.SpeechLink, for the voice list and Test voice
         self.controls: dict[str, QWidget] = {}
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
@@ -47,6 +53,8 @@ class SettingsDialog(QDialog):
                 label = QLabel(setting.tr_label() + ":")
                 label.setBuddy(editor)
                 form.addRow(label, control)
+            if setting is VOLUME:
+                form.addRow(self._test_voice_button())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -83,9 +91,21 @@ class SettingsDialog(QDialog):
         if setting.type is int:
             spin = QSpinBox()
             spin.setRange(setting.minimum, setting.maximum)
-            spin.setSpecialValueText(_tr("Automatic"))
+            if setting.special_value:
+                spin.setSpecialValueText(QCoreApplication.translate("Settings", setting.special_value))
+            if setting.suffix:
+                spin.setSuffix(QCoreApplication.translate("Settings", setting.suffix))
             spin.setValue(value)
             return spin
+        if setting is VOICE:
+            combo = QComboBox()
+            combo.addItem(_tr("System default"), "")
+            for voice_id, name in (self._speech.voices() if self._speech is not None else []):
+                combo.addItem(name, voice_id)
+            if combo.findData(value) < 0:  # a voice from another machine: kept, and shown as such
+                combo.addItem(_tr("{0} (not on this computer)").format(value), value)
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+            return combo
         if setting.choices:
             combo = QComboBox()
             for choice in setting.choices:
@@ -108,6 +128,22 @@ class SettingsDialog(QDialog):
         row.addWidget(browse)
         return holder
 
+    def _test_voice_button(self) -> QPushButton:
+        button = QPushButton(_tr("&Test voice"))
+        button.setObjectName("test_voice")
+        button.setAccessibleName(_tr("Test voice"))
+        button.setAccessibleDescription(_tr("Speaks a sample sentence with the voice, rate and volume chosen "
+                                            "above, before you press OK."))
+        button.setEnabled(self._speech is not None)
+        button.clicked.connect(self.test_voice)
+        return button
+
+    def test_voice(self) -> None:
+        """The chosen (not yet saved) voice settings, heard at once."""
+        self._speech.set_voice(self.value(RATE), self.value(VOLUME), self.value(VOICE))
+        self._speech.test_voice(_tr(SAMPLE_TEXT))
+        self._tested = True
+
     def _browse(self, edit: QLineEdit) -> None:
         dialog = QFileDialog(self, _tr("Choose the model folder"), edit.text())
         dialog.setFileMode(QFileDialog.FileMode.Directory)
@@ -127,6 +163,13 @@ class SettingsDialog(QDialog):
         if isinstance(control, QLineEdit):
             return control.text().strip()
         return control.findChild(QLineEdit).text().strip()
+
+    def done(self, result: int) -> None:
+        if getattr(self, "_tested", False) and result != QDialog.DialogCode.Accepted:
+            # Cancel after Test voice: the voice goes back to the saved settings.
+            self._speech.stop()
+            self._speech.set_voice(self._settings.get(RATE), self._settings.get(VOLUME), self._settings.get(VOICE))
+        super().done(result)
 
     def accept(self) -> None:
         for setting in ALL_SETTINGS:

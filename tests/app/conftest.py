@@ -49,6 +49,21 @@ def tiny_pair(conversions):
     return conversions.get("internvl", "Q4_K_M", "f16")
 
 
+@pytest.fixture(scope="session")
+def speaking_model_dir(tmp_path_factory) -> Path:
+    """A tiny real model whose random answers are English words, so its speech can be heard.
+
+    convert.synthetic's `speaks_words` favours whole-word tokens; the usual tiny model
+    answers with repeated punctuation, which a voice renders as silence.
+    """
+    from convert.pipeline import convert_checkpoint
+    from convert.synthetic import make_checkpoint
+
+    base = tmp_path_factory.mktemp("speaking-model")
+    checkpoint = make_checkpoint(base / "checkpoint", "tiny", "internvl", seed=7, speaks_words=True)
+    return Path(convert_checkpoint(checkpoint, base / "model", "Q8_0", "f16").model_path).parent
+
+
 @pytest.fixture
 def model_dir(tiny_pair, monkeypatch) -> Path:
     folder = Path(tiny_pair.model_path).parent
@@ -69,7 +84,9 @@ def null_speech():
     from app.speech.earcons import NullEarconPlayer
     from app.speech_link import SpeechLink
 
-    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer())
+    # "Is a screen reader running?" answered "cannot tell": results then go to both outputs,
+    # so tests see them spoken and announced (the modes have their own tests).
+    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: None)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import psutil
 from PIL import Image
 from PySide6.QtCore import QMimeData, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from app.capture.qimage import rgb_to_qimage
 from tests.app.helpers import (LOAD_MS, REQUEST_MS, Announcements, drop, file_mime, noise, start_ready,
@@ -411,3 +411,78 @@ def test_shortcuts_changed_in_settings_are_registered_and_problems_announced(mak
     assert backend.bindings["describe_screen"].to_text() == "Ctrl+Alt+Shift+P"
     assert "describe_window" not in backend.bindings
     assert any("Insert" in text for text in heard.errors())
+
+
+class _VoiceRecorder:
+    """Wraps the test's NullSpeech to also record voice settings (a real voice has its own tests)."""
+
+    def __init__(self, speech):
+        self.calls = []
+        speech.set_voice = lambda rate=None, volume=None, voice_id=None: self.calls.append((rate, volume, voice_id))
+        speech.voices = lambda: [("english", "English"), ("french", "French")]
+
+
+def test_voice_settings_apply_and_test_voice_speaks_the_unsaved_choice(make_app, qtbot, settings):
+    from app.settings import RATE, VOICE, VOLUME
+    from app.ui.settings_dialog import SettingsDialog
+
+    application = make_app()
+    recorder = _VoiceRecorder(application.speech.speech)
+    dialog = SettingsDialog(settings, application.window, speech=application.speech)
+    qtbot.addWidget(dialog)
+    voice = dialog.controls[VOICE.key]
+    assert [voice.itemText(i) for i in range(voice.count())] == ["System default", "English", "French"]
+    assert voice.accessibleName() == "Voice"
+    voice.setCurrentIndex(voice.findData("french"))
+    dialog.controls[RATE.key].setValue(300)
+    dialog.controls[VOLUME.key].setValue(60)
+    test_button = dialog.findChild(QPushButton, "test_voice")
+    assert test_button.accessibleName() == "Test voice" and test_button.isEnabled()
+    qtbot.mouseClick(test_button, Qt.MouseButton.LeftButton)
+    assert recorder.calls[-1] == (300, 0.6, "french")
+    assert application.speech.speech.spoken[-1].startswith("This is how descriptions will sound.")
+    dialog.reject()  # Cancel: the voice goes back to what is saved
+    assert recorder.calls[-1] == (200, 1.0, "") and settings.get(VOICE) == ""
+    dialog = SettingsDialog(settings, application.window, speech=application.speech)
+    qtbot.addWidget(dialog)
+    dialog.controls[RATE.key].setValue(250)
+    dialog.accept()  # OK: saved, and applied through the settings' change signal
+    assert settings.get(RATE) == 250 and recorder.calls[-1] == (250, 1.0, "")
+
+
+def test_screen_reader_output_announces_results_without_our_voice(make_app, model_dir, qtbot, settings, tmp_path):
+    from app.settings import OUTPUT, OUTPUT_SCREEN_READER
+
+    settings.set(OUTPUT, OUTPUT_SCREEN_READER)
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    assert drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    text = application.page.text()
+    assert text and application.speech.speech.spoken == []
+    results = [t for t in heard.texts() if not t.startswith("Describing")]
+    assert "".join(results).replace(" ", "") == text.replace(" ", "").strip()
+
+
+def test_voice_output_speaks_results_and_only_announces_status(make_app, model_dir, qtbot, settings, tmp_path):
+    from app.settings import OUTPUT, OUTPUT_VOICE
+
+    settings.set(OUTPUT, OUTPUT_VOICE)
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    assert drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    assert application.speech.speech.spoken
+    assert heard.texts() == ["Describing photo.png..."]
+
+
+def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, settings, tmp_path):
+    from app.settings import COPY_RESULTS
+
+    QGuiApplication.clipboard().setText("something the user copied before")
+    settings.set(COPY_RESULTS, True)
+    application = start_ready(make_app(), qtbot)
+    assert drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    assert QGuiApplication.clipboard().text() == application.page.text().strip()
+    assert application.window.status_label.text() == "Ready. Copied to the clipboard."

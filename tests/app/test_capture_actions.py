@@ -77,3 +77,74 @@ def test_a_black_window_is_reported_as_black_with_what_to_do(make_app, model_dir
     assert "completely black" in text and "screen curtain" in text
     assert "describing" not in phases
     assert text in application.speech.speech.spoken
+
+
+def _spy_on_second_looks(application) -> list:
+    """Records the regions of each second look the app asks the real engine for."""
+    engine = application.setup.engine
+    looks = []
+    refine = engine.refine
+
+    def recording(ticket, conversation, regions):
+        looks.append(list(regions))
+        refine(ticket, conversation, regions)
+
+    engine.refine = recording
+    return looks
+
+
+def test_describe_screen_glances_first_then_looks_again_at_the_active_window(make_app, model_dir, qtbot, on_xvfb,
+                                                                            settings):
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "standard")
+    on_xvfb("letter-to-grandma", "400x150+800+560")  # the active window, in the lower right
+    application = start_ready(make_app(), qtbot)
+    looks = _spy_on_second_looks(application)
+    application.actions.describe_screen.trigger()
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    turns = entry.conversation.turns
+    assert entry.conversation.detail == "brief"  # the glance: the overview tile alone
+    assert [t["role"] for t in turns] == ["assistant", "user", "assistant"] and turns[1]["regions"]
+    assert len(looks) == 1 and 1 <= len(looks[0]) <= 3
+    first = looks[0][0]  # the most informative region comes first: the one over the active window
+    assert first.x + first.w > 800 and first.y + first.h > 560
+    glance, refined = turns[0]["content"], turns[2]["content"]
+    assert entry.description == glance.strip() + "\n\n" + refined == application.page.text()
+    assert application.speech.speech.spoken  # both passes were spoken
+
+
+def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, on_xvfb, settings):
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "detailed")
+    on_xvfb("something-on-screen", "400x150+100+100")
+    application = start_ready(make_app(), qtbot)
+    looks = _spy_on_second_looks(application)
+    application.actions.describe_screen.trigger()
+    qtbot.waitUntil(lambda: bool(looks), timeout=60_000)
+    entry = application.entries[-1]
+    glance = entry.conversation.turns[0]["content"]
+    application.actions.stop.trigger()
+    assert application.controller.phase == "idle"
+    qtbot.waitUntil(lambda: not application.controller.engine_busy, timeout=10_000)
+    assert entry.description.startswith(glance.strip() + "\n\n")
+    assert application.page.text() == entry.description
+    qtbot.wait(300)
+    assert application.page.text() == entry.description  # nothing more arrives after Stop
+
+
+def test_with_glance_first_off_the_screen_is_described_in_one_pass(make_app, model_dir, qtbot, on_xvfb, settings):
+    from app.settings import DETAIL, GLANCE_FIRST
+
+    settings.set(DETAIL, "standard")
+    settings.set(GLANCE_FIRST, False)
+    on_xvfb("something-on-screen", "400x150+100+100")
+    application = start_ready(make_app(), qtbot)
+    looks = _spy_on_second_looks(application)
+    application.actions.describe_screen.trigger()
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    assert entry.conversation.detail == "standard" and looks == []
+    assert [t["role"] for t in entry.conversation.turns] == ["assistant"]

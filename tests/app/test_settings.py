@@ -71,3 +71,37 @@ def test_the_default_location_follows_the_config_environment_variable(tmp_path):
     # conftest points VISIONPANGU_CONFIG_DIR at tmp_path/config: never the user's real settings
     settings = Settings()
     assert settings.path == tmp_path / "config" / "settings.ini"
+
+
+def test_version_1_speech_off_becomes_screen_reader_output(tmp_path):
+    from app.settings import OUTPUT, OUTPUT_SCREEN_READER
+
+    path = tmp_path / "v1.ini"
+    raw = QSettings(str(path), QSettings.Format.IniFormat)
+    raw.setValue(VERSION_KEY, 1)
+    raw.setValue("speech/enabled", "false")
+    raw.sync()
+    settings = Settings(path)
+    assert settings.get(OUTPUT) == OUTPUT_SCREEN_READER
+    assert not QSettings(str(path), QSettings.Format.IniFormat).contains("speech/enabled")
+
+
+def test_version_1_speech_on_keeps_the_automatic_output(tmp_path):
+    from app.settings import OUTPUT, OUTPUT_AUTO
+
+    path = tmp_path / "v1.ini"
+    raw = QSettings(str(path), QSettings.Format.IniFormat)
+    raw.setValue(VERSION_KEY, 1)
+    raw.setValue("speech/enabled", "true")
+    raw.sync()
+    assert Settings(path).get(OUTPUT) == OUTPUT_AUTO
+
+
+def test_voice_rate_and_volume_stay_in_range(settings):
+    from app.settings import RATE, VOLUME
+
+    with pytest.raises(ValueError):
+        settings.set(RATE, 5000)
+    settings.set(RATE, 320)
+    assert settings.get(RATE) == 320
+    assert settings.get(VOLUME) == 100

@@ -86,3 +86,30 @@ def test_unknown_voice_is_reported_in_plain_words_and_the_voice_kept(make_speech
     assert speech.wait_until_idle(IDLE_TIMEOUT_S)
     assert errors == ["The chosen voice is not installed, so the current voice is kept."]
     assert_is_speech(*read_wav(tmp_path / "out" / "0001.wav"))
+
+
+def test_an_empty_voice_setting_goes_back_to_the_system_default(make_speech, tmp_path):
+    speech = make_speech(WavFileSpeech, tmp_path / "out")
+    finnish = next(v for v, _name in speech.voices() if v.endswith("/fi"))
+    seconds = []
+    for index, voice_id in enumerate(("", finnish, ""), start=1):
+        speech.set_voice(voice_id=voice_id)
+        speech.say("There are 7777 files.")
+        assert speech.wait_until_idle(IDLE_TIMEOUT_S)
+        samples, rate = read_wav(tmp_path / "out" / f"{index:04d}.wav")
+        seconds.append(len(samples) / rate)
+    assert seconds[1] > 1.2 * seconds[0] and abs(seconds[0] - seconds[2]) < 0.01 * seconds[0]
+
+
+def test_speech_to_files_is_chosen_by_the_environment(monkeypatch, tmp_path):
+    from app.speech.factory import create_speech
+
+    monkeypatch.setenv("VISIONPANGU_SPEECH", f"file:{tmp_path / 'said'}")
+    speech, reason = create_speech(driver_name="espeak")
+    try:
+        assert reason is None and isinstance(speech, WavFileSpeech)
+        speech.say(SHORT)
+        assert speech.wait_until_idle(IDLE_TIMEOUT_S)
+    finally:
+        speech.shutdown()
+    assert_is_speech(*read_wav(tmp_path / "said" / "0001.wav"))

@@ -1,0 +1,162 @@
+"""Screen-reader detection and NVDA's controller client.
+
+Linux detection runs for real: a private dbus-daemon with a stand-in for the AT-SPI bus's
+status object (Orca itself needs a full desktop session). NVDA and the Windows flag cannot
+exist here: they are mocked, and only here: a fake controller-client library with NVDA's
+three functions, and a fake user32 with SystemParametersInfoW.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import threading
+
+import pytest
+
+from app.speech import screen_reader
+from app.speech.screen_reader import NvdaController, is_screen_reader_running
+
+
+class FakeNvdaLibrary:
+    """Mock of nvdaControllerClient.dll (Windows only): records what NVDA was asked to do."""
+
+    def __init__(self, running: bool = True):
+        self.running = running
+        self.spoken: list[str] = []
+        self.cancels = 0
+
+    def nvdaController_testIfRunning(self) -> int:
+        return 0 if self.running else 1717  # RPC_S_UNKNOWN_IF, what the client returns without NVDA
+
+    def nvdaController_speakText(self, text) -> int:
+        if not self.running:
+            return 1717
+        self.spoken.append(text.value)
+        return 0
+
+    def nvdaController_cancelSpeech(self) -> int:
+        self.cancels += 1
+        return 0
+
+
+def test_nvda_controller_speaks_and_cancels_through_the_client_library():
+    library = FakeNvdaLibrary()
+    nvda = NvdaController(library)
+    assert nvda.is_running()
+    assert nvda.speak("A dialog with two buttons.")
+    nvda.cancel()
+    assert library.spoken == ["A dialog with two buttons."] and library.cancels == 1
+    library.running = False
+    assert not nvda.is_running() and not nvda.speak("Lost.")
+
+
+def test_nvda_client_is_not_looked_for_off_windows(tmp_path):
+    (tmp_path / "nvdaControllerClient.dll").write_bytes(b"MZ")
+    assert NvdaController.load([tmp_path]) is None  # this machine is Linux
+
+
+def test_announcer_sends_results_to_nvda_when_it_runs_and_to_qt_otherwise(qapp):
+    from PySide6.QtCore import QObject
+
+    from app.ui.announcer import Announcer
+
+    library = FakeNvdaLibrary()
+    heard = []
+    announcer = Announcer(QObject(), nvda=NvdaController(library))
+    announcer.announced.connect(lambda text, assertive: heard.append((text, assertive)))
+    announcer.announce("First sentence.")
+    announcer.announce("Something failed.", is_assertive=True)  # interrupts what NVDA was saying
+    announcer.cancel()
+    assert library.spoken == ["First sentence.", "Something failed."] and library.cancels == 2
+    library.running = False
+    announcer.announce("Through Qt now.")  # NVDA quit: the Qt accessibility event carries it
+    assert library.spoken == ["First sentence.", "Something failed."]
+    assert heard[-1] == ("Through Qt now.", False)
+
+
+class FakeUser32:
+    """Mock of Windows' user32 (no Windows here): SystemParametersInfoW(SPI_GETSCREENREADER)."""
+
+    def __init__(self, flag: bool):
+        self.flag = flag
+
+    def SystemParametersInfoW(self, action, _param, pointer, _winini):
+        assert action == screen_reader.SPI_GETSCREENREADER
+        ctypes.cast(pointer, ctypes.POINTER(ctypes.c_int)).contents.value = int(self.flag)
+        return 1
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_windows_reads_the_screen_reader_flag(monkeypatch, flag):
+    class FakeWindll:
+        user32 = FakeUser32(flag)
+
+    monkeypatch.setattr(screen_reader.sys, "platform", "win32")
+    monkeypatch.setattr(ctypes, "windll", FakeWindll(), raising=False)
+    assert is_screen_reader_running() is flag
+
+
+def test_macos_cannot_tell(monkeypatch):
+    monkeypatch.setattr(screen_reader.sys, "platform", "darwin")
+    assert is_screen_reader_running() is None
+
+
+def _serve_a11y_status(address: str, enabled: bool, ready: threading.Event, stop: threading.Event) -> None:
+    """Owns org.a11y.Bus on the private bus and answers Get(org.a11y.Status, ScreenReaderEnabled)."""
+    from jeepney import HeaderFields, MessageType, new_error, new_method_return
+    from jeepney.bus_messages import message_bus
+    from jeepney.io.blocking import open_dbus_connection
+
+    with open_dbus_connection(address) as connection:
+        connection.send_and_get_reply(message_bus.RequestName(screen_reader.A11Y_BUS))
+        ready.set()
+        while not stop.is_set():
+            try:
+                message = connection.receive(timeout=0.1)
+            except TimeoutError:
+                continue
+            if message.header.message_type != MessageType.method_call:
+                continue
+            member = message.header.fields[HeaderFields.member]
+            if member == "Get" and message.body == (screen_reader.A11Y_STATUS, "ScreenReaderEnabled"):
+                connection.send(new_method_return(message, "v", (("b", enabled),)))
+            else:
+                connection.send(new_error(message, "org.freedesktop.DBus.Error.UnknownMethod"))
+
+
+@pytest.fixture
+def private_bus(tmp_path, monkeypatch):
+    if shutil.which("dbus-daemon") is None:
+        pytest.skip("needs dbus-daemon (apt-get install dbus-daemon)")
+    from tests.app.hotkeys.dbus_helpers import PrivateBus
+
+    bus = PrivateBus(tmp_path).start()
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    monkeypatch.setattr(screen_reader.sys, "platform", "linux")
+    yield bus
+    bus.stop()
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_linux_asks_the_accessibility_bus_whether_orca_runs(private_bus, enabled):
+    ready, stop = threading.Event(), threading.Event()
+    service = threading.Thread(target=_serve_a11y_status, args=(private_bus.address, enabled, ready, stop))
+    service.start()
+    try:
+        assert ready.wait(5)
+        assert is_screen_reader_running() is enabled
+    finally:
+        stop.set()
+        service.join(5)
+
+
+def test_linux_without_an_accessibility_bus_has_no_screen_reader(private_bus):
+    assert is_screen_reader_running() is False  # the bus answers "no such name": nothing reads the screen
+
+
+def test_linux_without_a_session_bus_has_no_screen_reader(monkeypatch):
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setattr(screen_reader.sys, "platform", "linux")
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
+    assert is_screen_reader_running() is False
