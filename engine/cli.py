@@ -7,6 +7,7 @@ Messages go to stderr in plain words; a traceback only with --debug.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import sys
 import traceback
@@ -66,6 +67,13 @@ def run_describe(args: argparse.Namespace) -> int:
         return _describe(args)
     except KeyboardInterrupt:
         return fail("Stopped.", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`describe ... | head`): stop quietly, as Unix tools do.
+        try:
+            sys.stdout = open(os.devnull, "w")  # Python's exit-time flush must not fail again
+        except OSError:
+            pass
+        return 0
     except Exception as exc:
         if args.debug:
             traceback.print_exc()

@@ -486,3 +486,27 @@ def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, 
     wait_idle(application, qtbot)
     assert QGuiApplication.clipboard().text() == application.page.text().strip()
     assert application.window.status_label.text() == "Ready. Copied to the clipboard."
+
+
+def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(make_app, model_dir, qtbot,
+                                                                               settings):
+    from app.hotkeys import actions as hotkey_actions
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "detailed")  # a long answer, so every press lands while one is in flight
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    worker = application.setup.engine.worker_pid
+    finished = []
+    application.setup.engine.done.connect(lambda ticket, _data: finished.append(ticket))
+    QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(640, 480, seed=9)))
+    for _ in range(5):
+        application.on_hotkey(hotkey_actions.DESCRIBE_CLIPBOARD)
+        qtbot.wait(150)
+    wait_idle(application, qtbot)
+    assert heard.errors() == []
+    assert finished == [application.controller.ticket]  # only the last request ran to its end
+    assert application.setup.engine.worker_pid == worker  # no crash, no restart
+    assert application.page.text() == application.entries[-1].description
+    spoken = "".join(application.speech.speech.spoken).replace(" ", "")
+    assert spoken.endswith(application.page.text().replace(" ", "").strip())

@@ -132,3 +132,18 @@ def test_second_look(model_dir, tmp_path):
     assert len(look["regions"]) == 3
     dones = [e for e in events if e["event"] == "done"]
     assert len(dones) == 2 and dones[1]["stats"]["image_encodes"] == 3
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(model_dir, photo):
+    """`describe IMAGE | head -c 20`: the pipe closes early; no error message, exit 0."""
+    import os
+
+    proc = subprocess.Popen([sys.executable, "main.py", "describe", str(photo), "--model-dir", str(model_dir),
+                             "--json", "--question", "And more?"], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env={k: v for k, v in os.environ.items()
+                                                         if k != "VISIONPANGU_MODEL_DIR"})
+    first = proc.stdout.readline()
+    assert json.loads(first)["event"] == "loaded"
+    proc.stdout.close()  # the reader is gone; the next write fails with a broken pipe
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0 and b"Something went wrong" not in err, err.decode()

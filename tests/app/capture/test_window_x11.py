@@ -20,7 +20,7 @@ from tests.app.conftest import _start_xvfb
 
 pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
                                 reason="needs xmessage (x11-utils) and xdotool")
-WAIT_S = 10
+WAIT_S = 30
 
 
 def _xdotool(display: str, *args: str) -> str:
@@ -31,11 +31,32 @@ def _xdotool(display: str, *args: str) -> str:
 
 
 def _open_xmessage(display: str, text: str, geometry: str) -> tuple[subprocess.Popen, int]:
+    """Start xmessage and wait until its window is mapped and viewable.
+
+    Polls instead of `xdotool search --sync --onlyvisible`, which once hung on a loaded CI
+    machine: a failure now says whether xmessage died, never made its window, or the window
+    manager never showed it.
+    """
     process = subprocess.Popen(["xmessage", "-geometry", geometry, "-name", text, text],
                                env={**os.environ, "DISPLAY": display}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-    window = int(_xdotool(display, "search", "--sync", "--onlyvisible", "--classname", text).split()[0])
-    return process, window
+    env = {**os.environ, "DISPLAY": display}
+    deadline = time.monotonic() + WAIT_S
+    window = None
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"xmessage exited with {process.returncode} before showing its window")
+        if window is None:
+            found = subprocess.run(["xdotool", "search", "--classname", text], env=env, capture_output=True,
+                                   text=True, timeout=WAIT_S).stdout.split()
+            window = int(found[0]) if found else None
+        if window is not None:
+            state = subprocess.run(["xwininfo", "-id", str(window)], env=env, capture_output=True, text=True,
+                                   timeout=WAIT_S).stdout
+            if "IsViewable" in state:
+                return process, window
+        assert time.monotonic() < deadline, f"xmessage window {window} not viewable after {WAIT_S} s"
+        time.sleep(0.05)
 
 
 def _close(process: subprocess.Popen) -> None:
