@@ -324,8 +324,14 @@ class Controller(QObject):
             self._start_second_look(ticket, text, regions)
             return
         self._set_phase(IDLE)
-        if self.settings.get(COPY_RESULTS) and text.strip():
+        copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
+        if copied:
             QGuiApplication.clipboard().setText(text.strip() if was_question else self.page.text().strip())
+        if (data.get("stats") or {}).get("set_aside_turns"):
+            # Honest about memory: this answer could not draw on the earliest questions.
+            self.report(_tr("Ready. To make room, the model no longer remembers your earliest questions "
+                            "about this image."))
+        elif copied:
             self.reporter.show(_tr("Ready. Copied to the clipboard."))
         else:
             self.reporter.show(_tr("Ready."))  # not announced: the last sentence was

@@ -26,11 +26,16 @@ from engine.prompts import (ChatFormat, detail_level, follow_up_max_tokens, refi
 from engine.regions import Region
 
 N_BATCH = 512
-# Memory (the latency issue's 2 GB budget): the worst-case compute graph holds logits for a
-# whole micro-batch (n_ubatch x 153k vocabulary x 4 bytes: 300 MB at 512), so use 256, one
-# image tile; and keep the KV cache in Q8_0 (needs flash attention, which is on): half of F16.
+# One image tile (256 tokens) per micro-batch: mtmd decodes every tile as its own chunk, so a
+# bigger micro-batch buys nothing for images and only enlarges the compute buffer.
 N_UBATCH = 256
-GGML_TYPE_Q8_0 = 8
+# Measured with the full-size model on the 2-core machine (README, "Memory and speed"):
+# - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
+#   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
+#   the memory it saved is won back by a tighter context (engine/client.py) and no mmap.
+# - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
+#   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
+GGML_TYPE_F16 = 1
 ENCODED_CACHE_SIZE = 8  # encoded images kept (repeat requests, close-ups, rebuilt follow-ups)
 Emit = Callable[[str, dict], None]
 ShouldStop = Callable[[], bool]
@@ -51,7 +56,8 @@ class Session:
         self.n_ctx = int(load["n_ctx"])
         self.llm = Llama(load["model_path"], n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load["n_threads"], n_threads_batch=load["n_threads"],
-                         flash_attn=True, type_k=GGML_TYPE_Q8_0, type_v=GGML_TYPE_Q8_0, verbose=False)
+                         flash_attn=True, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
+                         verbose=False)
         self.mtmd = MultimodalContext(load["mmproj_path"], self.llm.model, load["n_threads"], flash_attn=True)
         self.marker = self.mtmd.marker.decode()
         self.format = ChatFormat(load["architecture"], load.get("chat_template"))
@@ -158,21 +164,22 @@ class Session:
         history = req.get("history") or []
         is_follow_up = bool(req.get("question") or req.get("regions"))
         turn = self._new_turn(req, (image.shape[1], image.shape[0])) if is_follow_up else None
+        if turn is None:
+            max_tokens = detail_level(req["detail"]).max_tokens
+        else:
+            max_tokens = refine_max_tokens() if "regions" in turn else follow_up_max_tokens()
         try:
+            ok = None
             if turn is not None and self._conversation == (req["conversation"], len(history)):
-                ok = self._continue(req, image, history, turn, stats, should_stop)
-            else:
-                ok = self._rebuild(req, image, history, turn, stats, should_stop)
+                ok = self._continue(req, image, history, turn, stats, should_stop, max_tokens)
+            if ok is None:  # a new conversation, another one in the cache, or no room to continue
+                ok = self._rebuild(req, image, history, turn, stats, should_stop, max_tokens)
         except Exception:
             self._clear()  # a half-built cache must never be continued
             raise
         if not ok:
             self._conversation = None
             return {"stop_reason": "cancelled", "text": "", "stats": stats}
-        if turn is None:
-            max_tokens = detail_level(req["detail"]).max_tokens
-        else:
-            max_tokens = refine_max_tokens() if "regions" in turn else follow_up_max_tokens()
         result = self.generator.generate(max_tokens, lambda text: emit("chunk", {"text": text}), should_stop, started)
         turns = len(history) + (2 if turn else 1)
         self._conversation = (req["conversation"], turns) if result.stop_reason != "cancelled" else None
@@ -187,13 +194,28 @@ class Session:
         return images
 
     def _rebuild(self, req: dict, image: np.ndarray, history: list[dict], turn: dict | None, stats: dict,
-                 should_stop: ShouldStop) -> bool:
-        """Evaluate the whole conversation, reusing the cached system-prompt prefix."""
+                 should_stop: ShouldStop, max_tokens: int) -> bool:
+        """Evaluate the whole conversation, reusing the cached system-prompt prefix.
+
+        When the conversation and the answer to come no longer fit the context, the oldest
+        follow-ups (question and answer, or a second look and its description) are set
+        aside, never the image and its description: `stats["set_aside_turns"]` counts them.
+        """
         self._conversation = None
-        turns = history + ([turn] if turn else [])
-        images = self._images(req, image, turns)
+        kept = list(history)
+        while True:
+            turns = kept + ([turn] if turn else [])
+            images = self._images(req, image, turns)
+            chunks = self.mtmd.tokenize(self.format.render(self._base_messages(req) + turns), images)
+            if chunks.n_tokens() + max_tokens <= self.n_ctx:
+                break
+            chunks.close()
+            if len(kept) < 3:
+                raise SessionError(self._too_long_message(turn))
+            del kept[1:3]  # kept[0] is the description; then (user, assistant) pairs, oldest first
+        if len(kept) < len(history):
+            stats["set_aside_turns"] = (len(history) - len(kept)) // 2
         stats["image_size"] = [int(images[0].shape[1]), int(images[0].shape[0])]
-        chunks = self.mtmd.tokenize(self.format.render(self._base_messages(req) + turns), images)
         try:
             first = chunks.describe(0)
             if self._prefix is not None and first.tokens == self._prefix:
@@ -206,17 +228,25 @@ class Session:
         finally:
             chunks.close()
 
+    @staticmethod
+    def _too_long_message(turn: dict | None) -> str:
+        if turn is None:
+            return ("This image needs more of the model's memory than it has at this detail level. "
+                    "Choose a lower detail level.")
+        return "This question is too long for the model's memory. Ask a shorter question."
+
     def _continue(self, req: dict, image: np.ndarray, history: list[dict], turn: dict, stats: dict,
-                  should_stop: ShouldStop) -> bool:
-        """Append one turn to the cached conversation: no work for anything already read."""
+                  should_stop: ShouldStop, max_tokens: int) -> bool | None:
+        """Append one turn to the cached conversation: no work for anything already read.
+
+        None when the turn and its answer would not fit: the caller rebuilds a shorter one.
+        """
         text = self.format.continuation(self._base_messages(req) + history, [turn])
         n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
-        budget = refine_max_tokens() if "regions" in turn else follow_up_max_tokens()
         chunks = self.mtmd.tokenize(text, self._images(req, image, [turn])[1:], add_special=False)
         try:
-            if n_past + chunks.n_tokens() + budget > self.n_ctx:
-                raise SessionError(
-                    "This conversation is too long to continue. Describe the image again to start afresh.")
+            if n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
+                return None
             return self._eval(chunks, n_past, should_stop, stats)
         finally:
             chunks.close()

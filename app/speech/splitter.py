@@ -14,6 +14,11 @@ from __future__ import annotations
 SOFT_WORD_LIMIT = 25
 # With no clause boundary either, cut between words here, so a run-on answer is never held back.
 HARD_WORD_LIMIT = 40
+# The first piece of an answer is what the user waits for after the key press: it is cut at the
+# first clause boundary after 6 words, or between words after 12 (about half a second of writing
+# on a 2-core laptop), so the voice starts with the first phrase instead of the first sentence.
+FIRST_SOFT_WORD_LIMIT = 6
+FIRST_HARD_WORD_LIMIT = 12
 # A "word" with no space in it (a long URL, a hash) is cut here too, even mid-word, so one token
 # can neither hold speech back nor make each feed rescan an ever-growing buffer.
 HARD_CHAR_LIMIT = 300
@@ -55,12 +60,15 @@ def is_cjk(ch: str) -> bool:
 class SentenceSplitter:
     """Feed streamed text; get back complete sentences (stripped, never empty) in order."""
 
-    def __init__(self, soft_word_limit: int = SOFT_WORD_LIMIT, hard_word_limit: int = HARD_WORD_LIMIT):
-        if not 0 < soft_word_limit <= hard_word_limit:
-            raise ValueError("need 0 < soft_word_limit <= hard_word_limit")
-        self._soft = soft_word_limit
-        self._hard = hard_word_limit
+    def __init__(self, soft_word_limit: int = SOFT_WORD_LIMIT, hard_word_limit: int = HARD_WORD_LIMIT,
+                 first_soft_word_limit: int = FIRST_SOFT_WORD_LIMIT,
+                 first_hard_word_limit: int = FIRST_HARD_WORD_LIMIT):
+        if not 0 < soft_word_limit <= hard_word_limit or not 0 < first_soft_word_limit <= first_hard_word_limit:
+            raise ValueError("need 0 < soft_word_limit <= hard_word_limit, and the same for the first piece")
+        self._limits = (soft_word_limit, hard_word_limit)
+        self._first_limits = (first_soft_word_limit, first_hard_word_limit)
         self._pending = ""
+        self._is_first = True  # the next piece opens an answer
 
     def feed(self, chunk: str) -> list[str]:
         """Add a fragment; return the sentences it completed (often none)."""
@@ -71,12 +79,13 @@ class SentenceSplitter:
         """The answer ended: return whatever is left (at most a few pieces) and start afresh."""
         pieces = self._take(at_end=True)
         rest = self._pending.strip()
-        self._pending = ""
+        self.reset()
         return pieces + [rest] if rest else pieces
 
     def reset(self) -> None:
         """Forget everything: the answer was cancelled and none of it may be spoken later."""
         self._pending = ""
+        self._is_first = True
 
     def _take(self, at_end: bool) -> list[str]:
         pieces = []
@@ -85,10 +94,12 @@ class SentenceSplitter:
             self._pending = self._pending[cut:]
             if piece:
                 pieces.append(piece)
+                self._is_first = False
         return pieces
 
     def _next_cut(self, text: str, at_end: bool) -> int | None:
         """Index just after the first decided boundary in text, or None if there is none yet."""
+        soft, hard = self._first_limits if self._is_first else self._limits
         words = 0.0
         in_word = False
         length = len(text)
@@ -101,7 +112,7 @@ class SentenceSplitter:
                 cut = _WAIT if cut == length and not at_end else cut
             elif ch in LATIN_TERMINATORS and not _follows(text, i, LATIN_TERMINATORS + CJK_TERMINATORS):
                 cut = _latin_end(text, i, at_end)
-            elif words >= self._soft:
+            elif words >= soft:
                 cut = _clause_end(text, i, at_end)
             if cut == _WAIT:
                 return None
@@ -115,7 +126,7 @@ class SentenceSplitter:
                 continue
             step = 1.0 / CJK_CHARS_PER_WORD if is_cjk(ch) else (0.0 if in_word else 1.0)
             in_word = not is_cjk(ch)
-            if words + step > self._hard and words > 0:
+            if words + step > hard and words > 0:
                 return i
             words += step
         return None

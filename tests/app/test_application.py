@@ -497,16 +497,43 @@ def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(m
     application = start_ready(make_app(), qtbot)
     heard = Announcements(application.announcer)
     worker = application.setup.engine.worker_pid
-    finished = []
-    application.setup.engine.done.connect(lambda ticket, _data: finished.append(ticket))
+    finished = []  # (ticket, number of presses made when its answer was complete)
+    presses = []
+    application.setup.engine.done.connect(lambda ticket, _data: finished.append((ticket, len(presses))))
     QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(640, 480, seed=9)))
     for _ in range(5):
         application.on_hotkey(hotkey_actions.DESCRIBE_CLIPBOARD)
+        presses.append(application.controller.ticket)
         qtbot.wait(150)
     wait_idle(application, qtbot)
     assert heard.errors() == []
-    assert finished == [application.controller.ticket]  # only the last request ran to its end
+    assert finished[-1] == (presses[-1], 5) and presses[-1] == application.controller.ticket
+    # No stacking: an answer either ended before the next press replaced it, or never (cancelled).
+    for ticket, presses_made in finished[:-1]:
+        assert presses_made == presses.index(ticket) + 1, (finished, presses)
     assert application.setup.engine.worker_pid == worker  # no crash, no restart
     assert application.page.text() == application.entries[-1].description
     spoken = "".join(application.speech.speech.spoken).replace(" ", "")
     assert spoken.endswith(application.page.text().replace(" ", "").strip())
+
+
+def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make_app, model_dir, qtbot, tmp_path,
+                                                                           settings, monkeypatch):
+    import engine.client
+    from app.settings import DETAIL
+
+    monkeypatch.setattr(engine.client, "DEFAULT_CONTEXT", 1280)  # a small context fills in a few questions
+    settings.set(DETAIL, "brief")
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
+    wait_idle(application, qtbot)
+    notes = []
+    for n in range(6):
+        application.controller.ask(f"Question number {n}: what else?")
+        wait_idle(application, qtbot)
+        notes.append(application.window.status_label.text())
+    assert notes[0] == "Ready."
+    said = "Ready. To make room, the model no longer remembers your earliest questions about this image."
+    assert said in notes and said in heard.texts()  # shown and announced, never an error
+    assert not heard.errors() and len(application.entries[-1].exchanges) == 6

@@ -108,7 +108,7 @@ def test_truncated_model_exit_3(tmp_path, model_dir, photo):
 
 
 def test_engine_failure_exit_4(model_dir, photo):
-    too_long = "word " * 9000  # more than the 8192-token context holds
+    too_long = "word " * 9000  # more than the whole context holds
     proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--question", too_long)
     assert proc.returncode == 4
     err = proc.stderr.decode()

@@ -263,3 +263,27 @@ def test_warm_up_caches_the_chosen_language(pair):
         assert done.data["stats"]["prefix_cached_tokens"] > 50
     finally:
         client.close()
+
+
+def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
+    """A small context fills after a few follow-ups: the oldest are set aside, never the image."""
+    client = EngineClient(pair, n_threads=2, n_ctx=1280)
+    client.start()
+    try:
+        assert client.wait_loaded(120).kind == "loaded"
+        conversation = Conversation(photo(19), "brief", None)
+        described = collect(client, client.describe(conversation))[-1]
+        assert described.kind == "done"
+        set_aside = []
+        for n in range(6):
+            answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"))[-1]
+            assert answer.kind == "done", answer.data  # never "too long"
+            assert answer.data["stats"]["image_encodes"] == 0  # the image's tiles came from the cache
+            set_aside.append(answer.data["stats"].get("set_aside_turns", 0))
+        assert set_aside[0] == 0 and max(set_aside) >= 1, set_aside
+        assert len(conversation.turns) == 13  # the caller's history keeps everything
+        # a question that cannot fit even alone with the description: a plain error
+        error = collect(client, client.ask(conversation, "word " * 2000))[-1]
+        assert error.kind == "error" and "too long" in error.data["message"]
+    finally:
+        client.close()

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from app.speech.splitter import HARD_CHAR_LIMIT, HARD_WORD_LIMIT, SOFT_WORD_LIMIT, SentenceSplitter, is_cjk
+from app.speech.splitter import (FIRST_HARD_WORD_LIMIT, FIRST_SOFT_WORD_LIMIT, HARD_CHAR_LIMIT, HARD_WORD_LIMIT,
+                                 SOFT_WORD_LIMIT, SentenceSplitter, is_cjk)
 
 ENGLISH = (
     "The screen shows a text editor with a file named report.pdf open. Mr. Smith wrote it in 2023, "
@@ -108,17 +109,40 @@ def test_numbers_abbreviations_and_file_names_split_across_chunks():
 
 def test_long_sentence_is_cut_at_the_first_clause_boundary_past_the_soft_limit():
     pieces = split_all(LONG_CLAUSES)
-    assert len(pieces) > 1
+    assert len(pieces) > 2
     for piece in pieces[:-1]:
         assert piece.endswith(",")
+    # the answer's first piece is a phrase, so speech starts early; then whole clauses up to the limit
+    assert FIRST_SOFT_WORD_LIMIT <= word_count(pieces[0]) < FIRST_SOFT_WORD_LIMIT + 7
+    for piece in pieces[1:-1]:
         assert SOFT_WORD_LIMIT <= word_count(piece) < SOFT_WORD_LIMIT + 7  # one clause past the limit
     assert squash("".join(pieces)) == squash(LONG_CLAUSES)
 
 
 def test_run_on_text_without_clauses_is_hard_cut_between_words():
     pieces = split_all(RUN_ON)
+    assert word_count(pieces[0]) == FIRST_HARD_WORD_LIMIT  # the first phrase, as soon as it has enough words
     assert all(word_count(piece) <= HARD_WORD_LIMIT for piece in pieces)
+    assert max(word_count(piece) for piece in pieces) == HARD_WORD_LIMIT
     assert [w for piece in pieces for w in piece.split()] == RUN_ON.split()  # no word was cut in two
+
+
+def test_the_first_phrase_of_every_answer_is_handed_over_early():
+    splitter = SentenceSplitter()
+    words = [f"w{i}" for i in range(30)]
+    fed = []
+    for n, word in enumerate(words):
+        fed += splitter.feed(word + " ")
+        if fed:
+            break
+    assert fed == [" ".join(words[:FIRST_HARD_WORD_LIMIT])] and n == FIRST_HARD_WORD_LIMIT  # cut as word 13 began
+    assert splitter.feed(" ".join(words[n + 1 :]) + " ") == []  # later pieces wait for the normal limits
+    splitter.flush()
+    # after flush (an answer ended) or reset (cancelled), the next answer's first phrase is early again
+    assert splitter.feed("One two three four five six, seven ") == ["One two three four five six,"]
+    assert splitter.feed("eight nine, ten ") == []  # the second piece of the same answer is not
+    splitter.reset()
+    assert splitter.feed("Short one, then a six word clause, more ") == ["Short one, then a six word clause,"]
 
 
 def test_a_huge_word_without_spaces_is_cut_by_characters():
@@ -130,7 +154,8 @@ def test_a_huge_word_without_spaces_is_cut_by_characters():
 
 def test_chinese_without_punctuation_is_hard_cut_by_characters():
     pieces = split_all(LONG_CHINESE)
-    assert len(pieces) > 1
+    assert len(pieces) > 2
+    assert len(pieces[0]) == FIRST_HARD_WORD_LIMIT * 2  # two characters count as a word
     assert all(len(piece) <= HARD_WORD_LIMIT * 2 for piece in pieces)
     assert "".join(pieces) == LONG_CHINESE
 
@@ -144,7 +169,8 @@ def test_chinese_clause_marks_cut_long_sentences():
 
 
 def test_custom_limits_and_dash_clauses():
-    splitter = SentenceSplitter(soft_word_limit=3, hard_word_limit=10)
+    splitter = SentenceSplitter(soft_word_limit=3, hard_word_limit=10, first_soft_word_limit=3,
+                                first_hard_word_limit=10)
     text = "one two three four \u2014 five six seven eight - nine ten eleven twelve"
     assert split_all(text, splitter=splitter) == [
         "one two three four \u2014",
