@@ -65,7 +65,9 @@ def targets(results: dict) -> list[dict]:
                        "value": round(look["follow_up_first_token_s"], 2),
                        "met": look["follow_up_first_token_s"] <= FOLLOW_UP_LIMIT_S})
     peak = results["memory"]["worker_peak_rss_bytes"]
-    checks.append({"target": "peak RSS <= 2.0 GB", "value": round(peak / GIB, 2), "met": peak <= PEAK_RSS_LIMIT_BYTES})
+    # The issue says "2.0 GB"; read as GiB here, and both figures are printed so either reading can be checked.
+    checks.append({"target": f"peak RSS <= 2.0 GiB (this run: {peak / 1e9:.2f} GB, 10^9 bytes)",
+                   "value": round(peak / GIB, 2), "met": peak <= PEAK_RSS_LIMIT_BYTES})
     return checks
 
 
@@ -80,7 +82,8 @@ def run_bench(args: argparse.Namespace) -> int:
     for name in args.images:
         for detail in args.details:
             print(f"... {name} {detail}", file=sys.stderr, flush=True)
-            results["describe"].append(bench.describe(name, detail))
+            # brief runs are short and decide the TTFW target: the median of three
+            results["describe"].append(bench.describe_median(name, detail, 3 if detail == "brief" else 1))
         if name.startswith("screen"):
             print(f"... {name} glance + second look + follow-up", file=sys.stderr, flush=True)
             results["second_look"].append(bench.glance_and_second_look(name))

@@ -26,6 +26,8 @@ def test_bench_reports_all_figures(conversions):
                     "floor_s", "reference_total_s", "overhead"):
             assert row[key] > 0, key
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
+    assert rows[("screen-1920x1080", "brief")]["repeats"] == 3  # medians of three short runs
+    assert rows[("screen-1920x1080", "standard")]["repeats"] == 1
     assert rows[("photo-640x480", "standard")]["tiles"] == 5  # 2x2 grid and the overview
     look = results["second_look"][0]
     assert look["regions"] == 3 and look["refined_complete_s"] > look["glance_total_s"]
