@@ -67,6 +67,7 @@ class Controller(QObject):
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
         self._stream = ""
         self._engine_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
+        self._told_set_aside: set[str] = set()  # history entries whose set-aside follow-ups were reported
         # Glance first: (ticket, regions to look at again) while the glance runs; the glance's text
         # then prefixes the refined description in the history and the window.
         self._second_look: tuple[int, list] | None = None
@@ -327,8 +328,10 @@ class Controller(QObject):
         copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
         if copied:
             QGuiApplication.clipboard().setText(text.strip() if was_question else self.page.text().strip())
-        if (data.get("stats") or {}).get("set_aside_turns"):
-            # Honest about memory: this answer could not draw on the earliest questions.
+        entry_id = self.current.id if self.current is not None else None
+        if (data.get("stats") or {}).get("set_aside_turns") and entry_id not in self._told_set_aside:
+            # Honest about memory, once per image: answers can no longer draw on the earliest questions.
+            self._told_set_aside.add(entry_id)
             self.report(_tr("Ready. To make room, the model no longer remembers your earliest questions "
                             "about this image."))
         elif copied:

@@ -38,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 class _Output:
     def __init__(self, as_json: bool):
         self.as_json = as_json
+        self.told_set_aside = False
 
     def event(self, kind: str, **data) -> None:
         if self.as_json:
@@ -142,6 +143,9 @@ def _stream(client, request_id: int, out: _Output) -> int:
         elif event.kind == "done":
             out.event("done", text=event.data["text"], stop_reason=event.data["stop_reason"],
                       stats=event.data["stats"])
+            if event.data["stats"].get("set_aside_turns") and not out.as_json and not out.told_set_aside:
+                out.told_set_aside = True
+                print("(To make room, the model no longer remembers the earliest questions.)", file=sys.stderr)
             return EXIT_OK
         elif event.kind == "error":
             if out.as_json:

@@ -147,3 +147,11 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(model_dir, photo):
     proc.stdout.close()  # the reader is gone; the next write fails with a broken pipe
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == 0 and b"Something went wrong" not in err, err.decode()
+
+
+def test_many_follow_ups_set_the_earliest_aside_and_say_so_once(model_dir, photo):
+    questions = [arg for n in range(18) for arg in ("--question", f"Question {n}: what else is there?")]
+    proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", *questions)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().count("\nQ: ") == 18  # every question answered
+    assert proc.stderr.decode().count("no longer remembers the earliest questions") == 1
