@@ -265,7 +265,12 @@ class Controller(QObject):
         self._pending = (entry.source, None)
         self._stream = ""
         self.page.append_text("\n\n")
-        self.reporter.show(_tr("Taking a closer look..."))  # not announced: the glance is being read
+        # Said after the glance (queued behind its last sentence, never over it): the user knows more is
+        # coming while the close-ups are encoded, and that Stop now keeps just the glance.
+        cue = _tr("Taking a closer look.")
+        self.reporter.show(_tr("Taking a closer look..."))
+        self._announce_results([cue])
+        self.speech.say(cue)
         self._engine_tickets.add(ticket)
         self.engine.refine(ticket, entry.conversation, regions)
 

@@ -112,7 +112,12 @@ def test_describe_screen_glances_first_then_looks_again_at_the_active_window(mak
     assert first.x + first.w > 800 and first.y + first.h > 560
     glance, refined = turns[0]["content"], turns[2]["content"]
     assert entry.description == glance.strip() + "\n\n" + refined == application.page.text()
-    assert application.speech.speech.spoken  # both passes were spoken
+    # both passes were spoken, with the cue between them
+    spoken = application.speech.speech.spoken
+    assert "Taking a closer look." in spoken
+    between = spoken.index("Taking a closer look.")
+    assert "".join(spoken[:between]).replace(" ", "") == glance.replace(" ", "").strip()
+    assert "".join(spoken[between + 1 :]).replace(" ", "") == refined.replace(" ", "").strip()
 
 
 def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, on_xvfb, settings):
