@@ -337,8 +337,10 @@ class Controller(QObject):
         if (data.get("stats") or {}).get("set_aside_turns") and entry_id not in self._told_set_aside:
             # Honest about memory, once per image: answers can no longer draw on the earliest questions.
             self._told_set_aside.add(entry_id)
-            self.report(_tr("Ready. To make room, the model no longer remembers your earliest questions "
-                            "about this image."))
+            notice = _tr("To make room, the model no longer remembers your earliest questions about this image.")
+            self.reporter.show(_tr("Ready.") + " " + notice)
+            self._announce_results([notice])  # after the answer, by whichever output reads results
+            self.speech.say(notice)
         elif copied:
             self.reporter.show(_tr("Ready. Copied to the clipboard."))
         else:

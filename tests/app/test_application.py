@@ -534,7 +534,9 @@ def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make
         wait_idle(application, qtbot)
         notes.append(application.window.status_label.text())
     assert notes[0] == "Ready."
-    said = "Ready. To make room, the model no longer remembers your earliest questions about this image."
-    assert said in notes and heard.texts().count(said) == 1  # shown and announced once, never an error
+    said = "To make room, the model no longer remembers your earliest questions about this image."
+    assert "Ready. " + said in notes  # shown,
+    assert heard.texts().count(said) == 1 and application.speech.speech.spoken.count(said) == 1  # said once
+    assert application.speech.speech.spoken[-1] != said  # the next answers were not followed by it again
     assert notes[-1] == "Ready."  # later answers do not repeat it
     assert not heard.errors() and len(application.entries[-1].exchanges) == 6
