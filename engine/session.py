@@ -36,7 +36,9 @@ N_UBATCH = 256
 # - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
 #   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
 GGML_TYPE_F16 = 1
-ENCODED_CACHE_SIZE = 8  # encoded images kept (repeat requests, close-ups, rebuilt follow-ups)
+# Encoded tiles kept (repeat requests, close-ups, rebuilt conversations): the detailed level's 13
+# tiles and a second look's close-ups, about 1.6 MB each with this model.
+ENCODED_CACHE_SIZE = 20
 Emit = Callable[[str, dict], None]
 ShouldStop = Callable[[], bool]
 
@@ -66,6 +68,10 @@ class Session:
         self.image_encodes = 0
         self._prefix: tuple[int, ...] | None = None  # first text chunk, kept in the cache
         self._conversation: tuple[str, int] | None = None  # (conversation id, turns in the cache)
+        # Cache positions [start, end) of the follow-ups appended to the cached conversation, oldest
+        # first: when the context fills, the oldest is removed in place and the rest shifted back.
+        self._spans: list[tuple[int, int]] = []
+        self._span_start: int | None = None
         self._warm_up(load.get("language"))
         self.load_s = time.perf_counter() - started
 
@@ -89,6 +95,7 @@ class Session:
         self._lib.llama_memory_clear(self._memory, True)
         self._prefix = None
         self._conversation = None
+        self._spans = []
 
     # --- evaluation ------------------------------------------------------------------
     def _eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: dict, cache_images: bool = True) -> bool:
@@ -168,6 +175,7 @@ class Session:
             max_tokens = detail_level(req["detail"]).max_tokens
         else:
             max_tokens = refine_max_tokens() if "regions" in turn else follow_up_max_tokens()
+        self._span_start = None
         try:
             ok = None
             if turn is not None and self._conversation == (req["conversation"], len(history)):
@@ -183,6 +191,8 @@ class Session:
         result = self.generator.generate(max_tokens, lambda text: emit("chunk", {"text": text}), should_stop, started)
         turns = len(history) + (2 if turn else 1)
         self._conversation = (req["conversation"], turns) if result.stop_reason != "cancelled" else None
+        if self._conversation is not None and self._span_start is not None:
+            self._spans.append((self._span_start, self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1))
         stats.update(first_token_s=result.first_token_s, decode_s=result.decode_s, n_tokens=result.n_tokens,
                      total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before)
         return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
@@ -202,6 +212,7 @@ class Session:
         aside, never the image and its description: `stats["set_aside_turns"]` counts them.
         """
         self._conversation = None
+        self._spans = []  # turns read in a rebuild are set aside by rebuilding (below), not in place
         kept = list(history)
         while True:
             turns = kept + ([turn] if turn else [])
@@ -245,11 +256,33 @@ class Session:
         n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
         chunks = self.mtmd.tokenize(text, self._images(req, image, [turn])[1:], add_special=False)
         try:
-            if n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
-                return None
+            while n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
+                if not self._spans or not self._set_aside_oldest():
+                    return None
+                stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1
+                n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
+            self._span_start = n_past
             return self._eval(chunks, n_past, should_stop, stats)
         finally:
             chunks.close()
+
+    def _set_aside_oldest(self) -> bool:
+        """Remove the oldest appended follow-up from the cache and move what follows it back.
+
+        Nothing is read again: llama.cpp re-rotates the moved keys (a RoPE shift). False if this
+        model's cache cannot shift; the caller then rebuilds a shorter conversation.
+        """
+        lib, memory = self._lib, self._memory
+        if not lib.llama_memory_can_shift(memory):
+            return False
+        start, end = self._spans.pop(0)
+        removed = end - start
+        if not lib.llama_memory_seq_rm(memory, 0, start, end):
+            self._clear()
+            return False
+        lib.llama_memory_seq_add(memory, 0, end, -1, -removed)
+        self._spans = [(s - removed, e - removed) for s, e in self._spans]
+        return True
 
     def close(self) -> None:
         self.generator.close()

@@ -279,9 +279,21 @@ def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
             answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"))[-1]
             assert answer.kind == "done", answer.data  # never "too long"
             assert answer.data["stats"]["image_encodes"] == 0  # the image's tiles came from the cache
+            # set aside in place (removed from the cache, the rest shifted back): only the question is read
+            assert answer.data["stats"]["prompt_tokens"] < 60 and answer.data["stats"]["encode_s"] == 0
             set_aside.append(answer.data["stats"].get("set_aside_turns", 0))
         assert set_aside[0] == 0 and max(set_aside) >= 1, set_aside
         assert len(conversation.turns) == 13  # the caller's history keeps everything
+        # a fresh worker rebuilds the same long conversation: it sets the oldest aside too, and answers
+        fresh = EngineClient(pair, n_threads=2, n_ctx=1280)
+        fresh.start()
+        try:
+            assert fresh.wait_loaded(120).kind == "loaded"
+            rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"))[-1]
+        finally:
+            fresh.close()
+        assert rebuilt.kind == "done" and rebuilt.data["stats"]["set_aside_turns"] >= 1
+        assert rebuilt.data["stats"]["image_encodes"] == 1
         # a question that cannot fit even alone with the description: a plain error
         error = collect(client, client.ask(conversation, "word " * 2000))[-1]
         assert error.kind == "error" and "too long" in error.data["message"]
