@@ -42,21 +42,23 @@ def _open_xmessage(display: str, text: str, geometry: str) -> tuple[subprocess.P
                                stderr=subprocess.DEVNULL)
     env = {**os.environ, "DISPLAY": display}
     deadline = time.monotonic() + WAIT_S
-    window = None
-    while True:
-        if process.poll() is not None:
-            raise AssertionError(f"xmessage exited with {process.returncode} before showing its window")
-        if window is None:
-            found = subprocess.run(["xdotool", "search", "--classname", text], env=env, capture_output=True,
-                                   text=True, timeout=WAIT_S).stdout.split()
-            window = int(found[0]) if found else None
-        if window is not None:
-            state = subprocess.run(["xwininfo", "-id", str(window)], env=env, capture_output=True, text=True,
-                                   timeout=WAIT_S).stdout
-            if "IsViewable" in state:
-                return process, window
-        assert time.monotonic() < deadline, f"xmessage window {window} not viewable after {WAIT_S} s"
-        time.sleep(0.05)
+    found: list[str] = []
+    try:
+        while True:
+            if process.poll() is not None:
+                raise AssertionError(f"xmessage exited with {process.returncode} before showing its window")
+            found = subprocess.run(["xdotool", "search", "--classname", f"^{text}$"], env=env,
+                                   capture_output=True, text=True, timeout=WAIT_S).stdout.split()
+            for window in found:  # more than one window may carry the name; take the one shown
+                state = subprocess.run(["xwininfo", "-id", window], env=env, capture_output=True, text=True,
+                                       timeout=WAIT_S).stdout
+                if "IsViewable" in state:
+                    return process, int(window)
+            assert time.monotonic() < deadline, f"no viewable xmessage window after {WAIT_S} s (found {found})"
+            time.sleep(0.05)
+    except BaseException:
+        _close(process)  # never leave it running for a later test to trip over
+        raise
 
 
 def _close(process: subprocess.Popen) -> None:
@@ -100,17 +102,25 @@ def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_pat
         pytest.skip("needs the openbox window manager for a real _NET_ACTIVE_WINDOW")
     server, display = _start_xvfb()
     env = {**os.environ, "DISPLAY": display}
-    openbox = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    process = None
+    # The window first, then the window manager, which adopts (frames) windows already shown: the test
+    # never depends on the window manager answering a map request, the step that once hung in CI.
+    process = openbox = None
     try:
+        process, window = _open_xmessage(display, "managed-window", "300x100+100+100")
+        openbox = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         backend = X11Windows(display)
         deadline = time.monotonic() + WAIT_S
         while backend._property(backend._root, "_NET_SUPPORTING_WM_CHECK") is None:
+            assert openbox.poll() is None, f"openbox exited with {openbox.returncode}"
             assert time.monotonic() < deadline, "openbox did not start"
             time.sleep(0.05)
-        process, window = _open_xmessage(display, "managed-window", "300x100+100+100")
-        _xdotool(display, "windowactivate", "--sync", str(window))
+        while backend.active_window() != window:
+            assert openbox.poll() is None, f"openbox exited with {openbox.returncode}"
+            assert time.monotonic() < deadline, "openbox did not make the window active"
+            subprocess.run(["xdotool", "windowactivate", str(window)], env=env, capture_output=True,
+                           timeout=WAIT_S)
+            time.sleep(0.1)
         assert backend.active_window() == window
         info = backend.window_info(window)
         content_width = int(_xdotool(display, "getwindowgeometry", str(window)).split("Geometry: ")[1].split("x")[0])
@@ -120,7 +130,8 @@ def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_pat
     finally:
         if process is not None:
             _close(process)
-        openbox.terminate()
-        openbox.wait(WAIT_S)
+        if openbox is not None:
+            openbox.terminate()
+            openbox.wait(WAIT_S)
         server.terminate()
         server.wait(WAIT_S)
