@@ -267,10 +267,8 @@ class Controller(QObject):
         self.page.append_text("\n\n")
         # Said after the glance (queued behind its last sentence, never over it): the user knows more is
         # coming while the close-ups are encoded, and that Stop now keeps just the glance.
-        cue = _tr("Taking a closer look.")
         self.reporter.show(_tr("Taking a closer look..."))
-        self._announce_results([cue])
-        self.speech.say(cue)
+        self._say_with_results(_tr("Taking a closer look."))
         self._engine_tickets.add(ticket)
         self.engine.refine(ticket, entry.conversation, regions)
 
@@ -339,12 +337,16 @@ class Controller(QObject):
             self._told_set_aside.add(entry_id)
             notice = _tr("To make room, the model no longer remembers your earliest questions about this image.")
             self.reporter.show(_tr("Ready.") + " " + notice)
-            self._announce_results([notice])  # after the answer, by whichever output reads results
-            self.speech.say(notice)
+            self._say_with_results(notice)
         elif copied:
             self.reporter.show(_tr("Ready. Copied to the clipboard."))
         else:
             self.reporter.show(_tr("Ready."))  # not announced: the last sentence was
+
+    def _say_with_results(self, text: str) -> None:
+        """A short note in the stream of results, by whichever output reads them (queued, never over them)."""
+        self._announce_results([text])
+        self.speech.say(text)
 
     def _announce_results(self, sentences: list[str]) -> None:
         if self.speech.announces_results:

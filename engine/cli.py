@@ -7,8 +7,8 @@ Messages go to stderr in plain words; a traceback only with --debug.
 from __future__ import annotations
 
 import argparse
-import os
 import json
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -69,11 +69,11 @@ def run_describe(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return fail("Stopped.", EXIT_INTERRUPTED)
     except BrokenPipeError:
-        # The reader went away (`describe ... | head`): stop quietly, as Unix tools do.
-        try:
-            sys.stdout = open(os.devnull, "w")  # Python's exit-time flush must not fail again
-        except OSError:
-            pass
+        # The reader went away (`describe ... | head`): stop quietly, as Unix tools do. Point stdout
+        # at /dev/null so Python's exit-time flush does not fail again (Python docs, "SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return 0
     except Exception as exc:
         if args.debug:

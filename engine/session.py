@@ -29,7 +29,7 @@ N_BATCH = 512
 # One image tile (256 tokens) per micro-batch: mtmd decodes every tile as its own chunk, so a
 # bigger micro-batch buys nothing for images and only enlarges the compute buffer.
 N_UBATCH = 256
-# Measured with the full-size model on the 2-core machine (README, "Memory and speed"):
+# Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
 # - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
 #   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
 #   the memory it saved is won back by a tighter context (engine/client.py) and no mmap.

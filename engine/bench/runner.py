@@ -16,8 +16,8 @@ CACHE = ROOT / ".cache" / "bench"
 EVENT_TIMEOUT_S = 900.0
 WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
 SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
-FIRST_PHRASE_TOKENS = 12
-GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2  # a typical first clause of a description
+FIRST_PHRASE_TOKENS = 12  # a typical first clause of a description
+GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2
 
 
 def ensure_model() -> Path:

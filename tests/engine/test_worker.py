@@ -7,6 +7,7 @@ request that works.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
@@ -39,6 +40,18 @@ def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "
 @pytest.fixture(scope="module")
 def pair(conversions):
     return find_model_pair(conversions.get("internvl", "Q4_K_M", "f16").model_path.parent)
+
+
+@contextlib.contextmanager
+def started(pair, **options):
+    """A loaded EngineClient of its own (not the shared fixture's), closed afterwards."""
+    c = EngineClient(pair, n_threads=2, **options)
+    c.start()
+    try:
+        assert c.wait_loaded(120).kind == "loaded"
+        yield c
+    finally:
+        c.close()
 
 
 @pytest.fixture
@@ -129,13 +142,8 @@ def test_follow_up_matches_a_full_rebuild(pair, client):
     collect(client, client.describe(conversation))
     cached = collect(client, client.ask(conversation, "Describe the colours."))[-1]
     conversation.turns = conversation.turns[:-2]  # forget the answer, as after a crash
-    fresh = EngineClient(pair, n_threads=2)
-    fresh.start()
-    try:
-        assert fresh.wait_loaded(120).kind == "loaded"
+    with started(pair) as fresh:
         rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."))[-1]
-    finally:
-        fresh.close()
     assert rebuilt.data["stats"]["image_encodes"] == 1
     assert rebuilt.data["text"] == cached.data["text"]
 
@@ -255,22 +263,14 @@ def test_every_tile_of_a_large_image_is_encoded(client):
 
 
 def test_warm_up_caches_the_chosen_language(pair):
-    client = EngineClient(pair, n_threads=2, language="zh")
-    client.start()
-    try:
-        assert client.wait_loaded(120).kind == "loaded"
+    with started(pair, language="zh") as client:
         done = collect(client, client.describe(Conversation(photo(18), "brief", "zh")))[-1]
         assert done.data["stats"]["prefix_cached_tokens"] > 50
-    finally:
-        client.close()
 
 
 def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
     """A small context fills after a few follow-ups: the oldest are set aside, never the image."""
-    client = EngineClient(pair, n_threads=2, n_ctx=1280)
-    client.start()
-    try:
-        assert client.wait_loaded(120).kind == "loaded"
+    with started(pair, n_ctx=1280) as client:
         conversation = Conversation(photo(19), "brief", None)
         described = collect(client, client.describe(conversation))[-1]
         assert described.kind == "done"
@@ -285,17 +285,10 @@ def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
         assert set_aside[0] == 0 and max(set_aside) >= 1, set_aside
         assert len(conversation.turns) == 13  # the caller's history keeps everything
         # a fresh worker rebuilds the same long conversation: it sets the oldest aside too, and answers
-        fresh = EngineClient(pair, n_threads=2, n_ctx=1280)
-        fresh.start()
-        try:
-            assert fresh.wait_loaded(120).kind == "loaded"
+        with started(pair, n_ctx=1280) as fresh:
             rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"))[-1]
-        finally:
-            fresh.close()
         assert rebuilt.kind == "done" and rebuilt.data["stats"]["set_aside_turns"] >= 1
         assert rebuilt.data["stats"]["image_encodes"] == 1
         # a question that cannot fit even alone with the description: a plain error
         error = collect(client, client.ask(conversation, "word " * 2000))[-1]
         assert error.kind == "error" and "too long" in error.data["message"]
-    finally:
-        client.close()
