@@ -68,9 +68,10 @@ class Controller(QObject):
         self._stream = ""
         self._engine_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
         self._told_set_aside: set[str] = set()  # history entries whose set-aside follow-ups were reported
-        # Glance first: (ticket, regions to look at again) while the glance runs; the glance's text
-        # then prefixes the refined description in the history and the window.
+        # Glance first: (ticket, close-ups still to look at) while the glance or a close-up runs; the
+        # text so far then prefixes the next close-up's in the history and the window.
         self._second_look: tuple[int, list] | None = None
+        self._close_ups = 0  # in this second look, for "2 of 3" in the status line
         self._description_prefix = ""
         self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
         self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
@@ -135,7 +136,7 @@ class Controller(QObject):
             self._record(self._stream)
             if self.engine is not None:
                 self.engine.cancel()
-        self._second_look, self._description_prefix = None, ""
+        self._second_look, self._description_prefix, self._close_ups = None, "", 0
         self.ticket += 1
         return self.ticket
 
@@ -232,7 +233,7 @@ class Controller(QObject):
         entry.conversation = Conversation(rgb, GLANCE_DETAIL if look_again else detail,
                                           self.settings.get(LANGUAGE) or None)
         self._second_look = (ticket, look_again) if look_again else None
-        self._description_prefix = ""
+        self._description_prefix, self._close_ups = "", 0
         self._show_entry(entry)
         self._stream = ""
         self._set_phase(DESCRIBING)
@@ -259,18 +260,30 @@ class Controller(QObject):
                 hint = None
         return choose_regions(rgb, SECOND_LOOK_REGIONS[detail], hint=hint)
 
-    def _start_second_look(self, ticket: int, glance: str, regions: list) -> None:
+    def _look_closer(self, ticket: int, text_so_far: str) -> None:
+        """The next close-up of the second look, one request each, most informative first.
+
+        One close-up at a time (about one encode + prefill each) keeps speech going: its few
+        sentences are written while the glance or the previous close-up is still being spoken.
+        """
+        regions = self._second_look[1]
+        self._second_look = (ticket, regions[1:]) if len(regions) > 1 else None
         entry = self.current
-        self._description_prefix = glance.strip() + "\n\n"
+        is_first = self._close_ups == 0
+        if text_so_far.strip():
+            self._description_prefix += text_so_far.strip() + "\n\n"
         self._pending = (entry.source, None)
         self._stream = ""
         self.page.append_text("\n\n")
-        # Said after the glance (queued behind its last sentence, never over it): the user knows more is
-        # coming while the close-ups are encoded, and that Stop now keeps just the glance.
-        self.reporter.show(_tr("Taking a closer look..."))
-        self._say_with_results(_tr("Taking a closer look."))
+        if is_first:
+            self._close_ups = len(regions)
+            # Said after the glance (queued behind its last sentence, never over it): the user knows more is
+            # coming, and that Stop now keeps just the glance.
+            self._say_with_results(_tr("Taking a closer look."))
+        done = self._close_ups - len(regions)
+        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(done + 1, self._close_ups))
         self._engine_tickets.add(ticket)
-        self.engine.refine(ticket, entry.conversation, regions)
+        self.engine.refine(ticket, entry.conversation, regions[:1])
 
     def _show_entry(self, entry: HistoryEntry) -> None:
         self.current = entry
@@ -324,8 +337,7 @@ class Controller(QObject):
         was_question = self._pending is not None and self._pending[1] is not None
         self._record(text)
         if self._second_look is not None and self._second_look[0] == ticket and not was_question:
-            regions, self._second_look = self._second_look[1], None
-            self._start_second_look(ticket, text, regions)
+            self._look_closer(ticket, text)
             return
         self._set_phase(IDLE)
         copied = bool(self.settings.get(COPY_RESULTS) and text.strip())

@@ -60,7 +60,8 @@ DETAIL = Setting("describe/detail", str, "standard", _noop("Detail level"), _noo
 GLANCE_FIRST = Setting("describe/glance_first", bool, True, _noop("Glance first, then take a sharper look"), _noop(
     "Screens and windows are first described from one quick overview, spoken within seconds; then the app "
     "looks again at the most informative parts (the active window, areas dense with text) at full "
-    "resolution and adds what the glance missed or got wrong. Stop after the glance if it is enough. "
+    "resolution, one part at a time, and adds what the glance missed or got wrong. Stop whenever you have "
+    "heard enough. "
     "Brief detail gives the glance alone. Off: one pass at the chosen detail level."))
 MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to describe"), _noop(
     "Describe screen captures the monitor under the mouse pointer, or all monitors together."),

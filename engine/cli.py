@@ -26,8 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detail", choices=DETAIL_LEVELS, default=DEFAULT_DETAIL)
     p.add_argument("--question", action="append", default=[], metavar="TEXT", help="a follow-up question (repeatable)")
     p.add_argument("--second-look", action="store_true",
-                   help="after the description, look again at the most informative regions at full resolution "
-                        "and give a corrected, more complete description (best with --detail brief)")
+                   help="after the description, look again at the most informative regions at full resolution, "
+                        "one at a time, adding what was missed and correcting mistakes (best with --detail brief)")
     p.add_argument("--language", help="answer language: en, zh, or a language named in words")
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
@@ -122,15 +122,16 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def _second_look(client, conversation, out: _Output) -> int:
+    """One request per close-up, most informative first: each is printed while the next is read."""
     from engine.regions import choose_regions
 
     image = conversation.image
-    regions = choose_regions(image)
-    if not regions:  # the overview already saw the image at full resolution
-        return EXIT_OK
-    places = ", ".join(r.where(image.shape[1], image.shape[0]) for r in regions)
-    out.event("second_look", places=places, regions=[r.as_list() for r in regions])
-    return _stream(client, client.refine(conversation, regions), out)
+    for region in choose_regions(image):  # none when the overview already saw the image at full resolution
+        out.event("second_look", places=region.where(image.shape[1], image.shape[0]), regions=[region.as_list()])
+        code = _stream(client, client.refine(conversation, [region]), out)
+        if code != EXIT_OK:
+            return code
+    return EXIT_OK
 
 
 def _stream(client, request_id: int, out: _Output) -> int:

@@ -92,5 +92,6 @@ def refine_instruction(places: list[str]) -> str:
     return refine["instruction"].format(count_phrase=count_phrase, places=", ".join(places))
 
 
-def refine_max_tokens() -> int:
-    return int(_prompts()["refine"]["max_tokens"])
+def refine_max_tokens(close_ups: int) -> int:
+    """Room for the answer to a second look: a few sentences per close-up."""
+    return close_ups * int(_prompts()["refine"]["max_tokens_per_close_up"])

@@ -71,7 +71,6 @@ class Session:
         # Cache positions [start, end) of the follow-ups appended to the cached conversation, oldest
         # first: when the context fills, the oldest is removed in place and the rest shifted back.
         self._spans: list[tuple[int, int]] = []
-        self._span_start: int | None = None
         self._warm_up(load.get("language"))
         self.load_s = time.perf_counter() - started
 
@@ -174,13 +173,15 @@ class Session:
         if turn is None:
             max_tokens = detail_level(req["detail"]).max_tokens
         else:
-            max_tokens = refine_max_tokens() if "regions" in turn else follow_up_max_tokens()
-        self._span_start = None
+            max_tokens = refine_max_tokens(len(turn["regions"])) if "regions" in turn else follow_up_max_tokens()
+        span_start = None  # where an appended turn starts in the cache
         try:
-            ok = None
+            appended = None
             if turn is not None and self._conversation == (req["conversation"], len(history)):
-                ok = self._continue(req, image, history, turn, stats, should_stop, max_tokens)
-            if ok is None:  # a new conversation, another one in the cache, or no room to continue
+                appended = self._continue(req, image, history, turn, stats, should_stop, max_tokens)
+            if appended is not None:
+                ok, span_start = appended
+            else:  # a new conversation, another one in the cache, or no room to continue
                 ok = self._rebuild(req, image, history, turn, stats, should_stop, max_tokens)
         except Exception:
             self._clear()  # a half-built cache must never be continued
@@ -191,8 +192,8 @@ class Session:
         result = self.generator.generate(max_tokens, lambda text: emit("chunk", {"text": text}), should_stop, started)
         turns = len(history) + (2 if turn else 1)
         self._conversation = (req["conversation"], turns) if result.stop_reason != "cancelled" else None
-        if self._conversation is not None and self._span_start is not None:
-            self._spans.append((self._span_start, self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1))
+        if self._conversation is not None and span_start is not None:
+            self._spans.append((span_start, self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1))
         stats.update(first_token_s=result.first_token_s, decode_s=result.decode_s, n_tokens=result.n_tokens,
                      total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before)
         return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
@@ -247,10 +248,11 @@ class Session:
         return "This question is too long for the model's memory. Ask a shorter question."
 
     def _continue(self, req: dict, image: np.ndarray, history: list[dict], turn: dict, stats: dict,
-                  should_stop: ShouldStop, max_tokens: int) -> bool | None:
+                  should_stop: ShouldStop, max_tokens: int) -> tuple[bool, int] | None:
         """Append one turn to the cached conversation: no work for anything already read.
 
-        None when the turn and its answer would not fit: the caller rebuilds a shorter one.
+        Returns (False if stopped, the cache position where the turn starts), or None when the
+        turn and its answer would not fit: the caller rebuilds a shorter one.
         """
         text = self.format.continuation(self._base_messages(req) + history, [turn])
         n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
@@ -261,8 +263,7 @@ class Session:
                     return None
                 stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1
                 n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
-            self._span_start = n_past
-            return self._eval(chunks, n_past, should_stop, stats)
+            return self._eval(chunks, n_past, should_stop, stats), n_past
         finally:
             chunks.close()
 

@@ -101,23 +101,30 @@ def test_describe_screen_glances_first_then_looks_again_at_the_active_window(mak
     on_xvfb("letter-to-grandma", "400x150+800+560")  # the active window, in the lower right
     application = start_ready(make_app(), qtbot)
     looks = _spy_on_second_looks(application)
+    statuses = []
+    show = application.controller.reporter.show
+    application.controller.reporter.show = lambda text: (statuses.append(text), show(text))
     application.actions.describe_screen.trigger()
     wait_idle(application, qtbot)
     entry = application.entries[-1]
     turns = entry.conversation.turns
+    assert [s for s in statuses if s.startswith("Taking")] == [
+        f"Taking a closer look ({i} of {len(looks)})..." for i in range(1, len(looks) + 1)]
     assert entry.conversation.detail == "brief"  # the glance: the overview tile alone
-    assert [t["role"] for t in turns] == ["assistant", "user", "assistant"] and turns[1]["regions"]
-    assert len(looks) == 1 and 1 <= len(looks[0]) <= 3
-    first = looks[0][0]  # the most informative region comes first: the one over the active window
+    # one request per close-up, most informative first: the one over the active window
+    assert 2 <= len(looks) <= 3 and all(len(look) == 1 for look in looks)  # the window and one beside it
+    first = looks[0][0]
     assert first.x + first.w > 800 and first.y + first.h > 560
-    glance, refined = turns[0]["content"], turns[2]["content"]
-    assert entry.description == glance.strip() + "\n\n" + refined == application.page.text()
-    # both passes were spoken, with the cue between them
+    assert [t["role"] for t in turns] == ["assistant"] + ["user", "assistant"] * len(looks)
+    assert [t["regions"] for t in turns[1::2]] == [[look[0].as_list()] for look in looks]
+    glance, close_ups = turns[0]["content"], [t["content"] for t in turns[2::2]]
+    assert entry.description == "\n\n".join([glance.strip()] + [c.strip() for c in close_ups]) == application.page.text()
+    # all of it was spoken, in order, with the cue between the glance and the close-ups
     spoken = application.speech.speech.spoken
-    assert "Taking a closer look." in spoken
+    assert spoken.count("Taking a closer look.") == 1
     between = spoken.index("Taking a closer look.")
     assert "".join(spoken[:between]).replace(" ", "") == glance.replace(" ", "").strip()
-    assert "".join(spoken[between + 1 :]).replace(" ", "") == refined.replace(" ", "").strip()
+    assert "".join(spoken[between + 1 :]).replace(" ", "") == "".join(close_ups).replace(" ", "")
 
 
 def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, on_xvfb, settings):

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_bench_reports_all_figures(conversions):
+def test_bench_reports_all_figures(conversions, capsys):
     model_dir = conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
     proc = subprocess.run([sys.executable, "main.py", "bench", "--model-dir", str(model_dir), "--json",
                            "--images", "screen-1920x1080", "photo-640x480", "--details", "brief", "standard"],
@@ -31,5 +31,39 @@ def test_bench_reports_all_figures(conversions):
     assert rows[("photo-640x480", "standard")]["tiles"] == 5  # 2x2 grid and the overview
     look = results["second_look"][0]
     assert look["regions"] == 3 and look["refined_complete_s"] > look["glance_total_s"]
+    assert len(look["close_up_first_token_s"]) == 3 and look["speech_gap_s"] >= 0
     assert results["memory"]["worker_peak_rss_bytes"] > 0
     assert {c["target"].split(" ")[0] for c in results["targets"]} >= {"TTFW", "app", "peak"}
+    from engine.bench.cli import print_report
+
+    print_report(results)
+    report = capsys.readouterr().out
+    assert "3 close-ups, one request each" in report and ("[met]" in report or "[MISSED]" in report)
+
+
+def _line(done: float, pieces: list[tuple[float, str]], n_tokens: int):
+    from engine.bench.runner import Timeline
+
+    return Timeline(submitted=0.0, first_chunk=pieces[0][0], first_speech=pieces[0][0], done=done,
+                    data={"stats": {"n_tokens": n_tokens}}, pieces=pieces)
+
+
+def test_speech_wait_counts_only_silence_after_the_voice_started():
+    from engine.bench.runner import SPEECH_WORDS_PER_S, WORDS_PER_TOKEN, speech_wait_s
+
+    def speech_s(n_tokens):
+        return n_tokens * WORDS_PER_TOKEN / SPEECH_WORDS_PER_S
+
+    # 40 tokens (9 s of speech), in two pieces of 10 and 30 words: 2.25 s and 6.75 s
+    glance = _line(10.0, [(8.5, "one " * 10), (10.0, "two " * 30)], 40)
+    assert speech_wait_s([glance]) == 0.0  # the second piece is ready before the first is spoken
+    assert abs(speech_wait_s([_line(12.0, [(8.5, "one " * 10), (12.0, "two " * 30)], 40)]) - (12.0 - 10.75)) < 1e-9
+    # a close-up whose first piece is ready long after the glance was spoken
+    late = _line(30.0, [(25.0, "three " * 12)], 20)
+    assert abs(speech_wait_s([glance, late]) - (25.0 - (8.5 + speech_s(40)))) < 1e-9
+    # ... and one that is ready in time
+    early = _line(12.0, [(11.0, "four " * 12)], 20)
+    assert speech_wait_s([glance, early]) == 0.0
+    # Chinese: two characters are a word when sharing an answer's speech among its pieces
+    cjk = _line(20.0, [(8.5, "屏幕" * 10), (20.0, "word " * 10)], 40)
+    assert abs(speech_wait_s([cjk]) - (20.0 - (8.5 + speech_s(40) / 2))) < 1e-9

@@ -128,10 +128,14 @@ def test_second_look(model_dir, tmp_path):
     proc = run(str(path), "--model-dir", str(model_dir), "--detail", "brief", "--second-look", "--json")
     assert proc.returncode == 0, proc.stderr.decode()
     events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
-    look = next(e for e in events if e["event"] == "second_look")
-    assert len(look["regions"]) == 3
+    kinds = [e["event"] for e in events if e["event"] in ("second_look", "done")]
+    assert kinds == ["done"] + ["second_look", "done"] * 3  # the glance, then one close-up at a time
+    looks = [e for e in events if e["event"] == "second_look"]
+    assert all(len(e["regions"]) == 1 and e["places"] for e in looks)
+    assert len({tuple(e["regions"][0]) for e in looks}) == 3
     dones = [e for e in events if e["event"] == "done"]
-    assert len(dones) == 2 and dones[1]["stats"]["image_encodes"] == 3
+    # each close-up appends to the cached conversation: one new tile each, nothing read again
+    assert [d["stats"]["image_encodes"] for d in dones[1:]] == [1, 1, 1]
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(model_dir, photo):

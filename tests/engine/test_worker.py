@@ -200,6 +200,7 @@ def test_conversation_survives_a_crash(client):
 
 
 def test_glance_then_second_look_then_question(client):
+    from engine.prompts import refine_max_tokens
     from engine.regions import choose_regions
 
     image = photo(12, shape=(1080, 1920))
@@ -208,16 +209,32 @@ def test_glance_then_second_look_then_question(client):
     assert glance.data["stats"]["image_tokens"] == 256  # the overview only
     regions = choose_regions(image, 3)
     assert len(regions) == 3
+    for region in regions:  # as the app and the command line do: one close-up per request
+        look = collect(client, client.refine(conversation, [region]))[-1]
+        assert look.kind == "done"
+        assert look.data["stats"]["image_encodes"] == 1  # only this close-up was encoded
+        assert look.data["stats"]["image_tokens"] == 256
+        # a rebuild would read the glance's whole prompt and answers again before the close-up
+        assert look.data["stats"]["prompt_tokens"] < glance.data["stats"]["prompt_tokens"]
+        assert look.data["stats"]["n_tokens"] <= refine_max_tokens(1)
+    assert [t.get("regions") for t in conversation.turns[1::2]] == [[r.as_list()] for r in regions]
+    assert all("a close-up view of one part" in t["content"] for t in conversation.turns[1::2])
+    answer = collect(client, client.ask(conversation, "What does the text say?"))[-1]
+    assert answer.data["stats"]["image_encodes"] == 0
+
+
+def test_several_close_ups_in_one_request(client):
+    from engine.regions import choose_regions
+
+    image = photo(15, shape=(1080, 1920))
+    conversation = Conversation(image, "brief", None)
+    glance = collect(client, client.describe(conversation))[-1]
+    regions = choose_regions(image, 3)
     look = collect(client, client.refine(conversation, regions))[-1]
-    assert look.kind == "done"
-    assert look.data["stats"]["image_encodes"] == 3  # only the close-ups were encoded
-    assert look.data["stats"]["image_tokens"] == 3 * 256
-    # a rebuild would read the glance's whole prompt and answer again before the close-ups
+    assert look.data["stats"]["image_encodes"] == 3 and look.data["stats"]["image_tokens"] == 3 * 256
     assert look.data["stats"]["prompt_tokens"] < glance.data["stats"]["prompt_tokens"] + 3 * 256
     assert conversation.turns[1]["regions"] == [r.as_list() for r in regions]
     assert "close-up views of 3 parts" in conversation.turns[1]["content"]
-    answer = collect(client, client.ask(conversation, "What does the text say?"))[-1]
-    assert answer.data["stats"]["image_encodes"] == 0
 
 
 def test_second_look_survives_a_crash(client):
