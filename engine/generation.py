@@ -23,6 +23,7 @@ class GenerationResult:
     stop_reason: str  # "end", "limit" or "cancelled"
     first_token_s: float | None
     decode_s: float
+    native_s: float  # of decode_s, the time inside llama.cpp (sampling, decoding, detokenizing)
 
 
 class Generator:
@@ -59,22 +60,30 @@ class Generator:
         decode_started = time.perf_counter()
         stop_reason = "limit"
         n = 0
+        native_s = 0.0
+        clock = time.perf_counter
         while n < max_tokens:
             if should_stop():
                 stop_reason = "cancelled"
                 break
+            t0 = clock()
             token = lib.llama_sampler_sample(self._sampler, self._llm.ctx, -1)
-            if lib.llama_vocab_is_eog(self._vocab, token):
+            is_end = lib.llama_vocab_is_eog(self._vocab, token)
+            raw = b"" if is_end else self._llm.detokenize([token], special=False)
+            native_s += clock() - t0
+            if is_end:
                 stop_reason = "end"
                 break
             n += 1
-            piece = decoder.decode(self._llm.detokenize([token], special=False))
+            piece = decoder.decode(raw)
             if first_token_s is None:
-                first_token_s = time.perf_counter() - started
+                first_token_s = clock() - started
             if piece:
                 parts.append(piece)
                 emit(piece)
+            t0 = clock()
             self.decode_token(token)
+            native_s += clock() - t0
         tail = decoder.decode(b"", final=True)
         if tail:
             parts.append(tail)
@@ -82,7 +91,7 @@ class Generator:
         # Close the assistant turn in the cache, so a follow-up continues from a well-formed prefix.
         self.decode_token(self._eos)
         return GenerationResult("".join(parts), n, stop_reason, first_token_s,
-                                time.perf_counter() - decode_started)
+                                time.perf_counter() - decode_started, native_s)
 
     def close(self) -> None:
         if self._sampler is not None:

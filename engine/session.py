@@ -129,6 +129,13 @@ class Session:
         stats["prompt_tokens"] = n_past - start
         return True
 
+    def _tokenize(self, text: str, images: list[np.ndarray], stats: dict, add_special: bool = True):
+        """mtmd's tokenizer and image preprocessing, timed: llama.cpp's work, not the app's."""
+        t0 = time.perf_counter()
+        chunks = self.mtmd.tokenize(text, images, add_special=add_special)
+        stats["tokenize_s"] = stats.get("tokenize_s", 0.0) + time.perf_counter() - t0
+        return chunks
+
     def _encode(self, chunks, i: int, key: tuple, stats: dict, cache_images: bool) -> np.ndarray:
         """Encoded tile `key` = (image id, tile number, tokens), from the cache when possible."""
         n_tokens = key[2]
@@ -195,7 +202,8 @@ class Session:
         if self._conversation is not None and span_start is not None:
             self._spans.append((span_start, self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1))
         stats.update(first_token_s=result.first_token_s, decode_s=result.decode_s, n_tokens=result.n_tokens,
-                     total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before)
+                     total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before,
+                     native_s=stats["tokenize_s"] + stats["encode_s"] + stats["prefill_s"] + result.native_s)
         return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
 
     def _images(self, req: dict, image: np.ndarray, turns: list[dict]) -> list[np.ndarray]:
@@ -218,7 +226,7 @@ class Session:
         while True:
             turns = kept + ([turn] if turn else [])
             images = self._images(req, image, turns)
-            chunks = self.mtmd.tokenize(self.format.render(self._base_messages(req) + turns), images)
+            chunks = self._tokenize(self.format.render(self._base_messages(req) + turns), images, stats)
             if chunks.n_tokens() + max_tokens <= self.n_ctx:
                 break
             chunks.close()
@@ -256,7 +264,7 @@ class Session:
         """
         text = self.format.continuation(self._base_messages(req) + history, [turn])
         n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
-        chunks = self.mtmd.tokenize(text, self._images(req, image, [turn])[1:], add_special=False)
+        chunks = self._tokenize(text, self._images(req, image, [turn])[1:], stats, add_special=False)
         try:
             while n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():

@@ -51,8 +51,12 @@ def targets(results: dict) -> list[dict]:
                        "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
     if results["describe"]:
         worst = max(r["overhead"] for r in results["describe"])
-        checks.append({"target": f"app overhead over llama.cpp's own path <= {OVERHEAD_LIMIT}",
+        checks.append({"target": f"app overhead over llama.cpp's own path <= {OVERHEAD_LIMIT} (worst row)",
                        "value": round(worst, 3), "met": worst <= OVERHEAD_LIMIT})
+        worst = max(r["app_code_share"] for r in results["describe"])
+        checks.append({"target": f"same, as time spent in app code outside llama.cpp calls <= {OVERHEAD_LIMIT - 1:.0%} "
+                                 "(worst row; not affected by the CPU's speed)",
+                       "value": f"{worst:.2%}", "met": worst <= OVERHEAD_LIMIT - 1})
     for look in results["second_look"]:
         checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s",
                        "value": round(look["refined_complete_s"], 1), "met": look["refined_complete_s"] <= REFINED_LIMIT_S})
@@ -98,13 +102,14 @@ def print_report(results: dict) -> None:
     print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {results['machine']['threads']} threads")
     print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
-              "floor", "TTFW/floor", "llama.cpp", "overhead")
+              "floor", "TTFW/floor", "llama.cpp", "overhead", "app code")
     print(" | ".join(header))
     for r in results["describe"]:
         print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
                           f"{r['first_token_s']:.2f}", f"{r['decode_tok_s']:.1f}", f"{r['ttfw_s']:.2f}",
                           f"{r['total_s']:.1f}", f"{r['floor_s']:.2f}",
-                          f"{r['ttfw_s'] / r['floor_s']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}"]))
+                          f"{r['ttfw_s'] / r['floor_s']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
+                          f"{r['app_code_share']:.2%}"]))
     for look in results["second_look"]:
         starts = ", ".join(f"{t:.1f}" for t in look["close_up_first_token_s"])
         print(f"{look['image']}: glance TTFW {look['glance_ttfw_s']:.1f} s, glance done {look['glance_total_s']:.1f} s; "

@@ -171,6 +171,9 @@ class Bench:
             "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
             "reference_first_token_s": ref["first_token_s"], "reference_total_s": ref["total_s"],
             "overhead": app_total / ref["total_s"],
+            # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
+            # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
+            "app_code_share": (app_total - stats["native_s"]) / app_total,
         }
 
     def glance_and_second_look(self, name: str) -> dict:

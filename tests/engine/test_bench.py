@@ -25,6 +25,7 @@ def test_bench_reports_all_figures(conversions, capsys):
         for key in ("encode_per_tile_s", "prefill_s", "first_token_s", "decode_tok_s", "ttfw_s", "total_s",
                     "floor_s", "reference_total_s", "overhead"):
             assert row[key] > 0, key
+        assert 0 < row["app_code_share"] < 1
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
     assert rows[("screen-1920x1080", "brief")]["repeats"] == 3  # medians of three short runs
     assert rows[("screen-1920x1080", "standard")]["repeats"] == 1
