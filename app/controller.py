@@ -246,7 +246,7 @@ class Controller(QObject):
 
     def _plan_second_look(self, ticket: int, rgb: np.ndarray, detail: str) -> list:
         """Regions for a second, sharper look after a glance; [] for one pass at `detail`."""
-        if not (self._is_screen_capture and self.settings.get(GLANCE_FIRST) and detail in SECOND_LOOK_REGIONS):
+        if not (self.settings.get(GLANCE_FIRST) and detail in SECOND_LOOK_REGIONS):
             return []
         hint = None
         region = self._screen_regions.pop(ticket, None)

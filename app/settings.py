@@ -58,11 +58,10 @@ DETAIL = Setting("describe/detail", str, "standard", _noop("Detail level"), _noo
     "How long and detailed descriptions are: brief is fastest, detailed reads all visible text."),
     choices=DETAIL_CHOICES)
 GLANCE_FIRST = Setting("describe/glance_first", bool, True, _noop("Glance first, then take a sharper look"), _noop(
-    "Screens and windows are first described from one quick overview, spoken within seconds; then the app "
-    "looks again at the most informative parts (the active window, areas dense with text) at full "
-    "resolution, one part at a time, and adds what the glance missed or got wrong. Stop whenever you have "
-    "heard enough. "
-    "Brief detail gives the glance alone. Off: one pass at the chosen detail level."))
+    "Images are first described from one quick overview, spoken within seconds; then the app looks again "
+    "at the most informative parts (on a screen, the active window first; then areas dense with text) at "
+    "full resolution, one part at a time, and adds what the glance missed or got wrong. Stop whenever you "
+    "have heard enough. Brief detail gives the glance alone. Off: one pass at the chosen detail level."))
 MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to describe"), _noop(
     "Describe screen captures the monitor under the mouse pointer, or all monitors together."),
     choices=(MONITOR_POINTER, MONITOR_ALL))

@@ -103,14 +103,26 @@ def load_image(source: bytes | str | Path) -> np.ndarray:
         data = bytes(source)
     if not data:
         raise ImageError("The image is empty (0 bytes).")
-    image = _to_rgb(_open(data))
-    if max(image.size) > MAX_SIDE:
-        from PIL import Image
+    return np.asarray(_at_most_max_side(_to_rgb(_open(data))), dtype=np.uint8).copy()
 
-        scale = MAX_SIDE / max(image.size)
-        image = image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
-                             Image.Resampling.LANCZOS)
-    return np.asarray(image, dtype=np.uint8).copy()
+
+def _at_most_max_side(image):
+    if max(image.size) <= MAX_SIDE:
+        return image
+    from PIL import Image
+
+    scale = MAX_SIDE / max(image.size)
+    return image.resize((max(1, round(image.width * scale)), max(1, round(image.height * scale))),
+                        Image.Resampling.LANCZOS)
+
+
+def at_most_max_side(rgb: np.ndarray) -> np.ndarray:
+    """An (H, W, 3) image as load_image would hand it on: at most MAX_SIDE on its longest side."""
+    from PIL import Image
+
+    if max(rgb.shape[:2]) <= MAX_SIDE:
+        return rgb
+    return np.asarray(_at_most_max_side(Image.fromarray(rgb)), dtype=np.uint8).copy()
 
 
 def check_uniform(rgb: np.ndarray) -> Uniformity:

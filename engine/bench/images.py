@@ -64,5 +64,9 @@ def photo(width: int, height: int, seed: int = 0) -> np.ndarray:
 
 
 def make(name: str, seed: int = 0) -> np.ndarray:
+    """The image as the app hands it to the engine: a screen capture at full size; a photo (a file,
+    the clipboard) through the app's image loader, which scales it to at most MAX_SIDE."""
+    from engine.images import at_most_max_side
+
     kind, width, height = BENCH_IMAGES[name]
-    return screen(width, height, seed) if kind == "screen" else photo(width, height, seed)
+    return screen(width, height, seed) if kind == "screen" else at_most_max_side(photo(width, height, seed))

@@ -77,6 +77,21 @@ def _expect_error(application, qtbot, heard, words: str, previous_text: str) -> 
     assert application.controller.phase == "idle"
 
 
+def test_a_large_image_from_anywhere_is_glanced_at_first_then_looked_at_closer(make_app, model_dir, qtbot, tmp_path):
+    """Not only screens: a pasted or opened photo is spoken from the overview within seconds too."""
+    application = start_ready(make_app(), qtbot)  # the default detail level, standard: three close-ups at most
+    looks = []
+    refine = application.setup.engine.refine
+    application.setup.engine.refine = lambda ticket, conversation, regions: (looks.append(regions),
+                                                                            refine(ticket, conversation, regions))
+    assert drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(1600, 1000, seed=4))))
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    assert entry.conversation.detail == "brief" and 1 <= len(looks) <= 3
+    assert [t["role"] for t in entry.conversation.turns] == ["assistant"] + ["user", "assistant"] * len(looks)
+    assert entry.description == application.page.text() and "Taking a closer look." in application.speech.speech.spoken
+
+
 def test_bad_input_gets_a_plain_message_shown_spoken_and_announced_and_loses_nothing(
         make_app, model_dir, qtbot, tmp_path):
     application = start_ready(make_app(), qtbot)
@@ -491,9 +506,10 @@ def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, 
 def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(make_app, model_dir, qtbot,
                                                                                settings):
     from app.hotkeys import actions as hotkey_actions
-    from app.settings import DETAIL
+    from app.settings import DETAIL, GLANCE_FIRST
 
     settings.set(DETAIL, "detailed")  # a long answer, so every press lands while one is in flight
+    settings.set(GLANCE_FIRST, False)  # (a glance is short enough to end between presses)
     application = start_ready(make_app(), qtbot)
     heard = Announcements(application.announcer)
     worker = application.setup.engine.worker_pid

@@ -147,6 +147,36 @@ def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, 
     assert application.page.text() == entry.description  # nothing more arrives after Stop
 
 
+def test_stopping_between_close_ups_keeps_what_was_said(make_app, model_dir, qtbot, on_xvfb, settings):
+    from PySide6.QtCore import QTimer
+
+    from app.settings import DETAIL
+
+    settings.set(DETAIL, "detailed")  # up to six close-ups
+    on_xvfb("letter-to-grandma", "400x150+800+560")
+    application = start_ready(make_app(), qtbot)
+    looks = _spy_on_second_looks(application)
+    stop_at_second = []
+    refine = application.setup.engine.refine
+
+    def refine_then_stop(ticket, conversation, regions):
+        refine(ticket, conversation, regions)
+        if len(looks) == 2:  # the first close-up is done and recorded
+            stop_at_second.append(list(conversation.turns))
+            QTimer.singleShot(0, application.actions.stop.trigger)
+
+    application.setup.engine.refine = refine_then_stop
+    application.actions.describe_screen.trigger()
+    qtbot.waitUntil(lambda: bool(stop_at_second) and application.controller.phase == "idle", timeout=60_000)
+    qtbot.waitUntil(lambda: not application.controller.engine_busy, timeout=10_000)
+    turns = stop_at_second[0]
+    glance, first_close_up = turns[0]["content"], turns[2]["content"]
+    entry = application.entries[-1]
+    assert entry.description.startswith(glance.strip() + "\n\n" + first_close_up.strip())
+    qtbot.wait(300)
+    assert application.page.text() == entry.description and len(looks) == 2  # nothing more after Stop
+
+
 def test_with_glance_first_off_the_screen_is_described_in_one_pass(make_app, model_dir, qtbot, on_xvfb, settings):
     from app.settings import DETAIL, GLANCE_FIRST
 

@@ -138,3 +138,17 @@ def test_fit_tiles_budget():
     out = fit_tiles(np.zeros((1080, 1920, 3), dtype=np.uint8), 4)
     assert out.shape[0] * out.shape[1] <= 4 * 448 * 448
     assert out.shape[1] / out.shape[0] == pytest.approx(1920 / 1080, rel=0.01)
+
+
+def test_at_most_max_side_scales_like_the_loader():
+    from engine.images import MAX_SIDE, at_most_max_side
+
+    big = np.zeros((3024, 4032, 3), dtype=np.uint8)
+    assert at_most_max_side(big).shape == (2016, MAX_SIDE, 3)
+    small = np.zeros((1080, 1920, 3), dtype=np.uint8)
+    assert at_most_max_side(small) is small
+    tall = Image.new("RGB", (1000, 4000), (10, 200, 30))
+    buffer = io.BytesIO()
+    tall.save(buffer, format="PNG")
+    loaded = load_image(buffer.getvalue())
+    assert np.array_equal(at_most_max_side(np.asarray(tall)), loaded) and loaded.shape == (MAX_SIDE, 672, 3)
