@@ -58,8 +58,10 @@ def targets(results: dict) -> list[dict]:
                                  "(worst row; not affected by the CPU's speed)",
                        "value": f"{worst:.2%}", "met": worst <= OVERHEAD_LIMIT - 1})
     for look in results["second_look"]:
-        checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s",
-                       "value": round(look["refined_complete_s"], 1), "met": look["refined_complete_s"] <= REFINED_LIMIT_S})
+        if look["image"] == "screen-1920x1080":  # the issue's target; other screens are printed above
+            checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s",
+                           "value": round(look["refined_complete_s"], 1),
+                           "met": look["refined_complete_s"] <= REFINED_LIMIT_S})
         checks.append({"target": f"{look['image']}: speech never waits for the model after TTFW (s waited)",
                        "value": round(look["speech_gap_s"], 1), "met": look["speech_gap_s"] == 0})
         checks.append({"target": f"{look['image']}: follow-up first token <= {FOLLOW_UP_LIMIT_S} s",
@@ -97,25 +99,31 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _peak(row: dict) -> str:
+    """This row's peak memory in GiB; marked "<=" where it could not be reset (the worker's peak so far)."""
+    return ("" if row["peak_rss_is_own"] else "<=") + f"{row['peak_rss_bytes'] / GIB:.2f}"
+
+
 def print_report(results: dict) -> None:
     m = results["machine"]
     print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {results['machine']['threads']} threads")
-    print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready")
+    print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready; "
+          f"peak RSS {results['load']['peak_rss_bytes'] / GIB:.2f} GiB")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
-              "floor", "TTFW/floor", "llama.cpp", "overhead", "app code")
+              "floor", "TTFW/floor", "llama.cpp", "overhead", "app code", "peak RSS GiB")
     print(" | ".join(header))
     for r in results["describe"]:
         print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
                           f"{r['first_token_s']:.2f}", f"{r['decode_tok_s']:.1f}", f"{r['ttfw_s']:.2f}",
                           f"{r['total_s']:.1f}", f"{r['floor_s']:.2f}",
                           f"{r['ttfw_s'] / r['floor_s']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
-                          f"{r['app_code_share']:.2%}"]))
+                          f"{r['app_code_share']:.2%}", _peak(r)]))
     for look in results["second_look"]:
         starts = ", ".join(f"{t:.1f}" for t in look["close_up_first_token_s"])
         print(f"{look['image']}: glance TTFW {look['glance_ttfw_s']:.1f} s, glance done {look['glance_total_s']:.1f} s; "
               f"{look['regions']} close-ups, one request each (first token {starts} s after each request); "
               f"refined done {look['refined_complete_s']:.1f} s; speech waits {look['speech_gap_s']:.1f} s in all; "
-              f"follow-up first token {look['follow_up_first_token_s']:.2f} s")
+              f"follow-up first token {look['follow_up_first_token_s']:.2f} s; peak RSS {_peak(look)} GiB")
     print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / GIB:.2f} GiB")
     for check in results["targets"]:
         print(f"[{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}")

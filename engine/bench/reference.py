@@ -1,6 +1,7 @@
 """llama.cpp's own path, in-process, with no app code: the yardstick for the app's overhead.
 
-Loads the same GGUF pair with the same threads and flash attention, tokenizes the same
+Loads the same GGUF pair with the same llama.cpp settings (threads, flash attention,
+batch sizes, F16 KV cache, weights read rather than mapped), tokenizes the same
 prompt and image with mtmd, encodes and prefills with mtmd's helpers, then decodes the
 same number of tokens with the same sampler chain. The split of encode and image
 prefill gives the floor: the work the chosen tiles cost before any token can exist.
@@ -14,8 +15,10 @@ import time
 import numpy as np
 
 from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
+# llama.cpp settings, not app code: the same as the app's (engine/session.py), so the comparison
+# measures what the app's code adds, not what its choice of settings gains or loses.
+from engine.session import GGML_TYPE_F16, N_BATCH, N_UBATCH
 
-N_BATCH = 512
 CHUNK_IMAGE = 1
 
 
@@ -29,11 +32,14 @@ class LlamaCppReference:
         native_log.install()
         self.lib, self.m = llama_cpp, mtmd_cpp
         started = time.perf_counter()
-        self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), llama_cpp.llama_model_default_params())
+        model_params = llama_cpp.llama_model_default_params()
+        model_params.use_mmap = False
+        self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), model_params)
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_BATCH
+        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_UBATCH
         params.n_threads = params.n_threads_batch = n_threads
         params.flash_attn_type = 1
+        params.type_k = params.type_v = GGML_TYPE_F16
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         mparams = mtmd_cpp.mtmd_context_params_default()
         mparams.use_gpu, mparams.print_timings, mparams.n_threads, mparams.flash_attn_type = False, False, n_threads, 1

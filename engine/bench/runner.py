@@ -56,6 +56,16 @@ def peak_rss_bytes(pid: int) -> int:
     return int(getattr(info, "peak_wset", info.rss))
 
 
+def reset_peak_rss(pid: int) -> bool:
+    """Start a new peak for `pid` (Linux: writing 5 to clear_refs resets VmHWM); False where that
+    cannot be done, and the peak then runs on from the worker's start."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 @dataclass
 class Timeline:
     submitted: float
@@ -134,7 +144,9 @@ class Bench:
         loaded = self.client.wait_loaded()
         if loaded.kind != "loaded":
             raise RuntimeError(loaded.data["message"])
-        self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.data["load_s"]}
+        self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.data["load_s"],
+                     "peak_rss_bytes": peak_rss_bytes(self.client.pid)}
+        self._peaks = [self.load["peak_rss_bytes"]]  # each row's own peak, where it can be reset
         self.n_threads = self.client.n_threads
         self._reference = None
 
@@ -181,6 +193,7 @@ class Bench:
         from engine.regions import choose_regions
 
         image = make(name, seed=GLANCE_SEED)  # not an image described before: its tiles must not come from the cache
+        is_own_peak = reset_peak_rss(self.client.pid)
         conversation = Conversation(image, "brief", None)
         glance = stream(self.client, self.client.describe(conversation))
         looks = [stream(self.client, self.client.refine(conversation, [region])) for region in choose_regions(image)]
@@ -195,6 +208,7 @@ class Bench:
             "refined_complete_s": (looks[-1] if looks else glance).done - t0,
             "speech_gap_s": speech_wait_s([glance, *looks]),
             "follow_up_first_token_s": follow.first_chunk - follow.submitted,
+            **self._peak(is_own_peak),
         }
 
     def describe_median(self, name: str, detail: str, repeats: int) -> dict:
@@ -203,16 +217,23 @@ class Bench:
         deciding a target."""
         import statistics
 
+        is_own_peak = reset_peak_rss(self.client.pid)
         runs = [self.describe(name, detail, seed) for seed in range(repeats)]
         row = dict(runs[0])
         for key, value in row.items():
             if isinstance(value, float):
                 row[key] = statistics.median(run[key] for run in runs)
         row["repeats"] = repeats
+        row.update(self._peak(is_own_peak))
         return row
 
-    def close(self) -> dict:
+    def _peak(self, is_own: bool) -> dict:
         peak = peak_rss_bytes(self.client.pid)
+        self._peaks.append(peak)
+        return {"peak_rss_bytes": peak, "peak_rss_is_own": is_own}  # not own: the worker's peak so far
+
+    def close(self) -> dict:
+        peak = max(self._peaks + [peak_rss_bytes(self.client.pid)])  # the worker's peak over the whole run
         self.client.close()
         if self._reference is not None:
             self._reference.close()

@@ -26,6 +26,7 @@ def test_bench_reports_all_figures(conversions, capsys):
                     "floor_s", "reference_total_s", "overhead"):
             assert row[key] > 0, key
         assert 0 < row["app_code_share"] < 1
+        assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
     assert rows[("screen-1920x1080", "brief")]["repeats"] == 3  # medians of three short runs
     assert rows[("screen-1920x1080", "standard")]["repeats"] == 1
@@ -68,3 +69,16 @@ def test_speech_wait_counts_only_silence_after_the_voice_started():
     # Chinese: two characters are a word when sharing an answer's speech among its pieces
     cjk = _line(20.0, [(8.5, "屏幕" * 10), (20.0, "word " * 10)], 40)
     assert abs(speech_wait_s([cjk]) - (20.0 - (8.5 + speech_s(40) / 2))) < 1e-9
+
+
+def test_a_rows_peak_memory_starts_from_the_reset():
+    import os
+
+    from engine.bench.runner import peak_rss_bytes, reset_peak_rss
+
+    block = bytearray(200 * 1024 * 1024)
+    block[::4096] = b"\x01" * len(block[::4096])  # touch every page, so it is resident
+    del block
+    before = peak_rss_bytes(os.getpid())
+    assert reset_peak_rss(os.getpid())
+    assert peak_rss_bytes(os.getpid()) < before - 150 * 1024 * 1024
