@@ -270,11 +270,11 @@ class Controller(QObject):
         self._second_look = (ticket, regions[1:]) if len(regions) > 1 else None
         entry = self.current
         is_first = self._close_ups == 0
-        if text_so_far.strip():
+        if text_so_far.strip():  # an empty answer leaves no blank paragraph behind
             self._description_prefix += text_so_far.strip() + "\n\n"
+            self.page.append_text("\n\n")
         self._pending = (entry.source, None)
         self._stream = ""
-        self.page.append_text("\n\n")
         if is_first:
             self._close_ups = len(regions)
             # Said after the glance (queued behind its last sentence, never over it): the user knows more is
