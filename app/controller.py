@@ -27,7 +27,7 @@ from app.ui.announcer import Announcer
 from app.ui.main_page import MainPage
 from engine.client import Conversation
 from engine.images import DARK_LEVEL, check_uniform
-from engine.regions import DEFAULT_REGIONS, choose_regions
+from engine.regions import DEFAULT_REGIONS, choose_regions, has_close_ups
 
 log = logging.getLogger(__name__)
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
@@ -68,10 +68,9 @@ class Controller(QObject):
         self._stream = ""
         self._engine_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
         self._told_set_aside: set[str] = set()  # history entries whose set-aside follow-ups were reported
-        # Glance first: (ticket, close-ups still to look at) while the glance or a close-up runs; the
-        # text so far then prefixes the next close-up's in the history and the window.
-        self._second_look: tuple[int, list] | None = None
-        self._close_ups = 0  # in this second look, for "2 of 3" in the status line
+        # Glance first: (ticket, the close-ups, the next one's index) while the glance or a close-up
+        # runs; the text so far then prefixes the next close-up's in the history and the window.
+        self._second_look: tuple[int, list, int] | None = None
         self._description_prefix = ""
         self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
         self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
@@ -136,7 +135,7 @@ class Controller(QObject):
             self._record(self._stream)
             if self.engine is not None:
                 self.engine.cancel()
-        self._second_look, self._description_prefix, self._close_ups = None, "", 0
+        self._second_look, self._description_prefix = None, ""
         self.ticket += 1
         return self.ticket
 
@@ -229,11 +228,10 @@ class Controller(QObject):
                             "Edit menu."), is_error=True)
             return
         detail = self.settings.get(DETAIL)
-        look_again = self._plan_second_look(ticket, rgb, detail)
-        entry.conversation = Conversation(rgb, GLANCE_DETAIL if look_again else detail,
+        glance_first = bool(self.settings.get(GLANCE_FIRST)) and detail in SECOND_LOOK_REGIONS and has_close_ups(rgb)
+        entry.conversation = Conversation(rgb, GLANCE_DETAIL if glance_first else detail,
                                           self.settings.get(LANGUAGE) or None)
-        self._second_look = (ticket, look_again) if look_again else None
-        self._description_prefix, self._close_ups = "", 0
+        self._second_look, self._description_prefix = None, ""
         self._show_entry(entry)
         self._stream = ""
         self._set_phase(DESCRIBING)
@@ -243,11 +241,11 @@ class Controller(QObject):
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
         self._engine_tickets.add(ticket)
         self.engine.describe(ticket, entry.conversation)
+        if glance_first:  # planned once the glance is on its way: scoring a large image takes a moment
+            self._second_look = (ticket, self._plan_second_look(ticket, rgb, detail), 0)
 
     def _plan_second_look(self, ticket: int, rgb: np.ndarray, detail: str) -> list:
-        """Regions for a second, sharper look after a glance; [] for one pass at `detail`."""
-        if not (self.settings.get(GLANCE_FIRST) and detail in SECOND_LOOK_REGIONS):
-            return []
+        """Regions for the second, sharper look after a glance, most informative first."""
         hint = None
         region = self._screen_regions.pop(ticket, None)
         if region is not None:  # a whole screen: the window the user works in matters most
@@ -266,24 +264,21 @@ class Controller(QObject):
         One close-up at a time (about one encode + prefill each) keeps speech going: its few
         sentences are written while the glance or the previous close-up is still being spoken.
         """
-        regions = self._second_look[1]
-        self._second_look = (ticket, regions[1:]) if len(regions) > 1 else None
+        _, regions, index = self._second_look
+        self._second_look = (ticket, regions, index + 1) if index + 1 < len(regions) else None
         entry = self.current
-        is_first = self._close_ups == 0
         if text_so_far.strip():  # an empty answer leaves no blank paragraph behind
             self._description_prefix += text_so_far.strip() + "\n\n"
             self.page.append_text("\n\n")
         self._pending = (entry.source, None)
         self._stream = ""
-        if is_first:
-            self._close_ups = len(regions)
+        if index == 0:
             # Said after the glance (queued behind its last sentence, never over it): the user knows more is
             # coming, and that Stop now keeps just the glance.
             self._say_with_results(_tr("Taking a closer look."))
-        done = self._close_ups - len(regions)
-        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(done + 1, self._close_ups))
+        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(index + 1, len(regions)))
         self._engine_tickets.add(ticket)
-        self.engine.refine(ticket, entry.conversation, regions[:1])
+        self.engine.refine(ticket, entry.conversation, [regions[index]])
 
     def _show_entry(self, entry: HistoryEntry) -> None:
         self.current = entry

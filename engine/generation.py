@@ -57,11 +57,11 @@ class Generator:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         parts: list[str] = []
         first_token_s = None
-        decode_started = time.perf_counter()
+        clock = time.perf_counter
+        decode_started = clock()
         stop_reason = "limit"
         n = 0
         native_s = 0.0
-        clock = time.perf_counter
         while n < max_tokens:
             if should_stop():
                 stop_reason = "cancelled"
@@ -91,7 +91,7 @@ class Generator:
         # Close the assistant turn in the cache, so a follow-up continues from a well-formed prefix.
         self.decode_token(self._eos)
         return GenerationResult("".join(parts), n, stop_reason, first_token_s,
-                                time.perf_counter() - decode_started, native_s)
+                                clock() - decode_started, native_s)
 
     def close(self) -> None:
         if self._sampler is not None:

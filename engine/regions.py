@@ -52,25 +52,50 @@ def _starts(length: int) -> list[int]:
     return [round(i * step) for i in range(count)]
 
 
-def score(cell: np.ndarray) -> float:
-    grey = cell.astype(np.int16).mean(axis=2)
+_LEVELS = np.arange(256, dtype=np.float64)
+
+
+def score(cell: np.ndarray, grey: np.ndarray | None = None) -> float:
+    """Edge density plus a little colour variety; `grey` is the cell's grey levels if already known."""
+    grey = _grey(cell) if grey is None else grey
     edges_x = np.abs(np.diff(grey, axis=1)) > EDGE_THRESHOLD
     edges_y = np.abs(np.diff(grey, axis=0)) > EDGE_THRESHOLD
     edge_density = (edges_x.mean() + edges_y.mean()) / 2
-    colour_spread = float(cell.reshape(-1, 3).std(axis=0).mean()) / 128
-    return float(edge_density + 0.1 * colour_spread)
+    return float(edge_density + 0.1 * _colour_spread(cell) / 128)
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    return image.astype(np.int16).mean(axis=2)
+
+
+def _colour_spread(cell: np.ndarray) -> float:
+    """Mean of the channels' standard deviations, from 256-bin histograms (many times faster than
+    np.std over the pixels, and the same to rounding: the sums are exact)."""
+    pixels = cell.reshape(-1, 3)
+    stds = []
+    for channel in range(3):
+        counts = np.bincount(pixels[:, channel], minlength=256)
+        mean = counts @ _LEVELS / len(pixels)
+        stds.append(np.sqrt(max(counts @ (_LEVELS * _LEVELS) / len(pixels) - mean * mean, 0.0)))
+    return float(np.mean(stds))
+
+
+def has_close_ups(image: np.ndarray) -> bool:
+    """False when the overview tile already shows the whole image at full resolution."""
+    return image.shape[0] > CELL or image.shape[1] > CELL
 
 
 def choose_regions(image: np.ndarray, count: int = DEFAULT_REGIONS,
                    hint: tuple[int, int, int, int] | None = None) -> list[Region]:
     """Up to `count` non-overlapping tile-sized regions, most informative first."""
+    if not has_close_ups(image):
+        return []
     h, w = image.shape[:2]
     cells = [Region(x, y, min(CELL, w), min(CELL, h)) for y in _starts(h) for x in _starts(w)]
-    if len(cells) <= 1:
-        return []  # the overview already showed this image at full resolution
+    grey = _grey(image)  # once: the cells overlap
     scored = []
     for region in cells:
-        value = score(region.crop(image))
+        value = score(region.crop(image), grey[region.y : region.y + region.h, region.x : region.x + region.w])
         if hint is not None and _overlap(region, hint) > 0.5:
             value *= HINT_WEIGHT
         scored.append((value, region))

@@ -90,6 +90,10 @@ class Session:
             chunks.close()
         self._conversation = None
 
+    def _cache_end(self) -> int:
+        """The position after the last token in the cache (0 when empty)."""
+        return self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
+
     def _clear(self) -> None:
         self._lib.llama_memory_clear(self._memory, True)
         self._prefix = None
@@ -200,7 +204,7 @@ class Session:
         turns = len(history) + (2 if turn else 1)
         self._conversation = (req["conversation"], turns) if result.stop_reason != "cancelled" else None
         if self._conversation is not None and span_start is not None:
-            self._spans.append((span_start, self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1))
+            self._spans.append((span_start, self._cache_end()))
         stats.update(first_token_s=result.first_token_s, decode_s=result.decode_s, n_tokens=result.n_tokens,
                      total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before,
                      native_s=stats["tokenize_s"] + stats["encode_s"] + stats["prefill_s"] + result.native_s)
@@ -263,14 +267,14 @@ class Session:
         turn and its answer would not fit: the caller rebuilds a shorter one.
         """
         text = self.format.continuation(self._base_messages(req) + history, [turn])
-        n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
+        n_past = self._cache_end()
         chunks = self._tokenize(text, self._images(req, image, [turn])[1:], stats, add_special=False)
         try:
             while n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():
                     return None
                 stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1
-                n_past = self._lib.llama_memory_seq_pos_max(self._memory, 0) + 1
+                n_past = self._cache_end()
             return self._eval(chunks, n_past, should_stop, stats), n_past
         finally:
             chunks.close()

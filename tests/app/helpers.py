@@ -70,3 +70,17 @@ def start_ready(application, qtbot, show: bool = True):
 
 def wait_idle(application, qtbot, timeout: int = REQUEST_MS) -> None:
     qtbot.waitUntil(lambda: application.controller.phase == "idle", timeout=timeout)
+
+
+def spy_on_second_looks(application) -> list:
+    """Records the regions of each second look the app asks the real engine for."""
+    engine = application.setup.engine
+    looks = []
+    refine = engine.refine
+
+    def recording(ticket, conversation, regions):
+        looks.append(list(regions))
+        refine(ticket, conversation, regions)
+
+    engine.refine = recording
+    return looks

@@ -18,8 +18,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from app.capture.qimage import rgb_to_qimage
-from tests.app.helpers import (LOAD_MS, REQUEST_MS, Announcements, drop, file_mime, noise, start_ready,
-                               wait_idle, write_png)
+from tests.app.helpers import (LOAD_MS, REQUEST_MS, Announcements, drop, file_mime, noise, spy_on_second_looks,
+                               start_ready, wait_idle, write_png)
 
 
 def _focus_question(application, qtbot):
@@ -80,10 +80,7 @@ def _expect_error(application, qtbot, heard, words: str, previous_text: str) -> 
 def test_a_large_image_from_anywhere_is_glanced_at_first_then_looked_at_closer(make_app, model_dir, qtbot, tmp_path):
     """Not only screens: a pasted or opened photo is spoken from the overview within seconds too."""
     application = start_ready(make_app(), qtbot)  # the default detail level, standard: three close-ups at most
-    looks = []
-    refine = application.setup.engine.refine
-    application.setup.engine.refine = lambda ticket, conversation, regions: (looks.append(regions),
-                                                                            refine(ticket, conversation, regions))
+    looks = spy_on_second_looks(application)
     assert drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(1600, 1000, seed=4))))
     wait_idle(application, qtbot)
     entry = application.entries[-1]

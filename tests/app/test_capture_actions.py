@@ -14,7 +14,7 @@ import mss
 import numpy as np
 import pytest
 
-from tests.app.helpers import start_ready, wait_idle
+from tests.app.helpers import spy_on_second_looks, start_ready, wait_idle
 
 pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
                                 reason="needs xmessage (x11-utils) and xdotool")
@@ -79,20 +79,6 @@ def test_a_black_window_is_reported_as_black_with_what_to_do(make_app, model_dir
     assert text in application.speech.speech.spoken
 
 
-def _spy_on_second_looks(application) -> list:
-    """Records the regions of each second look the app asks the real engine for."""
-    engine = application.setup.engine
-    looks = []
-    refine = engine.refine
-
-    def recording(ticket, conversation, regions):
-        looks.append(list(regions))
-        refine(ticket, conversation, regions)
-
-    engine.refine = recording
-    return looks
-
-
 def test_describe_screen_glances_first_then_looks_again_at_the_active_window(make_app, model_dir, qtbot, on_xvfb,
                                                                             settings):
     from app.settings import DETAIL
@@ -100,7 +86,7 @@ def test_describe_screen_glances_first_then_looks_again_at_the_active_window(mak
     settings.set(DETAIL, "standard")
     on_xvfb("letter-to-grandma", "400x150+800+560")  # the active window, in the lower right
     application = start_ready(make_app(), qtbot)
-    looks = _spy_on_second_looks(application)
+    looks = spy_on_second_looks(application)
     statuses = []
     show = application.controller.reporter.show
     application.controller.reporter.show = lambda text: (statuses.append(text), show(text))
@@ -133,7 +119,7 @@ def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, 
     settings.set(DETAIL, "detailed")
     on_xvfb("something-on-screen", "400x150+100+100")
     application = start_ready(make_app(), qtbot)
-    looks = _spy_on_second_looks(application)
+    looks = spy_on_second_looks(application)
     application.actions.describe_screen.trigger()
     qtbot.waitUntil(lambda: bool(looks), timeout=60_000)
     entry = application.entries[-1]
@@ -155,7 +141,7 @@ def test_stopping_between_close_ups_keeps_what_was_said(make_app, model_dir, qtb
     settings.set(DETAIL, "detailed")  # up to six close-ups
     on_xvfb("letter-to-grandma", "400x150+800+560")
     application = start_ready(make_app(), qtbot)
-    looks = _spy_on_second_looks(application)
+    looks = spy_on_second_looks(application)
     stop_at_second = []
     refine = application.setup.engine.refine
 
@@ -184,7 +170,7 @@ def test_with_glance_first_off_the_screen_is_described_in_one_pass(make_app, mod
     settings.set(GLANCE_FIRST, False)
     on_xvfb("something-on-screen", "400x150+100+100")
     application = start_ready(make_app(), qtbot)
-    looks = _spy_on_second_looks(application)
+    looks = spy_on_second_looks(application)
     application.actions.describe_screen.trigger()
     wait_idle(application, qtbot)
     entry = application.entries[-1]

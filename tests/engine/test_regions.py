@@ -57,3 +57,13 @@ def test_crop_is_native_resolution():
     region = Region(10, 20, CELL, CELL)
     assert np.array_equal(region.crop(image), image[20 : 20 + CELL, 10 : 10 + CELL])
     assert Region(400, 300, 200, 200).where(1000, 800) == "centre"
+
+
+def test_colour_spread_from_histograms_equals_the_standard_deviation():
+    from engine.regions import _colour_spread
+
+    rng = np.random.default_rng(5)
+    for cell in (rng.integers(0, 256, (448, 448, 3), dtype=np.uint8), np.full((10, 20, 3), 7, dtype=np.uint8),
+                 rng.integers(100, 103, (448, 300, 3), dtype=np.uint8)):
+        expected = float(cell.reshape(-1, 3).std(axis=0).mean())
+        assert abs(_colour_spread(cell) - expected) < 1e-9
