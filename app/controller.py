@@ -339,10 +339,17 @@ class Controller(QObject):
         if copied:
             QGuiApplication.clipboard().setText(text.strip() if was_question else self.page.text().strip())
         entry_id = self.current.id if self.current is not None else None
-        if (data.get("stats") or {}).get("set_aside_turns") and entry_id not in self._told_set_aside:
-            # Honest about memory, once per image: answers can no longer draw on the earliest questions.
+        stats = data.get("stats") or {}
+        notices = []  # honest about memory: what the model no longer holds, or why an answer stopped
+        if stats.get("set_aside_turns") and entry_id not in self._told_set_aside:
+            # once per image: answers can no longer draw on the earliest questions
             self._told_set_aside.add(entry_id)
-            notice = _tr("To make room, the model no longer remembers your earliest questions about this image.")
+            notices.append(_tr("To make room, the model no longer remembers your earliest questions about this image."))
+        if stats.get("answer_room") and data.get("stop_reason") == "limit":
+            notices.append(_tr("The answer stopped early: the model's memory for this image is full. "
+                               "A lower detail level leaves more room."))
+        if notices:
+            notice = " ".join(notices)
             self.reporter.show(_tr("Ready.") + " " + notice)
             self._say_with_results(notice)
         elif copied:

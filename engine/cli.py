@@ -147,6 +147,8 @@ def _stream(client, request_id: int, out: _Output) -> int:
             if event.data["stats"].get("set_aside_turns") and not out.as_json and not out.told_set_aside:
                 out.told_set_aside = True
                 print("(To make room, the model no longer remembers the earliest questions.)", file=sys.stderr)
+            if event.data["stats"].get("answer_room") and event.data["stop_reason"] == "limit" and not out.as_json:
+                print("(The answer stopped early: the model's memory for this image is full.)", file=sys.stderr)
             return EXIT_OK
         elif event.kind == "error":
             if out.as_json:

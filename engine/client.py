@@ -20,11 +20,13 @@ import numpy as np
 from engine import worker as w
 from engine.model_files import ModelPair
 
-# Tokens of conversation the model holds: the detailed level's 13 tiles (3,328 image tokens),
-# the system prompt and a 768-token answer take about 4,400; the rest is room for follow-ups,
-# and when that runs out the oldest follow-ups are set aside (engine/session.py). Each
-# 1,024 tokens of context cost 78 MB of KV cache in F16 with this model.
-DEFAULT_CONTEXT = 5120
+# Tokens of conversation the model holds. The detailed level's 13 tiles (3,328 image tokens),
+# the system prompt and a 768-token answer take about 4,300 (4,500 with the benchmark's synthetic
+# tokenizer, which spends more tokens per word); the rest is room for follow-ups. When that runs
+# out, the oldest follow-ups are set aside, and with none left the answer gets the room that is
+# left (engine/session.py). Each 512 tokens cost 41 MB of KV cache in F16 with this model; 4,608
+# rather than 5,120 is what keeps the worker's peak memory under 2.0 GB (README, "Results").
+DEFAULT_CONTEXT = 4608
 HANG_TIMEOUT_S = 20.0  # no message, not even a heartbeat, for this long: the worker is hung
 JOIN_TIMEOUT_S = 5.0
 KIND_WORKER_DIED, KIND_WORKER_HUNG = "worker_died", "worker_hung"

@@ -26,9 +26,10 @@ from engine.prompts import (ChatFormat, detail_level, follow_up_max_tokens, refi
 from engine.regions import Region
 
 N_BATCH = 512
-# One image tile (256 tokens) per micro-batch: mtmd decodes every tile as its own chunk, so a
-# bigger micro-batch buys nothing for images and only enlarges the compute buffer.
-N_UBATCH = 256
+# Half an image tile (128 tokens) per micro-batch: the compute buffer llama.cpp touches is about
+# 12 MB smaller than with a whole tile (256), and prefill is no slower on the 2-core machines
+# (3,584 tokens: 35.7-40.0 s against 37.2-41.3 s, within the shared host's noise); 64 was slower.
+N_UBATCH = 128
 # Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
 # - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
 #   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
@@ -36,6 +37,9 @@ N_UBATCH = 256
 # - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
 #   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
 GGML_TYPE_F16 = 1
+# An answer cut short by a full context still gets at least this many tokens (a few sentences);
+# with less room than that, the user is told the conversation is too long.
+MIN_ANSWER_TOKENS = 128
 # Encoded tiles kept (repeat requests, close-ups, rebuilt conversations): the detailed level's 13
 # tiles and a second look's close-ups, about 1.6 MB each with this model.
 ENCODED_CACHE_SIZE = 20
@@ -45,6 +49,27 @@ ShouldStop = Callable[[], bool]
 
 class SessionError(Exception):
     pass
+
+
+class _Picture:
+    """The request's full-size image, let go once mtmd holds its own copies of what it needs.
+
+    A 2688x2016 photo is 16 MB; not keeping it through the encoder's and the answer's work
+    lowers the worker's peak memory by as much (README, "Results").
+    """
+
+    def __init__(self, req: dict):
+        self._pixels: np.ndarray | None = np.frombuffer(req.pop("image"), dtype=np.uint8).reshape(req["shape"])
+        self.size = (int(self._pixels.shape[1]), int(self._pixels.shape[0]))
+
+    @property
+    def pixels(self) -> np.ndarray:
+        if self._pixels is None:
+            raise RuntimeError("the image was already released")
+        return self._pixels
+
+    def release(self) -> None:
+        self._pixels = None
 
 
 class Session:
@@ -177,10 +202,10 @@ class Session:
         started = time.perf_counter()
         stats: dict = {}
         encodes_before = self.image_encodes
-        image = np.frombuffer(req["image"], dtype=np.uint8).reshape(req["shape"])
+        image = _Picture(req)  # takes the pixels out of the request: the worker does not keep them
         history = req.get("history") or []
         is_follow_up = bool(req.get("question") or req.get("regions"))
-        turn = self._new_turn(req, (image.shape[1], image.shape[0])) if is_follow_up else None
+        turn = self._new_turn(req, image.size) if is_follow_up else None
         if turn is None:
             max_tokens = detail_level(req["detail"]).max_tokens
         else:
@@ -193,7 +218,7 @@ class Session:
             if appended is not None:
                 ok, span_start = appended
             else:  # a new conversation, another one in the cache, or no room to continue
-                ok = self._rebuild(req, image, history, turn, stats, should_stop, max_tokens)
+                ok, max_tokens = self._rebuild(req, image, history, turn, stats, should_stop, max_tokens)
         except Exception:
             self._clear()  # a half-built cache must never be continued
             raise
@@ -210,19 +235,23 @@ class Session:
                      native_s=stats["tokenize_s"] + stats["encode_s"] + stats["prefill_s"] + result.native_s)
         return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
 
-    def _images(self, req: dict, image: np.ndarray, turns: list[dict]) -> list[np.ndarray]:
-        images = [fit_tiles(image, detail_level(req["detail"]).max_tiles)]
-        for turn in turns:
-            images.extend(Region(*r).crop(image) for r in turn.get("regions") or [])
-        return images
+    def _images(self, req: dict, image: _Picture, turns: list[dict]) -> list[np.ndarray]:
+        """The image scaled to the detail level's tile budget, then the turns' close-ups."""
+        return [fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles), *self._close_ups(image, turns)]
 
-    def _rebuild(self, req: dict, image: np.ndarray, history: list[dict], turn: dict | None, stats: dict,
-                 should_stop: ShouldStop, max_tokens: int) -> bool:
+    @staticmethod
+    def _close_ups(image: _Picture, turns: list[dict]) -> list[np.ndarray]:
+        return [Region(*r).crop(image.pixels) for turn in turns for r in turn.get("regions") or []]
+
+    def _rebuild(self, req: dict, image: _Picture, history: list[dict], turn: dict | None, stats: dict,
+                 should_stop: ShouldStop, max_tokens: int) -> tuple[bool, int]:
         """Evaluate the whole conversation, reusing the cached system-prompt prefix.
 
         When the conversation and the answer to come no longer fit the context, the oldest
         follow-ups (question and answer, or a second look and its description) are set
         aside, never the image and its description: `stats["set_aside_turns"]` counts them.
+        With nothing left to set aside, the answer gets the room that is left (at least
+        MIN_ANSWER_TOKENS; `stats["answer_room"]`). Returns (False if stopped, the answer's budget).
         """
         self._conversation = None
         self._spans = []  # turns read in a rebuild are set aside by rebuilding (below), not in place
@@ -231,15 +260,22 @@ class Session:
             turns = kept + ([turn] if turn else [])
             images = self._images(req, image, turns)
             chunks = self._tokenize(self.format.render(self._base_messages(req) + turns), images, stats)
-            if chunks.n_tokens() + max_tokens <= self.n_ctx:
+            room = self.n_ctx - chunks.n_tokens()
+            if room >= max_tokens:
                 break
-            chunks.close()
             if len(kept) < 3:
+                if room >= MIN_ANSWER_TOKENS:
+                    max_tokens = stats["answer_room"] = room
+                    break
+                chunks.close()
                 raise SessionError(self._too_long_message(turn))
+            chunks.close()
             del kept[1:3]  # kept[0] is the description; then (user, assistant) pairs, oldest first
         if len(kept) < len(history):
             stats["set_aside_turns"] = (len(history) - len(kept)) // 2
         stats["image_size"] = [int(images[0].shape[1]), int(images[0].shape[0])]
+        del images  # mtmd holds its own copies now: neither the scaled nor the full image is kept
+        image.release()
         try:
             first = chunks.describe(0)
             if self._prefix is not None and first.tokens == self._prefix:
@@ -248,7 +284,7 @@ class Session:
                     self._clear()
             else:
                 self._clear()
-            return self._eval(chunks, 0, should_stop, stats)
+            return self._eval(chunks, 0, should_stop, stats), max_tokens
         finally:
             chunks.close()
 
@@ -259,7 +295,7 @@ class Session:
                     "Choose a lower detail level.")
         return "This question is too long for the model's memory. Ask a shorter question."
 
-    def _continue(self, req: dict, image: np.ndarray, history: list[dict], turn: dict, stats: dict,
+    def _continue(self, req: dict, image: _Picture, history: list[dict], turn: dict, stats: dict,
                   should_stop: ShouldStop, max_tokens: int) -> tuple[bool, int] | None:
         """Append one turn to the cached conversation: no work for anything already read.
 
@@ -268,13 +304,14 @@ class Session:
         """
         text = self.format.continuation(self._base_messages(req) + history, [turn])
         n_past = self._cache_end()
-        chunks = self._tokenize(text, self._images(req, image, [turn])[1:], stats, add_special=False)
+        chunks = self._tokenize(text, self._close_ups(image, [turn]), stats, add_special=False)
         try:
             while n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():
-                    return None
+                    return None  # the caller rebuilds from the image
                 stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1
                 n_past = self._cache_end()
+            image.release()
             return self._eval(chunks, n_past, should_stop, stats), n_past
         finally:
             chunks.close()

@@ -16,7 +16,7 @@ TTFW_FLOOR_RATIO = 1.15
 OVERHEAD_LIMIT = 1.03
 REFINED_LIMIT_S = 60.0
 FOLLOW_UP_LIMIT_S = 1.5
-PEAK_RSS_LIMIT_BYTES = 2.0 * GIB
+PEAK_RSS_LIMIT_BYTES = 2.0e9  # the issue's "2.0 GB", in bytes (1.86 GiB)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -68,9 +68,8 @@ def targets(results: dict) -> list[dict]:
                        "value": round(look["follow_up_first_token_s"], 2),
                        "met": look["follow_up_first_token_s"] <= FOLLOW_UP_LIMIT_S})
     peak = results["memory"]["worker_peak_rss_bytes"]
-    # The issue says "2.0 GB"; read as GiB here, and both figures are printed so either reading can be checked.
-    checks.append({"target": f"peak RSS <= 2.0 GiB (this run: {peak / 1e9:.2f} GB, 10^9 bytes)",
-                   "value": round(peak / GIB, 2), "met": peak <= PEAK_RSS_LIMIT_BYTES})
+    checks.append({"target": f"peak RSS of the worker <= 2.0 GB (10^9 bytes; this run: {peak / GIB:.2f} GiB)",
+                   "value": round(peak / 1e9, 3), "met": peak <= PEAK_RSS_LIMIT_BYTES})
     return checks
 
 

@@ -553,3 +553,38 @@ def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make
     assert application.speech.speech.spoken[-1] != said  # the next answers were not followed by it again
     assert notes[-1] == "Ready."  # later answers do not repeat it
     assert not heard.errors() and len(application.entries[-1].exchanges) == 6
+
+
+def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot, tmp_path, settings, monkeypatch):
+    """With nothing left to set aside, a follow-up gets the room that is left, and the user hears why it stopped."""
+    import engine.client
+    from app.settings import DETAIL
+    from engine.session import MIN_ANSWER_TOKENS
+
+    settings.set(DETAIL, "brief")
+    question = "What colour is the largest shape?"
+    image = write_png(tmp_path / "photo.png")  # small: one request, no close-ups
+
+    def describe_and_ask(context: int):
+        monkeypatch.setattr(engine.client, "DEFAULT_CONTEXT", context)
+        application = start_ready(make_app(), qtbot)
+        done = []
+        application.setup.engine.done.connect(lambda ticket, data: done.append(data))
+        drop(application.window, file_mime(image))
+        wait_idle(application, qtbot)
+        application.controller.ask(question)
+        wait_idle(application, qtbot)
+        return application, done
+
+    roomy, done = describe_and_ask(1280)
+    described, answered = done[0]["stats"], done[-1]["stats"]
+    assert answered["n_tokens"] > MIN_ANSWER_TOKENS + 16  # the whole answer is longer than the room given below
+    assert roomy.window.status_label.text() == "Ready."
+    roomy.quit()
+    tight, done = describe_and_ask(described["prompt_tokens"] + described["n_tokens"] + answered["prompt_tokens"]
+                                   + MIN_ANSWER_TOKENS + 8)
+    assert done[-1]["stats"]["answer_room"] >= MIN_ANSWER_TOKENS and done[-1]["stop_reason"] == "limit"
+    said = "The answer stopped early: the model's memory for this image is full. A lower detail level leaves more room."
+    assert tight.window.status_label.text() == "Ready. " + said
+    assert tight.speech.speech.spoken[-1] == said
+    assert len(tight.entries[-1].exchanges) == 1 and tight.entries[-1].exchanges[0][1].strip()

@@ -309,3 +309,29 @@ def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
         # a question that cannot fit even alone with the description: a plain error
         error = collect(client, client.ask(conversation, "word " * 2000))[-1]
         assert error.kind == "error" and "too long" in error.data["message"]
+
+
+def test_a_follow_up_with_little_room_gets_the_room_that_is_left(pair):
+    """With no follow-up left to set aside, an answer that would not fit whole gets what room is left."""
+    from engine.prompts import follow_up_max_tokens
+    from engine.session import MIN_ANSWER_TOKENS
+
+    conversation = Conversation(photo(23), "brief", None)
+    question = "What colour is the largest shape?"
+    with started(pair, n_ctx=1280) as roomy:
+        described = collect(roomy, roomy.describe(conversation))[-1]
+        whole = collect(roomy, roomy.ask(conversation, question))[-1]
+    assert whole.kind == "done" and "answer_room" not in whole.data["stats"]
+    # the conversation so far (prompt, description), the question's tokens, and room for only part of an answer
+    read = described.data["stats"]["prompt_tokens"] + described.data["stats"]["n_tokens"]
+    asked = whole.data["stats"]["prompt_tokens"]
+    room = (MIN_ANSWER_TOKENS + follow_up_max_tokens()) // 2
+    conversation.turns = conversation.turns[:1]  # the description only: nothing to set aside
+    with started(pair, n_ctx=read + asked + room + 8) as tight:
+        short = collect(tight, tight.ask(conversation, question))[-1]
+    assert short.kind == "done", short.data
+    assert MIN_ANSWER_TOKENS <= short.data["stats"]["answer_room"] < follow_up_max_tokens()
+    assert short.data["stats"]["n_tokens"] <= short.data["stats"]["answer_room"]
+    with started(pair, n_ctx=read + asked + MIN_ANSWER_TOKENS // 2) as full:
+        refused = collect(full, full.ask(conversation, question))[-1]
+    assert refused.kind == "error" and "too long" in refused.data["message"]
