@@ -42,7 +42,7 @@ GGML_TYPE_F16 = 1
 MIN_ANSWER_TOKENS = 128
 # Encoded tiles kept (repeat requests, close-ups, rebuilt conversations): the detailed level's 13
 # tiles and a second look's close-ups, about 1.6 MB each with this model.
-ENCODED_CACHE_SIZE = 20
+ENCODED_CACHE_SIZE = 16
 Emit = Callable[[str, dict], None]
 ShouldStop = Callable[[], bool]
 

@@ -99,17 +99,17 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def _peak(row: dict) -> str:
-    """This row's peak memory in GiB; marked "<=" where it could not be reset (the worker's peak so far)."""
-    return ("" if row["peak_rss_is_own"] else "<=") + f"{row['peak_rss_bytes'] / GIB:.2f}"
+    """This row's peak memory in GB (10^9 bytes, as the target); "<=" where it could not be reset (the worker's peak so far)."""
+    return ("" if row["peak_rss_is_own"] else "<=") + f"{row['peak_rss_bytes'] / 1e9:.3f}"
 
 
 def print_report(results: dict) -> None:
     m = results["machine"]
     print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {results['machine']['threads']} threads")
     print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready; "
-          f"peak RSS {results['load']['peak_rss_bytes'] / GIB:.2f} GiB")
+          f"peak RSS {results['load']['peak_rss_bytes'] / 1e9:.3f} GB")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
-              "floor", "TTFW/floor", "llama.cpp", "overhead", "app code", "peak RSS GiB")
+              "floor", "TTFW/floor", "llama.cpp", "overhead", "app code", "peak RSS GB")
     print(" | ".join(header))
     for r in results["describe"]:
         print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
@@ -122,7 +122,7 @@ def print_report(results: dict) -> None:
         print(f"{look['image']}: glance TTFW {look['glance_ttfw_s']:.1f} s, glance done {look['glance_total_s']:.1f} s; "
               f"{look['regions']} close-ups, one request each (first token {starts} s after each request); "
               f"refined done {look['refined_complete_s']:.1f} s; speech waits {look['speech_gap_s']:.1f} s in all; "
-              f"follow-up first token {look['follow_up_first_token_s']:.2f} s; peak RSS {_peak(look)} GiB")
-    print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / GIB:.2f} GiB")
+              f"follow-up first token {look['follow_up_first_token_s']:.2f} s; peak RSS {_peak(look)} GB")
+    print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / 1e9:.3f} GB")
     for check in results["targets"]:
         print(f"[{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}")
