@@ -235,10 +235,6 @@ class Session:
                      native_s=stats["tokenize_s"] + stats["encode_s"] + stats["prefill_s"] + result.native_s)
         return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
 
-    def _images(self, req: dict, image: _Picture, turns: list[dict]) -> list[np.ndarray]:
-        """The image scaled to the detail level's tile budget, then the turns' close-ups."""
-        return [fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles), *self._close_ups(image, turns)]
-
     @staticmethod
     def _close_ups(image: _Picture, turns: list[dict]) -> list[np.ndarray]:
         return [Region(*r).crop(image.pixels) for turn in turns for r in turn.get("regions") or []]
@@ -256,9 +252,10 @@ class Session:
         self._conversation = None
         self._spans = []  # turns read in a rebuild are set aside by rebuilding (below), not in place
         kept = list(history)
+        scaled = fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles)  # to the level's tile budget, once
         while True:
             turns = kept + ([turn] if turn else [])
-            images = self._images(req, image, turns)
+            images = [scaled, *self._close_ups(image, turns)]
             chunks = self._tokenize(self.format.render(self._base_messages(req) + turns), images, stats)
             room = self.n_ctx - chunks.n_tokens()
             if room >= max_tokens:
@@ -273,8 +270,8 @@ class Session:
             del kept[1:3]  # kept[0] is the description; then (user, assistant) pairs, oldest first
         if len(kept) < len(history):
             stats["set_aside_turns"] = (len(history) - len(kept)) // 2
-        stats["image_size"] = [int(images[0].shape[1]), int(images[0].shape[0])]
-        del images  # mtmd holds its own copies now: neither the scaled nor the full image is kept
+        stats["image_size"] = [int(scaled.shape[1]), int(scaled.shape[0])]
+        del images, scaled  # mtmd holds its own copies now: neither the scaled nor the full image is kept
         image.release()
         try:
             first = chunks.describe(0)

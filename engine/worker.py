@@ -100,7 +100,6 @@ def worker_main(conn) -> None:
                                       "message": load_error or "The model is not loaded."})
                     continue
                 _serve(link, session, payload)
-                payload = None  # the request's image goes with it
                 if libc is not None:
                     libc.malloc_trim(0)
     finally:
