@@ -12,6 +12,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -132,12 +133,16 @@ def check_uniform(rgb: np.ndarray) -> Uniformity:
     return Uniformity(bool(sample.std(0).max() < UNIFORM_STD), mean)
 
 
-def fit_tiles(rgb: np.ndarray, max_tiles: int) -> np.ndarray:
+def fit_tiles(rgb: np.ndarray, max_tiles: int, let_go: Callable[[], None] | None = None) -> np.ndarray:
     """Scale down so the image covers at most `max_tiles` 448x448 tiles.
 
     mtmd's InternVL tiler picks its grid from the image size; one tile means the image
     fits 448x448 and only the overview (256 tokens) is encoded. This is how a detail
     level's tile budget is kept with one loaded vision model.
+
+    `let_go`, if given, is called once PIL holds its own copy of the pixels, so the caller
+    can drop its full-size array before the resize's buffers exist (a 2688x2016 photo is
+    16 MB, and this is the worker's busiest moment for memory).
     """
     from PIL import Image
 
@@ -149,4 +154,8 @@ def fit_tiles(rgb: np.ndarray, max_tiles: int) -> np.ndarray:
     if scale >= 1.0:
         return rgb
     size = (max(1, int(w * scale)), max(1, int(h * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS))
+    picture = Image.fromarray(rgb)
+    del rgb
+    if let_go is not None:
+        let_go()
+    return np.asarray(picture.resize(size, Image.Resampling.LANCZOS))

@@ -26,10 +26,18 @@ from engine.prompts import (ChatFormat, detail_level, follow_up_max_tokens, refi
 from engine.regions import Region
 
 N_BATCH = 512
-# Half an image tile (128 tokens) per micro-batch: the compute buffer llama.cpp touches is about
-# 12 MB smaller than with a whole tile (256), and prefill is no slower on the 2-core machines
-# (3,584 tokens: 35.7-40.0 s against 37.2-41.3 s, within the shared host's noise); 64 was slower.
-N_UBATCH = 128
+# The language model's attention without flash attention: on the 2-core machines, llama.cpp's CPU
+# flash-attention kernel is the slower one once the context holds a conversation (full-size model,
+# F16 cache): a detailed answer's 768 tokens took about 55 s instead of 68-87 s (decode 14 against
+# 9-11 tok/s at ~4,000 tokens of context), a second look's three close-ups 2-5 s less, and
+# prefill was no slower (README, "Results on this machine"). The vision encoder keeps flash attention (about 5 s a tile instead of 7).
+LLM_FLASH_ATTENTION = False
+# A quarter of an image tile (64 tokens) per micro-batch: without flash attention llama.cpp holds
+# each micro-batch's attention scores against the whole context (64 x 4,608 x 12 heads in F32),
+# so halving the micro-batch keeps the worker's peak memory where flash attention had it
+# (detailed 4032x3024 photo: 1.975 GB either way; 1.989 GB with 128-token micro-batches), and
+# prefill stays within about 5% of either (3,840 tokens; the shared host's noise is as large).
+N_UBATCH = 64
 # Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
 # - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
 #   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
@@ -52,10 +60,11 @@ class SessionError(Exception):
 
 
 class _Picture:
-    """The request's full-size image, let go once mtmd holds its own copies of what it needs.
+    """The request's full-size image, let go as soon as what is needed from it exists.
 
-    A 2688x2016 photo is 16 MB; not keeping it through the encoder's and the answer's work
-    lowers the worker's peak memory by as much (README, "Results").
+    A 2688x2016 photo is 16 MB; a rebuild lets it go once its close-ups are cut and PIL holds
+    the copy it scales, before mtmd's tokenizer makes its own buffers; an appended turn once
+    mtmd holds its close-ups. That keeps it out of the worker's peak memory (README, "Results").
     """
 
     def __init__(self, req: dict):
@@ -83,7 +92,7 @@ class Session:
         self.n_ctx = int(load["n_ctx"])
         self.llm = Llama(load["model_path"], n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load["n_threads"], n_threads_batch=load["n_threads"],
-                         flash_attn=True, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
+                         flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
                          verbose=False)
         self.mtmd = MultimodalContext(load["mmproj_path"], self.llm.model, load["n_threads"], flash_attn=True)
         self.marker = self.mtmd.marker.decode()
@@ -252,10 +261,15 @@ class Session:
         self._conversation = None
         self._spans = []  # turns read in a rebuild are set aside by rebuilding (below), not in place
         kept = list(history)
-        scaled = fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles)  # to the level's tile budget, once
+        # The close-ups are cut, then the image is scaled to the level's tile budget (once) and the
+        # full-size pixels let go as soon as PIL holds its copy: mtmd's tokenizer never runs
+        # with them still held (the worker's busiest moment for memory).
+        crops = {id(t): self._close_ups(image, [t]) for t in kept + ([turn] if turn else [])}
+        scaled = fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles, let_go=image.release)
+        image.release()  # also when the image needed no scaling (then `scaled` is the image itself)
         while True:
             turns = kept + ([turn] if turn else [])
-            images = [scaled, *self._close_ups(image, turns)]
+            images = [scaled, *(crop for t in turns for crop in crops[id(t)])]
             chunks = self._tokenize(self.format.render(self._base_messages(req) + turns), images, stats)
             room = self.n_ctx - chunks.n_tokens()
             if room >= max_tokens:
@@ -271,8 +285,7 @@ class Session:
         if len(kept) < len(history):
             stats["set_aside_turns"] = (len(history) - len(kept)) // 2
         stats["image_size"] = [int(scaled.shape[1]), int(scaled.shape[0])]
-        del images, scaled  # mtmd holds its own copies now: neither the scaled nor the full image is kept
-        image.release()
+        del images, scaled, crops  # mtmd holds its own copies now
         try:
             first = chunks.describe(0)
             if self._prefix is not None and first.tokens == self._prefix:

@@ -17,7 +17,7 @@ import numpy as np
 from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
 # llama.cpp settings, not app code: the same as the app's (engine/session.py), so the comparison
 # measures what the app's code adds, not what its choice of settings gains or loses.
-from engine.session import GGML_TYPE_F16, N_BATCH, N_UBATCH
+from engine.session import GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH
 
 CHUNK_IMAGE = 1
 
@@ -38,7 +38,7 @@ class LlamaCppReference:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_UBATCH
         params.n_threads = params.n_threads_batch = n_threads
-        params.flash_attn_type = 1
+        params.flash_attn_type = 1 if LLM_FLASH_ATTENTION else 0
         params.type_k = params.type_v = GGML_TYPE_F16
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         mparams = mtmd_cpp.mtmd_context_params_default()

@@ -140,6 +140,27 @@ def test_fit_tiles_budget():
     assert out.shape[1] / out.shape[0] == pytest.approx(1920 / 1080, rel=0.01)
 
 
+def test_fit_tiles_lets_go_of_the_full_image_before_scaling_and_scales_the_same():
+    """The worker drops its full-size copy once PIL holds one (its peak memory); the pixels must not change."""
+    import weakref
+
+    rgb = np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    held = {"image": rgb.copy()}
+    alive_at_let_go = []
+
+    def let_go():
+        ref = weakref.ref(held.pop("image"))
+        alive_at_let_go.append(ref() is not None)  # fit_tiles itself keeps no reference by then
+
+    out = fit_tiles(held["image"], 4, let_go=let_go)
+    assert alive_at_let_go == [False]
+    assert np.array_equal(out, fit_tiles(rgb, 4))
+
+    small = rgb[:300, :400]
+    called = []
+    assert fit_tiles(small, 4, let_go=lambda: called.append(1)) is small and called == []  # nothing to scale
+
+
 def test_at_most_max_side_scales_like_the_loader():
     from engine.images import MAX_SIDE, at_most_max_side
 
