@@ -140,6 +140,7 @@ class Session:
         start = n_past
         stats.setdefault("encode_s", 0.0)
         stats.setdefault("prefill_s", 0.0)
+        stats.setdefault("image_prefill_s", 0.0)  # of prefill_s, the image tiles' share
         tiles_seen: dict[str, int] = {}  # mtmd gives every tile of one image the image's id
         for i in range(len(chunks)):
             if should_stop():
@@ -154,6 +155,7 @@ class Session:
                 n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
                 stats["encode_s"] += t1 - t0
                 stats["prefill_s"] += time.perf_counter() - t1
+                stats["image_prefill_s"] += time.perf_counter() - t1
                 continue
             if n_past == 0 and i == 0 and self._prefix == chunk.tokens:
                 n_past = len(chunk.tokens)  # the system prompt is already in the cache

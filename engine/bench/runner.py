@@ -181,6 +181,9 @@ class Bench:
             "decode_tok_s": n_tokens / max(stats["decode_s"], 1e-9),
             "ttfw_s": (line.first_speech or line.done) - line.submitted,
             "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
+            # The same floor inside the app's own request (its encoder and image-prefill calls): no
+            # drift of the shared host's speed between the app's run and llama.cpp's path's run.
+            "own_floor_s": stats["encode_s"] + stats["image_prefill_s"],
             "reference_first_token_s": ref["first_token_s"], "reference_total_s": ref["total_s"],
             "overhead": app_total / ref["total_s"],
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,

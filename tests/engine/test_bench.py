@@ -25,6 +25,8 @@ def test_bench_reports_all_figures(conversions, capsys):
         for key in ("encode_per_tile_s", "prefill_s", "first_token_s", "decode_tok_s", "ttfw_s", "total_s",
                     "floor_s", "reference_total_s", "overhead"):
             assert row[key] > 0, key
+        # the app's own floor: its encoder and image prefill, a part of its time to first token
+        assert 0 < row["own_floor_s"] < row["first_token_s"]
         assert 0 < row["app_code_share"] < 1
         assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
