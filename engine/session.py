@@ -48,6 +48,9 @@ GGML_TYPE_F16 = 1
 # An answer cut short by a full context still gets at least this many tokens (a few sentences);
 # with less room than that, the user is told the conversation is too long.
 MIN_ANSWER_TOKENS = 128
+# After the answer, the end-of-turn token is read into the cache too (engine/generation.py), so a
+# follow-up continues a well-formed conversation: every answer's room leaves a slot for it.
+CLOSING_TOKENS = 1
 # Encoded tiles kept (repeat requests, close-ups, rebuilt conversations): the detailed level's 13
 # tiles and a second look's close-ups, about 1.6 MB each with this model.
 ENCODED_CACHE_SIZE = 16
@@ -273,7 +276,7 @@ class Session:
             turns = kept + ([turn] if turn else [])
             images = [scaled, *(crop for t in turns for crop in crops[id(t)])]
             chunks = self._tokenize(self.format.render(self._base_messages(req) + turns), images, stats)
-            room = self.n_ctx - chunks.n_tokens()
+            room = self.n_ctx - chunks.n_tokens() - CLOSING_TOKENS
             if room >= max_tokens:
                 break
             if len(kept) < 3:
@@ -318,7 +321,7 @@ class Session:
         n_past = self._cache_end()
         chunks = self._tokenize(text, self._close_ups(image, [turn]), stats, add_special=False)
         try:
-            while n_past + chunks.n_tokens() + max_tokens > self.n_ctx:
+            while n_past + chunks.n_tokens() + max_tokens + CLOSING_TOKENS > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():
                     return None  # the caller rebuilds from the image
                 stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1

@@ -159,3 +159,29 @@ def test_many_follow_ups_set_the_earliest_aside_and_say_so_once(model_dir, photo
     assert proc.returncode == 0, proc.stderr.decode()
     assert proc.stdout.decode().count("\nQ: ") == 18  # every question answered
     assert proc.stderr.decode().count("no longer remembers the earliest questions") == 1
+
+
+def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
+    """A follow-up that leaves less than a whole answer's room is answered in the room left, and told."""
+    from engine.client import DEFAULT_CONTEXT
+    from engine.prompts import follow_up_max_tokens
+    from engine.session import MIN_ANSWER_TOKENS
+
+    def ask(words: int) -> list[dict]:
+        proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--json",
+                   "--question", "word " * words)
+        assert proc.returncode == 0, proc.stderr.decode()
+        return [json.loads(line)["stats"] for line in proc.stdout.decode().splitlines()
+                if json.loads(line)["event"] == "done"]
+
+    described, short = ask(100)
+    _, longer = ask(200)
+    per_word = (longer["prompt_tokens"] - short["prompt_tokens"]) / 100
+    # a question that leaves room for more than MIN_ANSWER_TOKENS but less than a whole answer
+    room = (MIN_ANSWER_TOKENS + follow_up_max_tokens()) // 2
+    free = DEFAULT_CONTEXT - described["prompt_tokens"] - described["n_tokens"] - short["prompt_tokens"] - room
+    words = 100 + int(free / per_word)
+    proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--question", "word " * words)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "\nQ: " in proc.stdout.decode()
+    assert "The answer stopped early: the model's memory for this image is full." in proc.stderr.decode()
