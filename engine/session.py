@@ -30,7 +30,8 @@ N_BATCH = 512
 # flash-attention kernel is the slower one once the context holds a conversation (full-size model,
 # F16 cache): a detailed answer's 768 tokens took about 55 s instead of 68-87 s (decode 14 against
 # 9-11 tok/s at ~4,000 tokens of context), a second look's three close-ups 2-5 s less, and
-# prefill was no slower (README, "Results on this machine"). The vision encoder keeps flash attention (about 5 s a tile instead of 7).
+# prefill was no slower (README, "Results on this machine"). The vision encoder keeps flash
+# attention (about 5 s a tile instead of 7).
 LLM_FLASH_ATTENTION = False
 # A quarter of an image tile (64 tokens) per micro-batch: without flash attention llama.cpp holds
 # each micro-batch's attention scores against the whole context (64 x 4,608 x 12 heads in F32),
@@ -156,9 +157,10 @@ class Session:
                 embd = self._encode(chunks, i, (image_id, tile, chunk.n_tokens), stats, cache_images)
                 t1 = time.perf_counter()
                 n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
+                prefill_s = time.perf_counter() - t1
                 stats["encode_s"] += t1 - t0
-                stats["prefill_s"] += time.perf_counter() - t1
-                stats["image_prefill_s"] += time.perf_counter() - t1
+                stats["prefill_s"] += prefill_s
+                stats["image_prefill_s"] += prefill_s
                 continue
             if n_past == 0 and i == 0 and self._prefix == chunk.tokens:
                 n_past = len(chunk.tokens)  # the system prompt is already in the cache

@@ -46,8 +46,19 @@ def _heartbeat(link: _Link, stop: threading.Event) -> None:
             return
 
 
-def _malloc():
-    """glibc's allocator controls, or None elsewhere (macOS, Windows, musl)."""
+M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
+MMAP_THRESHOLD_BYTES = 4 << 20
+
+
+def _glibc_keeping_memory_low():
+    """glibc, set to give big buffers back to the system as soon as they are freed; None
+    elsewhere (macOS, Windows, musl).
+
+    glibc raises its mmap threshold after each large free, so a request's 16 MB image and
+    mtmd's tile buffers end up on the heap and stay in the worker's RSS after the request
+    (about 20 MB over a handful of requests, measured). A fixed threshold keeps them mapped
+    and unmapped; the caller's malloc_trim after each request returns the heap's free pages.
+    """
     import ctypes
     import sys
 
@@ -55,30 +66,16 @@ def _malloc():
         return None
     try:
         libc = ctypes.CDLL("libc.so.6")
-        return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None
     except OSError:
         return None
-
-
-M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
-MMAP_THRESHOLD_BYTES = 4 << 20
-
-
-def _keep_memory_low(libc) -> None:
-    """Give big buffers back to the system as soon as they are freed.
-
-    glibc raises its mmap threshold after each large free, so a request's 16 MB image and
-    mtmd's tile buffers end up on the heap and stay in the worker's RSS after the request
-    (about 20 MB over a handful of requests, measured). A fixed threshold keeps them mapped
-    and unmapped; malloc_trim after each request returns the heap's free pages.
-    """
-    if libc is not None:
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    if not (hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt")):
+        return None
+    libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+    return libc
 
 
 def worker_main(conn) -> None:
-    libc = _malloc()
-    _keep_memory_low(libc)
+    libc = _glibc_keeping_memory_low()
     link = _Link(conn)
     stop = threading.Event()
     threading.Thread(target=_heartbeat, args=(link, stop), daemon=True, name="heartbeat").start()

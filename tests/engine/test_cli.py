@@ -171,8 +171,8 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
         proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--json",
                    "--question", "word " * words)
         assert proc.returncode == 0, proc.stderr.decode()
-        return [json.loads(line)["stats"] for line in proc.stdout.decode().splitlines()
-                if json.loads(line)["event"] == "done"]
+        events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
+        return [event["stats"] for event in events if event["event"] == "done"]
 
     described, short = ask(100)
     _, longer = ask(200)
