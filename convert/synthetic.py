@@ -4,6 +4,8 @@
 (about 1.7B parameters) for the benchmark. Both have config.json, bf16 safetensors
 shards with an index, a SentencePiece `tokenizer.model` trained here on a small
 English and Chinese corpus with Pangu's special tokens, and tokenizer_config.json.
+`full`'s tokenizer also learns the app's own prompts, so they take about as many tokens
+as a real large-vocabulary tokenizer gives them (the benchmark times their prefill).
 No weights are ever downloaded.
 """
 
@@ -64,6 +66,24 @@ _ZH = [
 
 
 FAVOURED_SCALE = 3.0
+# Words the second look puts in its prompt besides prompts.json's (engine/regions.py names places).
+_PLACE_AND_NUMBER_WORDS = "top left, top right, bottom left, bottom right, left, right, top, bottom, centre: 1 2 3 4 5 6 7 8 9 0."
+
+
+def app_texts() -> list[str]:
+    """The English and Chinese prompts the app sends (resources/prompts.json) and the words it adds.
+
+    Pangu's real tokenizer (153,376 pieces) writes common English at about one piece per word and
+    punctuation mark; one trained only on `_corpus` cut the app's prompts into 2.9 pieces a word,
+    which doubled the text the benchmark's model reads (the system prompt was 325 tokens, a second
+    look's instruction 161; learning these texts makes them 129 and about 60).
+    """
+    def strings(value) -> list[str]:
+        if isinstance(value, dict):
+            return [s for v in value.values() for s in strings(v)]
+        return [value] if isinstance(value, str) else []
+
+    return strings(json.loads(read_text("prompts.json"))) + [_PLACE_AND_NUMBER_WORDS]
 
 
 def _corpus() -> list[str]:
@@ -76,13 +96,13 @@ def _corpus() -> list[str]:
     return lines
 
 
-def train_tokenizer(out: Path, vocab_size: int) -> dict[str, int]:
+def train_tokenizer(out: Path, vocab_size: int, extra_lines: list[str] | None = None) -> dict[str, int]:
     """Train a byte-fallback BPE SentencePiece model (the kind llama.cpp's SPM tokenizer mirrors)."""
     import sentencepiece as spm
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(_corpus()) + "\n", encoding="utf-8")
+        corpus.write_text("\n".join(_corpus() + list(extra_lines or [])) + "\n", encoding="utf-8")
         spm.SentencePieceTrainer.train(
             input=str(corpus), model_prefix=str(Path(tmp) / "tok"), vocab_size=vocab_size,
             model_type="bpe", byte_fallback=True, character_coverage=1.0, hard_vocab_limit=False,
@@ -237,7 +257,8 @@ def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL
     shapes = SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    special_ids = train_tokenizer(out, shapes.tokenizer_vocab)
+    # The tests' tiny model keeps the small corpus: its token counts are what the tests were sized on.
+    special_ids = train_tokenizer(out, shapes.tokenizer_vocab, app_texts() if size == "full" else None)
     eos_id = special_ids["[unused10]"]
     (out / "config.json").write_text(json.dumps(_config(layout, shapes, eos_id), indent=2), encoding="utf-8")
     tokenizer_config = {

@@ -17,6 +17,10 @@ OVERHEAD_LIMIT = 1.03
 REFINED_LIMIT_S = 60.0
 FOLLOW_UP_LIMIT_S = 1.5
 PEAK_RSS_LIMIT_BYTES = 2.0e9  # the "2.0 GB", in bytes (1.86 GiB)
+# The rows that decide the latency targets (the glances, and the glance + second look) run on this
+# many different images and report the median: the same run repeated on this shared 2-core host
+# differs by up to about 10%, and one slow moment should not decide a target.
+REPEATS = 3
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,10 +67,11 @@ def targets(results: dict) -> list[dict]:
                        "value": f"{worst:.2%}", "met": worst <= OVERHEAD_LIMIT - 1})
     for look in results["second_look"]:
         if look["image"] == "screen-1920x1080":  # the target; other screens are printed above
-            checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s",
+            checks.append({"target": f"{look['image']}: refined description within {REFINED_LIMIT_S:.0f} s "
+                                     f"(median of {look.get('repeats', 1)})",
                            "value": round(look["refined_complete_s"], 1),
                            "met": look["refined_complete_s"] <= REFINED_LIMIT_S})
-        checks.append({"target": f"{look['image']}: speech never waits for the model after TTFW (s waited)",
+        checks.append({"target": f"{look['image']}: speech never waits for the model after TTFW (s waited, longest run)",
                        "value": round(look["speech_gap_s"], 1), "met": look["speech_gap_s"] == 0})
         checks.append({"target": f"{look['image']}: follow-up first token <= {FOLLOW_UP_LIMIT_S} s",
                        "value": round(look["follow_up_first_token_s"], 2),
@@ -89,10 +94,10 @@ def run_bench(args: argparse.Namespace) -> int:
         for detail in args.details:
             print(f"... {name} {detail}", file=sys.stderr, flush=True)
             # brief runs are short and decide the TTFW target: the median of three
-            results["describe"].append(bench.describe_median(name, detail, 3 if detail == "brief" else 1))
+            results["describe"].append(bench.describe_median(name, detail, REPEATS if detail == "brief" else 1))
         if name.startswith("screen"):
             print(f"... {name} glance + second look + follow-up", file=sys.stderr, flush=True)
-            results["second_look"].append(bench.glance_and_second_look(name))
+            results["second_look"].append(bench.glance_and_second_look_median(name, REPEATS))
     results["memory"] = bench.close()
     results["targets"] = targets(results)
     if args.json:
@@ -123,9 +128,11 @@ def print_report(results: dict) -> None:
                           f"{r['app_code_share']:.2%}", _peak(r)]))
     for look in results["second_look"]:
         starts = ", ".join(f"{t:.1f}" for t in look["close_up_first_token_s"])
+        all_runs = ", ".join(f"{t:.1f}" for t in look.get("refined_complete_all_s", [look["refined_complete_s"]]))
         print(f"{look['image']}: glance TTFW {look['glance_ttfw_s']:.1f} s, glance done {look['glance_total_s']:.1f} s; "
               f"{look['regions']} close-ups, one request each (first token {starts} s after each request); "
-              f"refined done {look['refined_complete_s']:.1f} s; speech waits {look['speech_gap_s']:.1f} s in all; "
+              f"refined done {look['refined_complete_s']:.1f} s (runs: {all_runs}); "
+              f"speech waits {look['speech_gap_s']:.1f} s in all; "
               f"follow-up first token {look['follow_up_first_token_s']:.2f} s; peak RSS {_peak(look)} GB")
     print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / 1e9:.3f} GB")
     for check in results["targets"]:

@@ -56,3 +56,24 @@ def test_special_tokens_are_single_ids_and_eos_is_unused10(checkpoints, conversi
     assert llm.token_eos() == sp.PieceToId("[unused10]")
     assert llm.token_bos() == sp.bos_id() == 1
     assert llm.tokenize(b"hi", add_bos=True, special=True)[0] == 1
+
+
+def test_the_benchmark_tokenizer_writes_the_apps_prompts_at_about_a_token_a_word(tmp_path):
+    """The full-size (benchmark) model's tokenizer learns the app's prompts, so the benchmark's model
+    reads about as many prompt tokens as with Pangu's real tokenizer; the small corpus alone cuts
+    them into nearly three pieces a word, doubling the prefill the benchmark times."""
+    from convert.synthetic import SIZES, app_texts, train_tokenizer
+    from engine.prompts import detail_level, refine_instruction, system_prompt
+
+    prompts = [system_prompt("en"), detail_level("brief").instruction,
+               refine_instruction(["top left", "centre", "bottom right"])]
+    words = sum(len(text.split()) for text in prompts)
+    counts = {}
+    for name, extra in (("small corpus", None), ("with the app's texts", app_texts())):
+        folder = tmp_path / name
+        folder.mkdir()
+        train_tokenizer(folder, SIZES["full"].tokenizer_vocab, extra)
+        sp = spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
+        counts[name] = sum(len(sp.encode(text)) for text in prompts)
+    assert counts["with the app's texts"] <= 1.3 * words  # words plus some punctuation marks
+    assert counts["small corpus"] >= 2 * words
