@@ -9,6 +9,7 @@ none of this moves focus or raises the window (a desktop shortcut may have start
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -44,6 +45,7 @@ class Controller(QObject):
     entry_added = Signal(object)  # HistoryEntry
     entry_changed = Signal(object)
     phase_changed = Signal(str)
+    _planned = Signal(int, object)  # ticket, the second look's close-ups (chosen off the GUI thread)
 
     def __init__(self, page: MainPage, settings: Settings, speech: SpeechLink, announcer: Announcer,
                  set_status: Callable[[str], None],
@@ -70,7 +72,12 @@ class Controller(QObject):
         self._told_set_aside: set[str] = set()  # history entries whose set-aside follow-ups were reported
         # Glance first: (ticket, the close-ups, the next one's index) while the glance or a close-up
         # runs; the text so far then prefixes the next close-up's in the history and the window.
-        self._second_look: tuple[int, list, int] | None = None
+        # The close-ups are None while they are being chosen, and a glance that ends before that
+        # waits in _glance_done (its text and figures).
+        self._second_look: tuple[int, list | None, int] | None = None
+        self._glance_done: tuple[str, dict] | None = None
+        self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-look")
+        self._planned.connect(self._on_planned)
         self._description_prefix = ""
         self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
         self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
@@ -135,7 +142,7 @@ class Controller(QObject):
             self._record(self._stream)
             if self.engine is not None:
                 self.engine.cancel()
-        self._second_look, self._description_prefix = None, ""
+        self._second_look, self._glance_done, self._description_prefix = None, None, ""
         self.ticket += 1
         return self.ticket
 
@@ -231,7 +238,7 @@ class Controller(QObject):
         glance_first = bool(self.settings.get(GLANCE_FIRST)) and detail in SECOND_LOOK_REGIONS and has_close_ups(rgb)
         entry.conversation = Conversation(rgb, GLANCE_DETAIL if glance_first else detail,
                                           self.settings.get(LANGUAGE) or None)
-        self._second_look, self._description_prefix = None, ""
+        self._second_look, self._glance_done, self._description_prefix = None, None, ""
         self._show_entry(entry)
         self._stream = ""
         self._set_phase(DESCRIBING)
@@ -241,22 +248,46 @@ class Controller(QObject):
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
         self._engine_tickets.add(ticket)
         self.engine.describe(ticket, entry.conversation)
-        if glance_first:  # planned once the glance is on its way: scoring a large image takes a moment
-            self._second_look = (ticket, self._plan_second_look(ticket, rgb, detail), 0)
+        if glance_first:
+            # Chosen once the glance is on its way, and off the GUI thread: scoring a large image takes
+            # 0.1-0.2 s, which would hold back the window and the screen reader's announcements.
+            self._second_look = (ticket, None, 0)
+            self._planner.submit(self._plan_second_look, ticket, rgb, SECOND_LOOK_REGIONS[detail],
+                                 self._window_hint(ticket, rgb.shape))
 
-    def _plan_second_look(self, ticket: int, rgb: np.ndarray, detail: str) -> list:
-        """Regions for the second, sharper look after a glance, most informative first."""
-        hint = None
+    def _window_hint(self, ticket: int, shape: tuple) -> tuple[int, int, int, int] | None:
+        """For a whole screen, the window the user works in (in image pixels): it matters most."""
         region = self._screen_regions.pop(ticket, None)
-        if region is not None:  # a whole screen: the window the user works in matters most
-            from app.capture.screen import rect_in_image
+        if region is None:
+            return None
+        from app.capture.screen import rect_in_image
 
-            try:
-                hint = rect_in_image(self.active_window_rect(), region, rgb.shape)
-            except Exception:  # no window known, or the window system refused: look where the text is
-                log.info("no active window for the second look", exc_info=True)
-                hint = None
-        return choose_regions(rgb, SECOND_LOOK_REGIONS[detail], hint=hint)
+        try:
+            return rect_in_image(self.active_window_rect(), region, shape)
+        except Exception:  # no window known, or the window system refused: look where the text is
+            log.info("no active window for the second look", exc_info=True)
+            return None
+
+    def _plan_second_look(self, ticket: int, rgb: np.ndarray, count: int, hint) -> None:
+        """(Planner thread) Regions for the second, sharper look after a glance, most informative first."""
+        try:
+            regions = choose_regions(rgb, count, hint=hint)
+        except Exception:  # never seen; the glance then stands alone rather than the request hanging
+            log.exception("choosing the close-ups failed")
+            regions = []
+        self._planned.emit(ticket, regions)
+
+    def _on_planned(self, ticket: int, regions: list) -> None:
+        if self._second_look is None or self._second_look[0] != ticket or self._second_look[1] is not None:
+            return  # replaced or stopped meanwhile
+        self._second_look = (ticket, regions, 0) if regions else None
+        if self._glance_done is not None:  # the glance ended first and waits for its close-ups
+            text, data = self._glance_done
+            self._glance_done = None
+            if regions:
+                self._look_closer(ticket, text)
+            else:
+                self._finish(text, data, was_question=False)
 
     def _look_closer(self, ticket: int, text_so_far: str) -> None:
         """The next close-up of the second look, one request each, most informative first.
@@ -332,8 +363,15 @@ class Controller(QObject):
         was_question = self._pending is not None and self._pending[1] is not None
         self._record(text)
         if self._second_look is not None and self._second_look[0] == ticket and not was_question:
-            self._look_closer(ticket, text)
+            if self._second_look[1] is None:  # its close-ups are still being chosen
+                self._glance_done = (text, data)
+            else:
+                self._look_closer(ticket, text)
             return
+        self._finish(text, data, was_question)
+
+    def _finish(self, text: str, data: dict, was_question: bool) -> None:
+        """The description or answer is complete: copy it if asked, and say anything the user should know."""
         self._set_phase(IDLE)
         copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
         if copied:
@@ -429,6 +467,7 @@ class Controller(QObject):
     def shutdown(self) -> None:
         self.speech.stop()
         self.jobs.close()
+        self._planner.shutdown(wait=True, cancel_futures=True)
 
 
 def is_app_active() -> bool:

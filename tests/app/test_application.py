@@ -89,6 +89,68 @@ def test_a_large_image_from_anywhere_is_glanced_at_first_then_looked_at_closer(m
     assert entry.description == application.page.text() and "Taking a closer look." in application.speech.speech.spoken
 
 
+def _choose_regions_when_released(monkeypatch, result=None):
+    """Holds the app's choice of close-ups until the test releases it; notes the thread it ran on."""
+    import threading
+
+    import app.controller as controller_module
+
+    release, threads = threading.Event(), []
+    real = controller_module.choose_regions
+
+    def held(*args, **kwargs):
+        threads.append(threading.current_thread())
+        assert release.wait(60)
+        if isinstance(result, Exception):
+            raise result
+        return real(*args, **kwargs) if result is None else result
+
+    monkeypatch.setattr(controller_module, "choose_regions", held)
+    return release, threads
+
+
+def _glance_over(application) -> bool:
+    return bool(application.entries and application.entries[-1].description and not application.controller.engine_busy)
+
+
+def test_close_ups_are_chosen_off_the_gui_thread_and_a_glance_that_ends_first_waits_for_them(
+        make_app, model_dir, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    release, threads = _choose_regions_when_released(monkeypatch)
+    application = start_ready(make_app(), qtbot)
+    looks = spy_on_second_looks(application)
+    assert drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(1600, 1000, seed=5))))
+    controller = application.controller
+    try:
+        # the glance is over (the engine has nothing left to do) while the close-ups are still being chosen
+        qtbot.waitUntil(lambda: _glance_over(application) and len(threads) == 1, timeout=REQUEST_MS)
+        assert threads[0] is not threading.main_thread() and controller.phase == "describing" and looks == []
+        glance = application.entries[-1].description
+    finally:
+        release.set()
+    wait_idle(application, qtbot)
+    assert len(looks) >= 1 and application.page.text().startswith(glance.strip() + "\n\n")
+    assert "Taking a closer look." in application.speech.speech.spoken
+
+
+def test_if_no_close_ups_can_be_chosen_the_glance_stands_alone(make_app, model_dir, qtbot, tmp_path, monkeypatch):
+    release, threads = _choose_regions_when_released(monkeypatch, RuntimeError("scoring failed"))
+    application = start_ready(make_app(), qtbot)
+    looks = spy_on_second_looks(application)
+    assert drop(application.window, file_mime(write_png(tmp_path / "big.png", noise(1600, 1000, seed=6))))
+    try:
+        qtbot.waitUntil(lambda: _glance_over(application) and len(threads) == 1, timeout=REQUEST_MS)
+    finally:
+        release.set()
+    wait_idle(application, qtbot)
+    entry = application.entries[-1]
+    assert looks == [] and entry.description == application.page.text() != ""
+    assert [t["role"] for t in entry.conversation.turns] == ["assistant"]
+    assert application.window.status_label.text().startswith("Ready")
+    assert "Taking a closer look." not in application.speech.speech.spoken
+
+
 def test_bad_input_gets_a_plain_message_shown_spoken_and_announced_and_loses_nothing(
         make_app, model_dir, qtbot, tmp_path):
     application = start_ready(make_app(), qtbot)
