@@ -71,7 +71,7 @@ _PLACE_AND_NUMBER_WORDS = "top left, top right, bottom left, bottom right, left,
 
 
 def app_texts() -> list[str]:
-    """The English and Chinese prompts the app sends (resources/prompts.json) and the words it adds.
+    """Every text in resources/prompts.json (the prompts the app sends) and the words it adds to them.
 
     Pangu's real tokenizer (153,376 pieces) writes common English at about one piece per word and
     punctuation mark; one trained only on `_corpus` cut the app's prompts into 2.9 pieces a word,
