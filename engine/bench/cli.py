@@ -50,10 +50,10 @@ def targets(results: dict) -> list[dict]:
     checks = []
     screen = next((r for r in results["describe"] if r["image"] == "screen-1920x1080" and r["detail"] == "brief"), None)
     if screen:
-        ratio = screen["ttfw_s"] / screen["floor_s"]
+        ratio = screen["ttfw_floor_ratio"]
         checks.append({"target": f"TTFW 1920x1080 glance <= {TTFW_FLOOR_RATIO} x one-tile floor",
                        "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
-        ratio = screen["ttfw_s"] / screen["own_floor_s"]
+        ratio = screen["ttfw_own_floor_ratio"]
         checks.append({"target": f"same, against the floor inside the app's own request (encoder + image "
                                  f"prefill; no host drift between two runs) <= {TTFW_FLOOR_RATIO}",
                        "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
@@ -124,7 +124,7 @@ def print_report(results: dict) -> None:
         print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
                           f"{r['first_token_s']:.2f}", f"{r['decode_tok_s']:.1f}", f"{r['ttfw_s']:.2f}",
                           f"{r['total_s']:.1f}", f"{r['floor_s']:.2f}",
-                          f"{r['ttfw_s'] / r['floor_s']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
+                          f"{r['ttfw_floor_ratio']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
                           f"{r['app_code_share']:.2%}", _peak(r)]))
     for look in results["second_look"]:
         starts = ", ".join(f"{t:.1f}" for t in look["close_up_first_token_s"])

@@ -174,17 +174,21 @@ class Bench:
             {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
         ref = self.reference().run(prompt, [fit_tiles(image, level.max_tiles)], n_tokens)
         floor = ref["encode_s"] + ref["image_prefill_s"]
+        own_floor = stats["encode_s"] + stats["image_prefill_s"]
         app_total = line.done - line.submitted
+        ttfw = (line.first_speech or line.done) - line.submitted
         return {
             "image": name, "detail": detail, "tiles": stats.get("image_tokens", 0) // 256,
             "encode_per_tile_s": stats["encode_s"] / max(1, stats.get("image_tokens", 0) // 256),
             "prefill_s": stats["prefill_s"], "first_token_s": line.first_chunk - line.submitted,
             "decode_tok_s": n_tokens / max(stats["decode_s"], 1e-9),
-            "ttfw_s": (line.first_speech or line.done) - line.submitted,
-            "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
+            "ttfw_s": ttfw, "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
             # The same floor inside the app's own request (its encoder and image-prefill calls): no
             # drift of the shared host's speed between the app's run and llama.cpp's path's run.
-            "own_floor_s": stats["encode_s"] + stats["image_prefill_s"],
+            "own_floor_s": own_floor,
+            # Ratios per run, so a row of several runs reports the median of each run's own ratio
+            # (as for the overhead), not a ratio of medians taken from different runs.
+            "ttfw_floor_ratio": ttfw / floor, "ttfw_own_floor_ratio": ttfw / own_floor,
             "reference_first_token_s": ref["first_token_s"], "reference_total_s": ref["total_s"],
             "overhead": app_total / ref["total_s"],
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,

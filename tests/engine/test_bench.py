@@ -27,6 +27,9 @@ def test_bench_reports_all_figures(conversions, capsys):
             assert row[key] > 0, key
         # the app's own floor: its encoder and image prefill, a part of its time to first token
         assert 0 < row["own_floor_s"] < row["first_token_s"]
+        assert row["ttfw_own_floor_ratio"] > 1 and row["ttfw_floor_ratio"] > 0
+        if row["repeats"] == 1:
+            assert row["ttfw_floor_ratio"] == row["ttfw_s"] / row["floor_s"]
         assert 0 < row["app_code_share"] < 1
         assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
