@@ -136,6 +136,14 @@ def speech_wait_s(lines: list[Timeline]) -> float:
     return waited
 
 
+def _medians(runs: list[dict], base: dict) -> dict:
+    """`base` (one of `runs`) with each of its float figures replaced by the median over `runs`."""
+    import statistics
+
+    return {key: statistics.median(run[key] for run in runs) if isinstance(value, float) else value
+            for key, value in base.items()}
+
+
 class Bench:
     def __init__(self, n_threads: int | None, model_dir: str | None = None):
         self.pair = find_model_pair(Path(model_dir) if model_dir else ensure_model())
@@ -200,15 +208,10 @@ class Bench:
         """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the
         median, except the voice's wait for the model: the longest (the target is that it never waits).
         The close-ups' figures are the median run's (by refined time); every run's refined time is listed."""
-        import statistics
-
         is_own_peak = reset_peak_rss(self.client.pid)
         runs = [self.glance_and_second_look(name, GLANCE_SEED + k) for k in range(repeats)]
         runs.sort(key=lambda run: run["refined_complete_s"])
-        row = dict(runs[len(runs) // 2])
-        for key, value in row.items():
-            if isinstance(value, float):
-                row[key] = statistics.median(run[key] for run in runs)
+        row = _medians(runs, base=runs[len(runs) // 2])
         row["speech_gap_s"] = max(run["speech_gap_s"] for run in runs)
         row["refined_complete_all_s"] = [run["refined_complete_s"] for run in runs]
         row["repeats"] = repeats
@@ -240,14 +243,9 @@ class Bench:
         """Run `repeats` times on different images of the same kind (so no tile comes from the cache);
         each figure is the median, which keeps one noisy run on a shared 2-core machine from
         deciding a target."""
-        import statistics
-
         is_own_peak = reset_peak_rss(self.client.pid)
         runs = [self.describe(name, detail, seed) for seed in range(repeats)]
-        row = dict(runs[0])
-        for key, value in row.items():
-            if isinstance(value, float):
-                row[key] = statistics.median(run[key] for run in runs)
+        row = _medians(runs, base=runs[0])
         row["repeats"] = repeats
         row.update(self._peak(is_own_peak))
         return row
