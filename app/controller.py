@@ -45,7 +45,7 @@ class Controller(QObject):
     entry_added = Signal(object)  # HistoryEntry
     entry_changed = Signal(object)
     phase_changed = Signal(str)
-    _planned = Signal(int, object)  # ticket, the second look's close-ups (chosen off the GUI thread)
+    _planned = Signal(int, object, bool)  # ticket, the second look's close-ups (chosen off the GUI thread), failed
 
     def __init__(self, page: MainPage, settings: Settings, speech: SpeechLink, announcer: Announcer,
                  set_status: Callable[[str], None],
@@ -76,6 +76,7 @@ class Controller(QObject):
         # waits in _glance_done (its text and figures).
         self._second_look: tuple[int, list | None, int] | None = None
         self._glance_done: tuple[str, dict] | None = None
+        self._look_failed = 0  # the ticket whose close-ups could not be chosen: the user is told at its end
         self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-look")
         self._planned.connect(self._on_planned)
         self._description_prefix = ""
@@ -271,16 +272,18 @@ class Controller(QObject):
     def _plan_second_look(self, ticket: int, rgb: np.ndarray, count: int, hint) -> None:
         """(Planner thread) Regions for the second, sharper look after a glance, most informative first."""
         try:
-            regions = choose_regions(rgb, count, hint=hint)
+            regions, failed = choose_regions(rgb, count, hint=hint), False
         except Exception:  # never seen; the glance then stands alone rather than the request hanging
             log.exception("choosing the close-ups failed")
-            regions = []
-        self._planned.emit(ticket, regions)
+            regions, failed = [], True
+        self._planned.emit(ticket, regions, failed)
 
-    def _on_planned(self, ticket: int, regions: list) -> None:
+    def _on_planned(self, ticket: int, regions: list, failed: bool) -> None:
         if self._second_look is None or self._second_look[0] != ticket or self._second_look[1] is not None:
             return  # replaced or stopped meanwhile
         self._second_look = (ticket, regions, 0) if regions else None
+        if failed:
+            self._look_failed = ticket
         if self._glance_done is not None:  # the glance ended first and waits for its close-ups
             text, data = self._glance_done
             self._glance_done = None
@@ -379,6 +382,9 @@ class Controller(QObject):
         entry_id = self.current.id if self.current is not None else None
         stats = data.get("stats") or {}
         notices = []  # honest about memory: what the model no longer holds, or why an answer stopped
+        if self._look_failed == self.ticket and not was_question:
+            notices.append(_tr("A sharper look was not possible this time, so this is the quick description."))
+        self._look_failed = 0
         if stats.get("set_aside_turns") and entry_id not in self._told_set_aside:
             # once per image: answers can no longer draw on the earliest questions
             self._told_set_aside.add(entry_id)
