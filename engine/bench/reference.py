@@ -58,7 +58,9 @@ class LlamaCppReference:
         return chain
 
     def run(self, prompt: str, images: list[np.ndarray], n_tokens: int) -> dict:
-        """Time one request from a cold cache; returns seconds for each stage."""
+        """Time one request from a cold cache; returns seconds for each stage, and
+        `token_done_s[k]`: seconds from the start until token k+1 was read (so a run of more
+        tokens also times a shorter answer: `total_s_for`)."""
         lib, m = self.lib, self.m
         lib.llama_memory_clear(lib.llama_get_memory(self.ctx), True)
         started = time.perf_counter()
@@ -93,21 +95,31 @@ class LlamaCppReference:
                 m.mtmd_helper_eval_chunk_single(self.mtmd, self.ctx, chunk, n_past.value, 0, N_BATCH,
                                                 i == count - 1, ctypes.byref(n_past))
                 times["text_prefill_s"] += time.perf_counter() - t0
+        times["prompt_s"] = time.perf_counter() - started
         sampler = self._sampler()
         token = (lib.llama_token * 1)()
-        times["tokens"] = []
+        times["tokens"], times["token_done_s"] = [], []
         for k in range(n_tokens):
             token[0] = lib.llama_sampler_sample(sampler, self.ctx, -1)
             times["tokens"].append(token[0])
             if k == 0:
                 times["first_token_s"] = time.perf_counter() - started
             lib.llama_decode(self.ctx, lib.llama_batch_get_one(token, 1))
+            times["token_done_s"].append(time.perf_counter() - started)
         times["total_s"] = time.perf_counter() - started
         lib.llama_sampler_free(sampler)
         m.mtmd_input_chunks_free(chunks)
         for bitmap in bitmaps:
             m.mtmd_bitmap_free(bitmap)
         return times
+
+    @staticmethod
+    def total_s_for(times: dict, n_tokens: int) -> float:
+        """A run's total had it stopped after `n_tokens` tokens (its prompt alone if none)."""
+        done = times["token_done_s"]
+        if n_tokens > len(done):
+            raise ValueError(f"this run read {len(done)} tokens, not {n_tokens}")
+        return done[n_tokens - 1] if n_tokens > 0 else times["prompt_s"]
 
     def detokenize(self, tokens: list[int]) -> str:
         out = b""

@@ -172,33 +172,47 @@ class Bench:
         from engine.prompts import ChatFormat, detail_level, system_prompt
 
         image = make(name, seed=seed)
-        conversation = Conversation(image, detail, None)
-        line = stream(self.client, self.client.describe(conversation))
-        stats = line.data["stats"]
-        n_tokens = stats["n_tokens"]
         level = detail_level(detail)
         prompt = ChatFormat(self.pair.architecture, self.pair.chat_template).render([
             {"role": "system", "content": system_prompt(None)},
             {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
-        ref = self.reference().run(prompt, [fit_tiles(image, level.max_tiles)], n_tokens)
-        floor = ref["encode_s"] + ref["image_prefill_s"]
+        tiles = [fit_tiles(image, level.max_tiles)]
+        reference = self.reference()
+        # llama.cpp's path runs just before and just after the app's request, and the two are
+        # averaged: a drift of the shared host's speed over the minutes a row takes then cancels
+        # (to first order) instead of landing on one side. The first run reads the level's whole
+        # budget; its per-token times give its total at the app's answer length.
+        before = reference.run(prompt, tiles, level.max_tokens)
+        conversation = Conversation(image, detail, None)
+        line = stream(self.client, self.client.describe(conversation))
+        stats = line.data["stats"]
+        n_tokens = stats["n_tokens"]
+        after = reference.run(prompt, tiles, n_tokens)
+        refs = [before, after]
+        ref_floors = [ref["encode_s"] + ref["image_prefill_s"] for ref in refs]
+        ref_totals = [reference.total_s_for(ref, n_tokens) for ref in refs]
+        floor, ref_total = sum(ref_floors) / 2, sum(ref_totals) / 2
         own_floor = stats["encode_s"] + stats["image_prefill_s"]
         app_total = line.done - line.submitted
         ttfw = (line.first_speech or line.done) - line.submitted
+        app_tiles = stats.get("image_tokens", 0) // 256
         return {
-            "image": name, "detail": detail, "tiles": stats.get("image_tokens", 0) // 256,
-            "encode_per_tile_s": stats["encode_s"] / max(1, stats.get("image_tokens", 0) // 256),
+            "image": name, "detail": detail, "tiles": app_tiles,
+            "encode_per_tile_s": stats["encode_s"] / max(1, app_tiles),
+            "reference_encode_per_tile_s": sum(ref["encode_s"] for ref in refs) / max(1, sum(r["tiles"] for r in refs)),
             "prefill_s": stats["prefill_s"], "first_token_s": line.first_chunk - line.submitted,
             "decode_tok_s": n_tokens / max(stats["decode_s"], 1e-9),
             "ttfw_s": ttfw, "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
+            "floor_before_s": ref_floors[0], "floor_after_s": ref_floors[1],
             # The same floor inside the app's own request (its encoder and image-prefill calls): no
-            # drift of the shared host's speed between the app's run and llama.cpp's path's run.
-            "own_floor_s": own_floor,
+            # drift of the shared host's speed between the app's run and llama.cpp's path's runs.
+            "own_floor_s": own_floor, "own_floor_ratio": own_floor / floor,
             # Ratios per run, so a row of several runs reports the median of each run's own ratio
             # (as for the overhead), not a ratio of medians taken from different runs.
             "ttfw_floor_ratio": ttfw / floor, "ttfw_own_floor_ratio": ttfw / own_floor,
-            "reference_first_token_s": ref["first_token_s"], "reference_total_s": ref["total_s"],
-            "overhead": app_total / ref["total_s"],
+            "reference_first_token_s": sum(ref["first_token_s"] for ref in refs) / 2, "reference_total_s": ref_total,
+            "reference_totals_s": ref_totals,
+            "overhead": app_total / ref_total,
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
             "app_code_share": (app_total - stats["native_s"]) / app_total,

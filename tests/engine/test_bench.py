@@ -30,6 +30,11 @@ def test_bench_reports_all_figures(conversions, capsys):
         assert row["ttfw_own_floor_ratio"] > 1 and row["ttfw_floor_ratio"] > 0
         if row["repeats"] == 1:
             assert row["ttfw_floor_ratio"] == row["ttfw_s"] / row["floor_s"]
+            # llama.cpp's path ran before and after the app's request; the floor and total are their mean
+            assert row["floor_s"] == (row["floor_before_s"] + row["floor_after_s"]) / 2
+            assert row["overhead"] == row["total_s"] / (sum(row["reference_totals_s"]) / 2)
+        assert row["floor_before_s"] > 0 and row["floor_after_s"] > 0 and row["reference_encode_per_tile_s"] > 0
+        assert len(row["reference_totals_s"]) == 2 and row["own_floor_ratio"] > 0
         assert 0 < row["app_code_share"] < 1
         assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
