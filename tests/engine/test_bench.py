@@ -95,3 +95,25 @@ def test_a_rows_peak_memory_starts_from_the_reset():
     before = peak_rss_bytes(os.getpid())
     assert reset_peak_rss(os.getpid())
     assert peak_rss_bytes(os.getpid()) < before - 150 * 1024 * 1024
+
+
+def test_overhead_target_takes_all_rows_time_together_and_names_the_worst_row():
+    from engine.bench.cli import OVERHEAD_LIMIT, targets
+
+    def row(detail, tiles, total, reference):
+        return {"image": "photo-640x480", "detail": detail, "tiles": tiles, "total_s": total,
+                "reference_total_s": reference, "overhead": total / reference, "app_code_share": 0.01}
+
+    def overhead_check(rows):
+        results = {"describe": rows, "second_look": [], "memory": {"worker_peak_rss_bytes": 1}}
+        return next(c for c in targets(results) if c["target"].startswith("app overhead"))
+
+    # one 60 s row 6% slower, on 300 s in all: 1.01 together; the row whose tiles came from the cache
+    # (far below 1) counts for nothing either way
+    rows = [row("brief", 1, 10.0, 11.0), row("standard", 7, 63.6, 60.0), row("detailed", 13, 230.0, 229.0),
+            row("cached", 0, 10.0, 60.0)]
+    check = overhead_check(rows)
+    assert check["met"] and check["value"] == round(303.6 / 300.0, 3)
+    assert "worst single row 1.060: photo-640x480 standard" in check["target"]
+    rows[2]["total_s"] = 229.0 * OVERHEAD_LIMIT  # now the rows together are over the limit
+    assert not overhead_check(rows)["met"]
