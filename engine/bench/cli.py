@@ -124,13 +124,15 @@ def print_report(results: dict) -> None:
     print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready; "
           f"peak RSS {results['load']['peak_rss_bytes'] / 1e9:.3f} GB")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
-              "floor", "app floor/floor", "TTFW/floor", "llama.cpp", "overhead", "app code", "peak RSS GB")
+              "floor", "app floor/floor", "1st tok/floor", "TTFW/floor", "total/floor", "llama.cpp", "overhead",
+              "app code", "peak RSS GB")
     print(" | ".join(header))
     for r in results["describe"]:
         print(" | ".join([r["image"], r["detail"], str(r["tiles"]), f"{r['encode_per_tile_s']:.2f}", f"{r['prefill_s']:.2f}",
                           f"{r['first_token_s']:.2f}", f"{r['decode_tok_s']:.1f}", f"{r['ttfw_s']:.2f}",
                           f"{r['total_s']:.1f}", f"{r['floor_s']:.2f}", f"{r['own_floor_ratio']:.2f}",
-                          f"{r['ttfw_floor_ratio']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
+                          f"{r['first_token_floor_ratio']:.2f}", f"{r['ttfw_floor_ratio']:.2f}",
+                          f"{r['total_floor_ratio']:.2f}", f"{r['reference_total_s']:.1f}", f"{r['overhead']:.3f}",
                           f"{r['app_code_share']:.2%}", _peak(r)]))
     for look in results["second_look"]:
         starts = ", ".join(f"{t:.1f}" for t in look["close_up_first_token_s"])

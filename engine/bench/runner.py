@@ -210,8 +210,9 @@ class Bench:
             # Ratios per run, so a row of several runs reports the median of each run's own ratio
             # (as for the overhead), not a ratio of medians taken from different runs.
             "ttfw_floor_ratio": ttfw / floor, "ttfw_own_floor_ratio": ttfw / own_floor,
-            "reference_first_token_s": sum(ref["first_token_s"] for ref in refs) / 2, "reference_total_s": ref_total,
-            "reference_totals_s": ref_totals,
+            "first_token_floor_ratio": (line.first_chunk - line.submitted) / floor, "total_floor_ratio": app_total / floor,
+            "reference_first_token_s": sum(ref.get("first_token_s", ref["prompt_s"]) for ref in refs) / 2,
+            "reference_total_s": ref_total, "reference_totals_s": ref_totals,
             "overhead": app_total / ref_total,
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.

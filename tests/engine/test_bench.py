@@ -28,6 +28,8 @@ def test_bench_reports_all_figures(conversions, capsys):
         # the app's own floor: its encoder and image prefill, a part of its time to first token
         assert 0 < row["own_floor_s"] < row["first_token_s"]
         assert row["ttfw_own_floor_ratio"] > 1 and row["ttfw_floor_ratio"] > 0
+        # every time the user waits, as a multiple of the floor: first token, first speech, the whole answer
+        assert 0 < row["first_token_floor_ratio"] <= row["ttfw_floor_ratio"] <= row["total_floor_ratio"]
         if row["repeats"] == 1:
             assert row["ttfw_floor_ratio"] == row["ttfw_s"] / row["floor_s"]
             # llama.cpp's path ran before and after the app's request; the floor and total are their mean
