@@ -59,8 +59,8 @@ def targets(results: dict) -> list[dict]:
                        "value": round(ratio, 3), "met": ratio <= TTFW_FLOOR_RATIO})
     comparable = [r for r in results["describe"] if r["tiles"] > 0]  # not rows whose tiles came from the cache
     if comparable:
-        # All rows' time together: one row's two minutes can drift by more than 3% on this shared host
-        # (llama.cpp's own runs before and after the app's differed by up to 6%), the sum of all rows hardly.
+        # All rows' time together: one row's minute or two can drift by more than 3% on this shared host
+        # (llama.cpp's own runs before and after the app's differed by up to 6%); the sum over all rows averages it out.
         overall = sum(r["total_s"] for r in comparable) / sum(r["reference_total_s"] for r in comparable)
         worst = max(comparable, key=lambda r: r["overhead"])
         checks.append({"target": f"app overhead over llama.cpp's own path <= {OVERHEAD_LIMIT} (all rows' time "
