@@ -24,8 +24,8 @@ from app.hotkeys import HotkeyManager
 from app.hotkeys import actions as hotkey_actions
 from app.model_setup import ModelSetup
 from app.paths import history_dir
-from app.settings import (CLOSE_TO_TRAY, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE, THREADS, VOICE, VOLUME,
-                          Settings)
+from app.settings import (CLOSE_TO_TRAY, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE, READER_CHANNEL, THREADS, VOICE,
+                          VOLUME, Settings)
 from app.speech_link import SpeechLink
 from app.ui.actions import Actions
 from app.ui.announcer import Announcer
@@ -52,7 +52,7 @@ class Application(QObject):
         self.page = self.window.main_page
         self.speech = speech or SpeechLink()
         self._apply_speech_settings()
-        self.announcer = Announcer(self.page.description, self)
+        self.announcer = Announcer(self.page.description, self, link=self.speech)
         self.tracker = ActiveWindowTracker(self.window.own_handles, is_app_active, backend=window_backend,
                                            parent=self)
         self.controller = Controller(self.page, settings, self.speech, self.announcer, self.window.set_status,
@@ -134,6 +134,7 @@ class Application(QObject):
         self.controller.shutdown()
         self.setup.shutdown()
         self.speech.shutdown()
+        self.announcer.shutdown()
         self.tray.hide()
         self.window.close()
         if self._should_quit_qt:
@@ -195,7 +196,9 @@ class Application(QObject):
                 "hotkey_problems": self.hotkeys.problems(),
                 "model": "ready" if self.controller.is_model_ready else
                          ("loading" if self.controller.has_model else "missing"),
-                "description": self.page.text(), "history": len(self.entries)}
+                "description": self.page.text(), "history": len(self.entries),
+                "screen_reader": self.speech.reader.describe(), "reader_channel": self.speech.route.channel,
+                "voice_reads_results": self.speech.is_enabled}
 
     def _active_window_rect(self) -> tuple[int, int, int, int]:
         info = self.tracker.target()
@@ -218,7 +221,7 @@ class Application(QObject):
     def open_camera(self) -> None:
         from app.ui.camera_dialog import CameraDialog
 
-        dialog = CameraDialog(self.window)
+        dialog = CameraDialog(self.window, link=self.speech)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.captured.connect(lambda rgb: self.controller.describe_image(rgb, _tr("Camera picture")))
         dialog.open()
@@ -247,12 +250,12 @@ class Application(QObject):
     def _on_setting_changed(self, key: str) -> None:
         if key == DETAIL.key:
             self._sync_detail()
-        elif key in (OUTPUT.key, VOICE.key, RATE.key, VOLUME.key, EARCONS.key):
+        elif key in (OUTPUT.key, READER_CHANNEL.key, VOICE.key, RATE.key, VOLUME.key, EARCONS.key):
             self._apply_speech_settings()
 
     def _apply_speech_settings(self) -> None:
         s = self.settings
-        self.speech.set_mode(s.get(OUTPUT))
+        self.speech.set_mode(s.get(OUTPUT), s.get(READER_CHANNEL))
         self.speech.set_voice(s.get(RATE), s.get(VOLUME), s.get(VOICE))
         self.speech.has_earcons = s.get(EARCONS)
 

@@ -21,6 +21,7 @@ DETAIL_CHOICES = ("brief", "standard", "detailed")  # engine.prompts.DETAIL_LEVE
 MONITOR_POINTER, MONITOR_ALL = "pointer", "all"
 MAX_THREADS = 256
 OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH = "auto", "voice", "screen_reader", "both"
+READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER = "auto", "announcements", "speech_dispatcher"
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
 DEFAULT_RATE_WPM = 200
 MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
@@ -81,6 +82,12 @@ OUTPUT = Setting("speech/output", str, OUTPUT_AUTO, _noop("Results are read by")
     "Who reads descriptions aloud as they are written. Automatic uses your screen reader when one is "
     "running and the app's own voice otherwise. The text always stays in the window."),
     choices=(OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH))
+READER_CHANNEL = Setting("speech/reader_channel", str, READER_AUTO, _noop("How results reach the screen reader"),
+                         _noop("Automatic sends results as accessibility announcements to screen readers that "
+                               "speak them (NVDA, JAWS, Narrator, VoiceOver, Orca 46 and newer), and to Speech "
+                               "Dispatcher, the speech service Orca uses, for Orca releases that do not. Where "
+                               "neither can speak them, the app's own voice does."),
+                         choices=(READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER))
 VOICE = Setting("speech/voice", str, "", _noop("Voice"), _noop(
     "The app's own voice. Empty means the system's default voice."))
 RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, _noop("Speaking rate"), _noop(
@@ -93,8 +100,8 @@ EARCONS = Setting("speech/earcons", bool, True, _noop("Play a short tone when wo
 COPY_RESULTS = Setting("describe/copy_results", bool, False, _noop("Copy each result to the clipboard"), _noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
-ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE, OUTPUT, VOICE, RATE,
-                                     VOLUME, EARCONS, COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE, OUTPUT,
+                                     READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS, COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
 # The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
 
 

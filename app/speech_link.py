@@ -6,8 +6,10 @@ says so. Earcons (short tones for "started" and "failed") are played through the
 
 Output modes (app.settings.OUTPUT): the app's own voice, the screen reader, both, or
 automatic: the screen reader when one is running, else our voice; where that cannot be
-known (macOS), both. The mode is decided again at the start of each request, so starting
-or quitting a screen reader is followed without a restart.
+known (macOS), both. How results reach the screen reader (announcements, or Speech
+Dispatcher for an Orca that ignores announcements) is part of the same decision
+(app/speech/route.py). It is made again at the start of each request, so starting or
+quitting a screen reader is followed without a restart.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.settings import OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE
+from app.settings import OUTPUT_AUTO, READER_AUTO
 from app.speech.base import SpeechOutput
+from app.speech.route import Route, choose_route
+from app.speech.screen_reader import ScreenReaderInfo
 
 
 def create_speech(on_error: Callable[[str], None]) -> tuple[SpeechOutput, str | None]:
@@ -52,12 +56,19 @@ class SpeechLink(QObject):
     error = Signal(str)
 
     def __init__(self, speech: SpeechOutput | None = None, splitter=None, earcons=None,
-                 detect_screen_reader: Callable[[], bool | None] | None = None, parent: QObject | None = None):
+                 detect_screen_reader: Callable[[], ScreenReaderInfo] | None = None,
+                 has_speech_dispatcher: Callable[[], bool] | None = None, parent: QObject | None = None):
         super().__init__(parent)
         if detect_screen_reader is None:
-            from app.speech.screen_reader import is_screen_reader_running as detect_screen_reader
+            from app.speech.screen_reader import detect_screen_reader
+        if has_speech_dispatcher is None:
+            from app.speech.speech_dispatcher import is_reachable as has_speech_dispatcher
         self._detect_screen_reader = detect_screen_reader
+        self._has_speech_dispatcher = has_speech_dispatcher
         self.mode = OUTPUT_AUTO
+        self.reader_channel_setting = READER_AUTO
+        self.reader = ScreenReaderInfo(None)  # what was known of the screen reader at the last decision
+        self.route = Route(True, True, "")
         self.is_enabled = True  # our own voice speaks results (decided by resolve())
         self.announces_results = True  # results are announced to the screen reader
         self.has_earcons = True
@@ -70,22 +81,17 @@ class SpeechLink(QObject):
         self.earcons = earcons if earcons is not None else create_earcons()
         self.resolve()
 
-    def set_mode(self, mode: str) -> None:
+    def set_mode(self, mode: str, reader_channel: str | None = None) -> None:
         self.mode = mode
+        if reader_channel is not None:
+            self.reader_channel_setting = reader_channel
         self.resolve()
 
     def resolve(self) -> None:
         """Decide who reads results for the next request (the screen reader may have started or quit)."""
-        if self.mode == OUTPUT_VOICE:
-            voice, reader = True, False
-        elif self.mode == OUTPUT_SCREEN_READER:
-            voice, reader = False, True
-        elif self.mode == OUTPUT_BOTH:
-            voice, reader = True, True
-        else:
-            running = self._detect_screen_reader()
-            voice, reader = (True, True) if running is None else (not running, running)
-        self.is_enabled, self.announces_results = voice, reader
+        self.reader = self._detect_screen_reader()
+        self.route = choose_route(self.mode, self.reader_channel_setting, self.reader, self._has_speech_dispatcher())
+        self.is_enabled, self.announces_results = self.route.is_voice_on, self.route.is_reader_on
 
     def set_voice(self, rate: int, volume_percent: int, voice_id: str) -> None:
         """The voice settings; "" is the system's default voice."""

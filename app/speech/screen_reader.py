@@ -1,9 +1,13 @@
-"""The user's screen reader: is one running, and NVDA's own speech channel on Windows.
+"""The user's screen reader: is one running, which one, can it speak announcements; NVDA's own channel.
 
-- `is_screen_reader_running()` decides the "Automatic" output setting. Windows: the
-  SPI_GETSCREENREADER flag every Windows screen reader sets (NVDA, JAWS, Narrator). Linux:
-  the AT-SPI bus's `org.a11y.Status.ScreenReaderEnabled` property, which Orca sets. macOS:
-  not detectable without private APIs, so None ("unknown"), and Automatic uses our voice.
+- `detect_screen_reader()` decides the "Automatic" output setting and how results reach
+  the screen reader. Windows: the SPI_GETSCREENREADER flag every Windows screen reader
+  sets (NVDA, JAWS, Narrator all read UIA notifications, which Qt's announcements become).
+  Linux: the AT-SPI bus's `org.a11y.Status.ScreenReaderEnabled` property (GNOME sets it when
+  Orca is turned on), or an Orca process of this user (an Orca started by hand never sets
+  the property); Orca's version says whether it handles AT-SPI announcement events, which
+  Orca added in 46.0 (GNOME/orca commit 9b02b1c4, "Add listener for the new
+  object:announcement event"). macOS: not detectable without private APIs, so "unknown".
 - `NvdaController` talks to NVDA through its controller client library
   (nvdaControllerClient.dll, shipped beside the app by packaging/), so results are spoken
   by NVDA in the user's own voice and settings, and Stop silences NVDA too. Elsewhere,
@@ -16,7 +20,11 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
+import re
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 logger = logging.getLogger("visionpangu.speech")
@@ -32,17 +40,82 @@ NVDA_LIBRARIES = {64: ("nvdaControllerClient.dll", "nvdaControllerClient64.dll")
                   32: ("nvdaControllerClient.dll", "nvdaControllerClient32.dll")}
 
 
-def is_screen_reader_running() -> bool | None:
-    """True or False where the platform says; None where it cannot be known."""
+ORCA = "Orca"
+ORCA_FIRST_WITH_ANNOUNCEMENTS = 46
+VERSION_TIMEOUT_S = 3.0
+_orca_versions: dict[tuple[int, float], str] = {}  # (pid, start time) -> "43.1": asked once per Orca process
+
+
+@dataclass(frozen=True)
+class ScreenReaderInfo:
+    is_running: bool | None  # None: this platform cannot tell
+    name: str = ""  # "Orca" where known
+    version: str = ""
+    reads_announcements: bool | None = None  # None: not known, so the platform's standard path is used
+
+    def describe(self) -> str:
+        """For logs and tests; the Settings dialog words it for users."""
+        if self.is_running is None:
+            return "unknown"
+        if not self.is_running:
+            return "none"
+        return " ".join(part for part in (self.name or "a screen reader", self.version) if part)
+
+
+def detect_screen_reader() -> ScreenReaderInfo:
+    """What the platform says; a detection failure is "unknown" and never stops a description."""
     try:
         if sys.platform == "win32":
-            return _windows_flag()
+            return ScreenReaderInfo(_windows_flag())
         if sys.platform.startswith("linux"):
-            return _atspi_screen_reader_enabled()
-    except Exception:  # a detection failure must never stop a description
+            return _linux_screen_reader()
+    except Exception:
         logger.warning("could not tell whether a screen reader runs", exc_info=True)
-        return None
+    return ScreenReaderInfo(None)
+
+
+def _linux_screen_reader() -> ScreenReaderInfo:
+    orca = _find_orca()
+    if orca is not None:
+        version = _orca_version(orca)
+        major = re.match(r"(\d+)", version)
+        reads = None if major is None else int(major.group(1)) >= ORCA_FIRST_WITH_ANNOUNCEMENTS
+        return ScreenReaderInfo(True, ORCA, version, reads)
+    return ScreenReaderInfo(_atspi_screen_reader_enabled())
+
+
+def _find_orca():
+    """This user's running Orca process (psutil.Process), or None."""
+    import psutil
+
+    uid = os.getuid()
+    for process in psutil.process_iter(["name", "uids", "cmdline"]):
+        info = process.info
+        if info["uids"] is None or info["uids"].real != uid:
+            continue
+        if info["name"] == "orca" or any(Path(arg).name == "orca" for arg in (info["cmdline"] or [])[:2]):
+            return process
     return None
+
+
+def _orca_version(process) -> str:
+    """`orca --version` of the running Orca's own program ("43.1"), "" if it cannot be asked."""
+    import psutil
+
+    try:
+        key = (process.pid, process.create_time())
+        if key in _orca_versions:
+            return _orca_versions[key]
+        command = process.cmdline()[:2]
+        script = next((i for i, arg in enumerate(command) if Path(arg).name == "orca"), None)
+        program = command[: script + 1] if script is not None else [process.exe()]
+        done = subprocess.run([*program, "--version"], capture_output=True, text=True, timeout=VERSION_TIMEOUT_S,
+                              stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.TimeoutExpired, psutil.Error):
+        return ""
+    found = re.search(r"(\d+(?:\.\d+)*)", done.stdout)
+    _orca_versions[key] = found.group(1) if found else ""
+    return _orca_versions[key]
 
 
 def _windows_flag() -> bool:

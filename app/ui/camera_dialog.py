@@ -29,7 +29,7 @@ class CameraDialog(QDialog):
     captured = Signal(object)  # RGB array
 
     def __init__(self, parent: QWidget | None = None, devices: list[QCameraDevice] | None = None,
-                 permission: Callable[[], Qt.PermissionStatus] | None = None):
+                 permission: Callable[[], Qt.PermissionStatus] | None = None, link=None):
         super().__init__(parent)
         self.setWindowTitle(_tr("Camera"))
         self.setObjectName("camera_dialog")
@@ -37,7 +37,7 @@ class CameraDialog(QDialog):
         self._permission = permission or (lambda: QCoreApplication.instance().checkPermission(QCameraPermission()))
         self._camera: QCamera | None = None
         self._frame: QImage | None = None
-        self.announcer = Announcer(self, self)
+        self.announcer = Announcer(self, self, link=link)  # link: the app's SpeechLink, for the channel
 
         self.device_label = QLabel(_tr("&Camera:"))
         self.device_combo = QComboBox()
@@ -163,4 +163,5 @@ class CameraDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._stop_camera()
+        self.announcer.shutdown()
         super().done(result)

@@ -54,12 +54,12 @@ class FirstRunPage(QWidget):
 
         self.message = _reading_label()
         self.message.setObjectName("setup_message")
-        self.message.setAccessibleName(_tr("Problem"))
+        self.message.setAccessibleDescription(_tr("Problem"))  # the name stays the text itself
         layout.addWidget(self.message)
 
         self.instructions = _reading_label()
         self.instructions.setObjectName("setup_instructions")
-        self.instructions.setAccessibleName(_tr("Instructions"))
+        self.instructions.setAccessibleDescription(_tr("Instructions"))  # the name stays the text itself
         layout.addWidget(self.instructions)
 
         row = QHBoxLayout()
@@ -82,7 +82,7 @@ class FirstRunPage(QWidget):
         self.progress.setAccessibleName(_tr("Conversion progress"))
         self.progress_label = _reading_label()
         self.progress_label.setObjectName("convert_progress_label")
-        self.progress_label.setAccessibleName(_tr("Conversion status"))
+        self.progress_label.setAccessibleDescription(_tr("Conversion status"))  # the name stays the text itself
         self.cancel_button = QPushButton(_tr("C&ancel conversion"))
         self.cancel_button.setObjectName("cancel_convert_button")
         self.cancel_button.setAccessibleName(_tr("Cancel conversion"))

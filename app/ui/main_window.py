@@ -52,7 +52,9 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel()
         self.status_label.setObjectName("status_label")
-        self.status_label.setAccessibleName(_tr("Status"))
+        # No accessible name: a label's name is its text, so screen readers read the status itself
+        # (a fixed name "Status" replaced it), and each change sends a name-changed event.
+        self.status_label.setAccessibleDescription(_tr("Status"))
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard
                                                   | Qt.TextInteractionFlag.TextSelectableByMouse)
         self.status_label.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

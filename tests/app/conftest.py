@@ -82,11 +82,13 @@ def settings(tmp_path):
 def null_speech():
     from app.speech.base import NullSpeech
     from app.speech.earcons import NullEarconPlayer
+    from app.speech.screen_reader import ScreenReaderInfo
     from app.speech_link import SpeechLink
 
     # "Is a screen reader running?" answered "cannot tell": results then go to both outputs,
     # so tests see them spoken and announced (the modes have their own tests).
-    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: None)
+    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: ScreenReaderInfo(None),
+                      has_speech_dispatcher=lambda: False)
 
 
 @pytest.fixture

@@ -7,11 +7,14 @@ import pytest
 from app.settings import OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE
 from app.speech.base import NullSpeech
 from app.speech.earcons import Earcon, NullEarconPlayer
+from app.speech.screen_reader import ScreenReaderInfo
 from app.speech_link import SpeechLink
 
 
 def _link(detect=lambda: None) -> SpeechLink:
-    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer(), detect_screen_reader=detect)
+    """`detect` answers "is a screen reader running?" (None: cannot tell) for one that reads announcements."""
+    return SpeechLink(NullSpeech(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: ScreenReaderInfo(detect()),
+                      has_speech_dispatcher=lambda: False)
 
 
 def test_whole_sentences_are_spoken_while_the_text_streams(qapp):
@@ -84,7 +87,8 @@ def test_automatic_mode_follows_a_screen_reader_started_later(qapp):
 
 
 def test_voice_settings_reach_the_voice_and_test_voice_speaks_in_any_mode(qapp):
-    link = SpeechLink(_VoiceRecorder(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: True)
+    link = SpeechLink(_VoiceRecorder(), earcons=NullEarconPlayer(), detect_screen_reader=lambda: ScreenReaderInfo(True),
+                      has_speech_dispatcher=lambda: False)
     link.set_mode(OUTPUT_SCREEN_READER)
     link.set_voice(320, 50, "english-us")
     assert link.speech.voice_calls == [(320, 0.5, "english-us")]

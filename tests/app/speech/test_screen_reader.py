@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from app.speech import screen_reader
-from app.speech.screen_reader import NvdaController, is_screen_reader_running
+from app.speech.screen_reader import NvdaController, detect_screen_reader
 
 
 class FakeNvdaLibrary:
@@ -94,12 +94,12 @@ def test_windows_reads_the_screen_reader_flag(monkeypatch, flag):
 
     monkeypatch.setattr(screen_reader.sys, "platform", "win32")
     monkeypatch.setattr(ctypes, "windll", FakeWindll(), raising=False)
-    assert is_screen_reader_running() is flag
+    assert detect_screen_reader().is_running is flag
 
 
 def test_macos_cannot_tell(monkeypatch):
     monkeypatch.setattr(screen_reader.sys, "platform", "darwin")
-    assert is_screen_reader_running() is None
+    assert detect_screen_reader().is_running is None
 
 
 def _serve_a11y_status(address: str, enabled: bool, ready: threading.Event, stop: threading.Event) -> None:
@@ -134,6 +134,7 @@ def private_bus(tmp_path, monkeypatch):
     bus = PrivateBus(tmp_path).start()
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
     monkeypatch.setattr(screen_reader.sys, "platform", "linux")
+    monkeypatch.setattr(screen_reader, "_find_orca", lambda: None)  # the bus alone decides here (Orca: below)
     yield bus
     bus.stop()
 
@@ -145,18 +146,19 @@ def test_linux_asks_the_accessibility_bus_whether_orca_runs(private_bus, enabled
     service.start()
     try:
         assert ready.wait(5)
-        assert is_screen_reader_running() is enabled
+        assert detect_screen_reader().is_running is enabled
     finally:
         stop.set()
         service.join(5)
 
 
 def test_linux_without_an_accessibility_bus_has_no_screen_reader(private_bus):
-    assert is_screen_reader_running() is False  # the bus answers "no such name": nothing reads the screen
+    assert detect_screen_reader().is_running is False  # the bus answers "no such name": nothing reads the screen
 
 
 def test_linux_without_a_session_bus_has_no_screen_reader(monkeypatch):
     monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
     monkeypatch.setattr(screen_reader.sys, "platform", "linux")
+    monkeypatch.setattr(screen_reader, "_find_orca", lambda: None)
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
-    assert is_screen_reader_running() is False
+    assert detect_screen_reader().is_running is False
