@@ -131,3 +131,62 @@ def test_an_answer_holding_the_marker_is_fed_back_after_a_restart_and_from_reope
     assert answer.kind == "done", answer.data
     again = collect(client, client.ask(conversation, "<__media__>?"))[-1]  # continued in the cache
     assert again.kind == "done" and again.data["stats"]["image_encodes"] == 0
+
+
+# --- files about the user's screen are private ---------------------------------------------------
+
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def _saved_entry(folder):
+    from app.history import HistoryEntry, HistoryStore
+
+    store = HistoryStore(folder)
+    entry = HistoryEntry(source="Screen", image=photo(14, (20, 30)), description="A password field.",
+                         exchanges=[("What is typed?", "hunter2")])
+    store.save(entry)
+    return store, entry
+
+
+def test_history_and_captures_are_written_0600_in_0700_folders(tmp_path):
+    import os
+
+    old_umask = os.umask(0o022)  # the usual desktop umask, which would give 0644 and 0755
+    try:
+        _saved_entry(tmp_path / "data" / "history")
+    finally:
+        os.umask(old_umask)
+    folder = tmp_path / "data" / "history"
+    assert _mode(folder) == _mode(folder.parent) == 0o700
+    files = sorted(folder.iterdir())
+    assert [p.suffix for p in files] == [".json", ".png"]
+    assert {_mode(p) for p in files} == {0o600}
+
+
+def test_history_left_readable_by_an_earlier_version_is_tightened_when_opened(tmp_path):
+    from app.history import HistoryStore
+
+    folder = tmp_path / "history"
+    _saved_entry(folder)
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    assert len(HistoryStore(folder).load()) == 1
+    assert _mode(folder) == 0o700 and {_mode(p) for p in folder.iterdir()} == {0o600}
+
+
+def test_settings_are_0600_in_a_0700_folder_new_or_left_readable(tmp_path):
+    from app.settings import LANGUAGE, Settings
+
+    path = tmp_path / "config" / "settings.ini"
+    Settings(path).set(LANGUAGE, "French")
+    assert _mode(path) == 0o600 and _mode(path.parent) == 0o700
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
+    settings = Settings(path)
+    settings.set(LANGUAGE, "German")  # QSettings rewrites the file: the mode stays
+    assert _mode(path) == 0o600 and _mode(path.parent) == 0o700
+    assert settings.get(LANGUAGE) == "German"
