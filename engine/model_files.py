@@ -19,6 +19,14 @@ MANIFEST_NAME = "manifest.json"
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
 CLIP_ARCH = "clip"
+# Header values llama.cpp divides by or sizes tensors with: a zero (or a negative from a damaged
+# file) fails an assertion inside llama.cpp, which ends the process (ggml_abort, ggml.c).
+# (key, must the header have it); "{arch}" is the language model's architecture.
+TEXT_SIZES = (("{arch}.block_count", True), ("{arch}.embedding_length", True), ("{arch}.attention.head_count", True),
+              ("{arch}.attention.head_count_kv", False), ("{arch}.feed_forward_length", False))
+VISION_SIZES = (("clip.vision.image_size", True), ("clip.vision.patch_size", True),
+                ("clip.vision.embedding_length", True), ("clip.vision.attention.head_count", True),
+                ("clip.vision.block_count", True), ("clip.vision.feed_forward_length", False))
 
 
 class ModelFileError(Exception):
@@ -83,6 +91,18 @@ def _field(reader, key: str, default=None):
     return value.tolist()[0] if hasattr(value, "tolist") else value
 
 
+def _check_sizes(reader, path: Path, sizes: tuple[tuple[str, bool], ...], arch: str) -> None:
+    for template, is_required in sizes:
+        key = template.format(arch=arch)
+        value = _field(reader, key)
+        if value is None and not is_required:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            shown = "missing" if value is None else f"{value}"
+            raise ModelFileError(f"{path.name} is damaged: its header value {key} is {shown}, which no usable model has. "
+                                 "Convert or copy it again.")
+
+
 def _find_pair(folder: Path) -> tuple[Path, Path]:
     manifest = folder / MANIFEST_NAME
     if manifest.is_file():
@@ -122,11 +142,16 @@ def find_model_pair(folder: Path) -> ModelPair:
     mmproj = _read(mmproj_path)
     if _field(mmproj, "general.architecture") != CLIP_ARCH or not _field(mmproj, "clip.has_vision_encoder", False):
         raise ModelFileError(f"{mmproj_path.name} has no vision encoder: choose the mmproj file made with this model.")
+    _check_sizes(model, model_path, TEXT_SIZES, arch)
     projection = _field(mmproj, "clip.vision.projection_dim")
     if projection != n_embd:
         raise ModelFileError(
             f"{mmproj_path.name} does not belong to {model_path.name}: it produces {projection}-wide image "
             f"features but the language model expects {n_embd}. Use the pair converted together."
         )
+    _check_sizes(mmproj, mmproj_path, VISION_SIZES, arch)
+    if _field(mmproj, "clip.vision.patch_size") > _field(mmproj, "clip.vision.image_size"):
+        raise ModelFileError(f"{mmproj_path.name} is damaged: its image patches are larger than its images. "
+                             "Convert or copy it again.")
     return ModelPair(model_path, mmproj_path, arch, int(n_embd), _field(mmproj, "clip.projector_type", ""),
                      _field(model, "tokenizer.chat_template"))

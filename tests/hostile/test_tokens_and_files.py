@@ -305,3 +305,92 @@ def test_a_plain_file_at_the_socket_path(runtime, qapp, is_ours):
     server = InstanceServer(lambda: {})  # ours, in our private folder: a leftover, removed
     assert server.listen()
     server.close()
+
+
+# --- model files that pass a glance but would crash llama.cpp --------------------------------------
+
+@pytest.fixture
+def pair_dir(conversions, tmp_path) -> Path:
+    """A private copy of the converted tiny pair (with its manifest) that a test may damage."""
+    import shutil
+
+    source = conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
+    return Path(shutil.copytree(source, tmp_path / "models"))
+
+
+def _set_header_value(path: Path, key: str, value: int) -> None:
+    """Damage one number in a GGUF header in place (the file's size and layout stay the same)."""
+    import gguf
+
+    reader = gguf.GGUFReader(path, "r+")
+    field = reader.fields[key]
+    field.parts[field.data[0]][0] = value
+    del reader  # flushes the memory map
+
+
+def _describe(model_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    from PIL import Image
+
+    image = model_dir.parent / "photo.png"
+    Image.fromarray(photo(15, (120, 160))).save(image)
+    return subprocess.run([sys.executable, "main.py", "describe", str(image), "--model-dir", str(model_dir), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def _assert_one_plain_line(stderr: str, *phrases: str) -> None:
+    assert len(stderr.strip().splitlines()) == 1, stderr
+    for phrase in phrases:
+        assert phrase in stderr, stderr
+    for native in ("GGML_ASSERT", "gdb", "#0 ", "backtrace", "clip_init", "load_hparams", "Traceback"):
+        assert native not in stderr, stderr
+
+
+@pytest.mark.parametrize("file,key", [("mmproj-f16.gguf", "clip.vision.attention.head_count"),
+                                      ("mmproj-f16.gguf", "clip.vision.image_size"),
+                                      ("model-Q4_K_M.gguf", "pangu-embedded.block_count")])
+def test_a_header_value_of_zero_gets_a_plain_message_before_llama_cpp_sees_it(pair_dir, file, key):
+    from engine.model_files import ModelFileError
+
+    _set_header_value(pair_dir / file, key, 0)
+    with pytest.raises(ModelFileError, match=f"{file} is damaged: its header value {key} is 0"):
+        find_model_pair(pair_dir)
+    proc = _describe(pair_dir)
+    assert proc.returncode == 3
+    _assert_one_plain_line(proc.stderr, file, "is damaged")
+
+
+def test_a_worker_that_dies_while_loading_says_the_model_cannot_be_used(pair_dir, capfd):
+    """Past the checks (they are skipped here), llama.cpp's assertion ends the worker: a plain model error."""
+    pair = find_model_pair(pair_dir)
+    _set_header_value(pair_dir / "mmproj-f16.gguf", "clip.vision.image_size", 0)  # ggml asserts on this
+    client = EngineClient(pair, n_threads=2)
+    client.start()
+    try:
+        loaded = client.wait_loaded(120)
+    finally:
+        client.close()
+    assert loaded.kind == "error" and loaded.data["kind"] == "model", loaded.data
+    assert "cannot be used" in loaded.data["message"] and "try again" not in loaded.data["message"].lower()
+    stderr = capfd.readouterr().err  # the worker's stderr is this process's
+    assert "gdb" not in stderr and "#0 " not in stderr and "GGML_ASSERT" not in stderr, stderr
+
+
+@pytest.mark.parametrize("is_debug", [False, True])
+def test_native_log_lines_reach_stderr_only_with_debug(pair_dir, capfd, is_debug):
+    import logging
+
+    from engine import native_log
+
+    pair = find_model_pair(pair_dir)
+    _set_header_value(pair_dir / "mmproj-f16.gguf", "clip.vision.patch_size", 0)  # clip_init refuses it
+    level = native_log.logger.level
+    native_log.logger.setLevel(logging.DEBUG if is_debug else logging.NOTSET)  # what --debug sets up
+    client = EngineClient(pair, n_threads=2)
+    try:
+        client.start()
+        loaded = client.wait_loaded(120)
+    finally:
+        client.close()
+        native_log.logger.setLevel(level)
+    assert loaded.kind == "error" and loaded.data["kind"] == "model"
+    assert ("load_hparams" in capfd.readouterr().err) is is_debug
