@@ -2,20 +2,23 @@
 
 Each saved entry is two files named by its id: a PNG of the image and a JSON file with
 the source, the time, the description and the follow-up questions and answers. Files
-are written to a temporary name and renamed, so a crash never leaves a half entry.
+are written to a temporary name and renamed, so a crash never leaves a half entry, and
+are private to the user (app/private_files.py): a screenshot can hold anything.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
+
+from app.private_files import private_folder, tighten, write_private
 
 log = logging.getLogger(__name__)
 MAX_SAVED = 200  # oldest saved entries are removed beyond this
@@ -62,26 +65,34 @@ class HistoryEntry:
 class HistoryStore:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self._is_tightened = False
 
     def save(self, entry: HistoryEntry) -> None:
         """Raises OSError (the caller reports it) if the folder cannot be written."""
         from PIL import Image
 
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._open()
         image_path = self.folder / f"{entry.id}.png"
         if entry.image is not None and not image_path.exists():
-            temp = image_path.with_suffix(".png.tmp")
-            Image.fromarray(entry.image).save(temp, format="PNG", compress_level=PNG_COMPRESSION)
-            os.replace(temp, image_path)
+            png = io.BytesIO()
+            Image.fromarray(entry.image).save(png, format="PNG", compress_level=PNG_COMPRESSION)
+            write_private(image_path, png.getvalue())
         entry.image_path = image_path if image_path.exists() else None
         record = {"version": ENTRY_VERSION, "id": entry.id, "source": entry.source,
                   "created": entry.created.isoformat(timespec="seconds"), "description": entry.description,
                   "exchanges": [list(pair) for pair in entry.exchanges], "is_note": entry.is_note}
-        json_path = self.folder / f"{entry.id}.json"
-        temp = json_path.with_suffix(".json.tmp")
-        temp.write_text(json.dumps(record, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(temp, json_path)
+        write_private(self.folder / f"{entry.id}.json",
+                      json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
         self._prune()
+
+    def _open(self) -> None:
+        """The folder 0700 and every saved file 0600, also those an earlier version left readable."""
+        private_folder(self.folder)
+        if self._is_tightened:
+            return
+        for path in self.folder.iterdir():
+            tighten(path)
+        self._is_tightened = True
 
     def _records(self) -> list[Path]:
         return sorted(self.folder.glob("*.json"), key=lambda p: p.stat().st_mtime) if self.folder.is_dir() else []
@@ -98,6 +109,11 @@ class HistoryStore:
     def load(self) -> list[HistoryEntry]:
         """Saved entries, oldest first; damaged records are skipped."""
         entries = []
+        if self.folder.is_dir():
+            try:
+                self._open()
+            except OSError as exc:  # still readable: load what is there
+                log.warning("cannot make the history folder %s private: %s", self.folder, exc)
         for path in self._records():
             try:
                 record = json.loads(path.read_text(encoding="utf-8"))

@@ -8,6 +8,10 @@ Protocol: one JSON object per line each way. Requests: {"command": "show"},
 {"command": "describe", "source": "screen"|"window"|"clipboard"},
 {"command": "describe-file", "path": ABSOLUTE}, {"command": "stop"}, {"command": "status"}.
 Replies: {"ok": true, ...} or {"ok": false, "message": ...}.
+
+On Unix and macOS the socket lives in a folder only this user can enter (the runtime folder,
+or a 0700 folder of the app's own in the temporary folder), checked to be ours before every
+use: another local user can neither take the name first nor receive the commands.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import logging
 import os
+import stat
+import tempfile
+from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import COMMANDS, SOURCES
@@ -27,16 +35,86 @@ INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
 CONNECT_TIMEOUT_MS = 1000
 REPLY_TIMEOUT_MS = 5000
 MAX_REQUEST_BYTES = 64 * 1024
+SOCKET_NAME = "instance"
+RUNTIME_FOLDER = "VisionPangu"  # inside the user's runtime folder (XDG_RUNTIME_DIR)
+TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
+FOLDER_MODE, SOCKET_MODE = 0o700, 0o600
+GROUP_AND_OTHER = 0o077
+IS_POSIX = os.name == "posix"
+log = logging.getLogger(__name__)
+
+
+class InstanceError(Exception):
+    """One plain sentence: why this launch can neither reach the running app nor listen."""
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Instance", text)
+
+
+def _is_private_folder(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER)
+
+
+def socket_folder() -> Path:
+    """This user's private folder for the socket: created 0700 and checked to be ours.
+
+    A name in the shared /tmp could be taken first by another local user, who would then keep
+    the app from starting and receive every forwarded command, file paths included.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and _is_private_folder(Path(runtime)):
+        folder = Path(runtime) / RUNTIME_FOLDER
+    else:
+        folder = Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid())
+    try:
+        folder.mkdir(mode=FOLDER_MODE)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InstanceError(_tr("The app cannot create its private folder {0} ({1}).").format(
+            folder, os.strerror(exc.errno or 0))) from exc
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise InstanceError(_tr("{0} belongs to another user, so the app cannot safely receive commands there: "
+                                "remove it, or ask your administrator to.").format(folder))
+    if stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER:
+        os.chmod(folder, FOLDER_MODE)
+    return folder
 
 
 def server_name() -> str:
+    """The socket's full path on Unix and macOS; a per-user pipe name on Windows, whose pipes
+    Qt's UserAccessOption restricts to this user."""
+    name = os.environ.get(INSTANCE_ENV) or SOCKET_NAME
+    if IS_POSIX:
+        return str(socket_folder() / name)
     if os.environ.get(INSTANCE_ENV):
-        return os.environ[INSTANCE_ENV]
+        return name
     try:
         user = getpass.getuser()
-    except (KeyError, OSError):  # no user name (containers): the uid still separates users
-        user = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    except (KeyError, OSError):
+        user = "user"
     return "visionpangu-" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
+
+
+def _existing(path: str) -> os.stat_result | None:
+    """The socket path's status, or None; raises InstanceError if another user owns what is there."""
+    if not IS_POSIX:
+        return None
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if info.st_uid != os.getuid():
+        raise InstanceError(_tr("Another user's file {0} is where the app receives its commands, so it will not "
+                                "use it: remove it, or ask your administrator to.").format(path))
+    return info
 
 
 def validate(request: object) -> str | None:
@@ -53,10 +131,15 @@ def validate(request: object) -> str | None:
 def forward(request: dict, name: str | None = None, timeout_ms: int = REPLY_TIMEOUT_MS) -> dict | None:
     """Send a request to the running app; its reply, or None if no app is running.
 
-    Call it from another process than the server's: the blocking waits hold the GIL.
+    Never to a socket another user owns (InstanceError). Call it from another process than the
+    server's: the blocking waits hold the GIL.
     """
+    name = name or server_name()
+    info = _existing(name)
+    if IS_POSIX and (info is None or not stat.S_ISSOCK(info.st_mode)):
+        return None
     socket = QLocalSocket()
-    socket.connectToServer(name or server_name())
+    socket.connectToServer(name)
     if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
         return None
     socket.write((json.dumps(request) + "\n").encode("utf-8"))
@@ -74,6 +157,15 @@ def forward(request: dict, name: str | None = None, timeout_ms: int = REPLY_TIME
         return {"ok": False, "message": "The running app did not answer."}
 
 
+def _answers(name: str) -> bool:
+    probe = QLocalSocket()
+    probe.connectToServer(name)
+    if probe.waitForConnected(CONNECT_TIMEOUT_MS):
+        probe.disconnectFromServer()
+        return True
+    return False
+
+
 class InstanceServer(QObject):
     """Listens for forwarded commands; `command_received(dict)` on the GUI thread."""
 
@@ -84,23 +176,34 @@ class InstanceServer(QObject):
         self.name = name or server_name()
         self._status = status
         self._server = QLocalServer(self)
-        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not IS_POSIX:  # on Unix the private folder keeps others out (and Qt would rename into place)
+            self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
         self._buffers: dict[QLocalSocket, bytes] = {}
 
     def listen(self) -> bool:
-        """Start listening; False if another app already answers on this name.
+        """Start listening; False if this user's running app already answers on this name.
 
-        Ask first: with UserAccessOption, Qt binds in a private folder and renames the socket
-        into place, which would silently take the name from a running app.
+        Raises InstanceError if another user owns the socket path (or its folder) or the app
+        cannot listen. Something of ours left at the path (a crashed app's socket, a stray
+        file) is removed: the folder is private, so only this user can have put it there.
         """
-        probe = QLocalSocket()
-        probe.connectToServer(self.name)
-        if probe.waitForConnected(CONNECT_TIMEOUT_MS):
-            probe.disconnectFromServer()
+        if not IS_POSIX:
+            if _answers(self.name):
+                return False
+            QLocalServer.removeServer(self.name)
+        elif (info := _existing(self.name)) is not None:
+            if stat.S_ISSOCK(info.st_mode) and _answers(self.name):
+                return False
+            log.info("removing %s, left by an app that is no longer running", self.name)
+            os.unlink(self.name)
+        if self._server.listen(self.name):
+            if IS_POSIX:
+                os.chmod(self.name, SOCKET_MODE)
+            return True
+        if _answers(self.name):  # another launch started listening just now
             return False
-        QLocalServer.removeServer(self.name)  # a stale socket file left by a crash, if any
-        return self._server.listen(self.name)
+        raise InstanceError(_tr("The app cannot listen for commands at {0}. Please try again.").format(self.name))
 
     def close(self) -> None:
         self._server.close()

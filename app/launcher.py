@@ -46,10 +46,14 @@ def request_from(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.instance import forward
+    from app.instance import InstanceError, forward
 
     request = request_from(args)
-    reply = forward(request)
+    try:
+        reply = forward(request)
+    except InstanceError as exc:  # never a silent exit: the user must hear why nothing happens
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
     if reply is not None:
         if not reply.get("ok"):
             print(f"The running app refused the command: {reply.get('message', 'no reason given')}.", file=sys.stderr)
@@ -112,7 +116,7 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.application import Application
-    from app.instance import InstanceServer, forward
+    from app.instance import InstanceError, InstanceServer, forward
     from app.settings import Settings
     from app.ui.tray import app_icon
 
@@ -125,9 +129,18 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     qt_app.setDesktopFileName("visionpangu-assistant")
 
     application = Application(Settings(), model_dir_flag=model_dir_flag)
-    server = InstanceServer(application.status, parent=application)
-    if not server.listen():  # another launch won the race: hand it our command
-        forward(request)
+    try:
+        server = InstanceServer(application.status, parent=application)
+        is_listening = server.listen()
+        reply = None if is_listening else forward(request)  # another launch won the race: hand it our command
+    except InstanceError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    if not is_listening:
+        if reply is None or not reply.get("ok"):
+            print(QCoreApplication.translate("Application", "Another copy of the app is starting; "
+                                             "please try again in a moment."), file=sys.stderr)
+            return EXIT_FAILED
         return EXIT_OK
     server.command_received.connect(application.run_command)
     _install_error_reporter(application)

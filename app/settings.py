@@ -14,6 +14,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from app.paths import settings_path
+from app.private_files import create_private, private_folder
 
 SCHEMA_VERSION = 2
 VERSION_KEY = "meta/schema_version"
@@ -154,7 +155,8 @@ class Settings(QObject):
     def __init__(self, path: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)
         self.path = Path(path) if path is not None else settings_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(self.path.parent)
+        create_private(self.path)  # QSettings keeps an existing file's mode when it rewrites it
         self._store = QSettings(str(self.path), QSettings.Format.IniFormat)
         self._upgrade()
 

@@ -1,14 +1,15 @@
 """Checkpoint folder -> model-<quant>.gguf + mmproj-<type>.gguf + manifest.json.
 
 Everything is written to hidden temporary files in the output folder and renamed
-only when all of it succeeded: a failed or interrupted run leaves no partial model.
+only when all of it succeeded: a failed or interrupted run leaves no partial model, and
+the manifest, renamed first, makes the loader refuse a folder a killed run left mixed.
 """
 
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -25,15 +26,15 @@ from convert.families.pangu import text_table
 from convert.gguf_out import write_mmproj, write_text_model
 from convert.safetensors_io import Checkpoint
 from convert.tokenizer import load_vocab
+from engine.manifest import MANIFEST_NAME, sha256_of  # plain Python: the loader checks what this writes
 
 TEXT_QUANTS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16", "F32")
 MMPROJ_TYPES = ("f16", "q8_0", "f32")
-MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = 1
 MAX_NAMES_IN_MESSAGE = 5
-HASH_CHUNK_BYTES = 16 * 1024 * 1024
 MIN_FREE_BYTES = 16 * 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,12 +89,14 @@ def build_tables(cfg: ModelConfig, checkpoint: Checkpoint) -> tuple[Table, Table
     return tables
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
+def _full_disk_error(out: Path) -> ConversionError:
+    return ConversionError(f"The disk holding {out} is full. Free some space and convert again.")
+
+
+def _is_disk_full(out: Path, error_number: int | None = None) -> bool:
+    # numpy and llama.cpp's quantizer (an iostream error) report a short write without an errno,
+    # so the space left decides too.
+    return error_number in (errno.ENOSPC, errno.EDQUOT) or shutil.disk_usage(out).free < MIN_FREE_BYTES
 
 
 def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
@@ -102,8 +105,11 @@ def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
     )
     if proc.returncode != 0:
-        tail = proc.stdout.strip().splitlines()[-3:]
-        raise ConversionError(f"llama.cpp could not quantize the language model to {quant}: {' / '.join(tail)}")
+        log.info("llama.cpp's quantizer said: %s", proc.stdout.strip()[-2000:])
+        if _is_disk_full(dst.parent):
+            raise _full_disk_error(dst.parent)
+        raise ConversionError(f"llama.cpp could not quantize the language model to {quant}. "
+                              "Convert again, or choose another type with --quant (for example Q8_0).")
 
 
 def _check_writable(out: Path) -> None:
@@ -162,16 +168,17 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
                        "sha256": sha256_of(tmp_mmproj)},
         }
         tmp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+        # The manifest goes first: until the last rename, the folder's manifest names files it does
+        # not match (missing, or an older file by that name), so the loader refuses a folder a
+        # killed run left mixed instead of loading a new model with an old projector.
+        os.replace(tmp_manifest, final_manifest)
         os.replace(tmp_model, final_model)
         os.replace(tmp_mmproj, final_mmproj)
-        os.replace(tmp_manifest, final_manifest)
     except OSError as exc:
-        # numpy reports a short write without an errno, so also look at the space left.
-        is_full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or (
-            exc.errno is None and shutil.disk_usage(out).free < MIN_FREE_BYTES)
+        is_full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or (exc.errno is None and _is_disk_full(out))
         _remove(temps)
         if is_full:
-            raise ConversionError(f"The disk holding {out} is full. Free some space and convert again.") from exc
+            raise _full_disk_error(out) from exc
         raise ConversionError(f"Writing to {out} failed: {exc.strerror or exc}.") from exc
     except BaseException:
         _remove(temps)

@@ -10,6 +10,7 @@ are dropped, so nothing from it is ever shown or spoken.
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import time
 import uuid
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine import native_log
 from engine import worker as w
 from engine.model_files import ModelPair
 
@@ -71,6 +73,7 @@ class EngineClient:
         self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
         self.restarts = -1  # the first start is not a restart
+        self._is_loaded = False
 
     # --- worker lifetime -----------------------------------------------------------
     @property
@@ -89,11 +92,14 @@ class EngineClient:
         child.close()
         self._conn = parent
         self._last_message = time.monotonic()
+        self._is_loaded = False
         self.restarts += 1
         self._conn.send((w.LOAD, {
             "model_path": str(self.pair.model_path), "mmproj_path": str(self.pair.mmproj_path),
             "architecture": self.pair.architecture, "chat_template": self.pair.chat_template,
             "n_threads": self.n_threads, "n_ctx": self.n_ctx, "language": self.language,
+            # llama.cpp's own logs and crash dumps reach stderr only when the caller is debugging
+            "debug": native_log.logger.isEnabledFor(logging.DEBUG),
         }))
 
     def _ensure_worker(self) -> None:
@@ -183,6 +189,8 @@ class EngineClient:
     def _accept(self, kind: str, data: dict) -> Event | None:
         if kind == w.HEARTBEAT:
             return None
+        if kind == w.LOADED:
+            self._is_loaded = True
         request_id = data.get("id")
         if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
             return None  # a replaced request: never shown, never spoken
@@ -201,6 +209,12 @@ class EngineClient:
         request_id, self._active = self._active, None
         self._pending.clear()
         self._discard_worker()
+        if not self._is_loaded and kind == KIND_WORKER_DIED:
+            # llama.cpp ends the process on some files that pass every check made before it opens
+            # them (an assertion on a header value): trying again cannot help.
+            return Event(w.ERROR, request_id, {"id": request_id, "kind": w.KIND_MODEL, "message": (
+                f"The model in {self.pair.model_path.parent} cannot be used: llama.cpp stopped while opening it. "
+                "Convert the checkpoint again, or choose another model folder.")})
         if kind == KIND_WORKER_HUNG:
             message = "The description engine stopped responding and was restarted. Please try again."
         else:

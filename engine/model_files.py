@@ -8,17 +8,25 @@ user data folder.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.manifest import MANIFEST_NAME, ManifestError, read_manifest, verify
+
 MODEL_DIR_ENV = "VISIONPANGU_MODEL_DIR"
 APP_NAME = "VisionPangu"
-MANIFEST_NAME = "manifest.json"
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
 CLIP_ARCH = "clip"
+# Header values llama.cpp divides by or sizes tensors with: a zero (or a negative from a damaged
+# file) fails an assertion inside llama.cpp, which ends the process (ggml_abort, ggml.c).
+# (key, must the header have it); "{arch}" is the language model's architecture.
+TEXT_SIZES = (("{arch}.block_count", True), ("{arch}.embedding_length", True), ("{arch}.attention.head_count", True),
+              ("{arch}.attention.head_count_kv", False), ("{arch}.feed_forward_length", False))
+VISION_SIZES = (("clip.vision.image_size", True), ("clip.vision.patch_size", True),
+                ("clip.vision.embedding_length", True), ("clip.vision.attention.head_count", True),
+                ("clip.vision.block_count", True), ("clip.vision.feed_forward_length", False))
 
 
 class ModelFileError(Exception):
@@ -83,50 +91,108 @@ def _field(reader, key: str, default=None):
     return value.tolist()[0] if hasattr(value, "tolist") else value
 
 
-def _find_pair(folder: Path) -> tuple[Path, Path]:
-    manifest = folder / MANIFEST_NAME
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-            return folder / data["model"]["file"], folder / data["mmproj"]["file"]
-        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            raise ModelFileError(f"{manifest} is damaged. Convert the checkpoint again.") from exc
-    models = sorted(folder.glob("model-*.gguf"))
-    projectors = sorted(folder.glob("mmproj*.gguf"))
-    if not models or not projectors:
+def _check_sizes(reader, path: Path, sizes: tuple[tuple[str, bool], ...], arch: str) -> None:
+    for template, is_required in sizes:
+        key = template.format(arch=arch)
+        value = _field(reader, key)
+        if value is None and not is_required:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            shown = "missing" if value is None else f"{value}"
+            raise ModelFileError(f"{path.name} is damaged: its header value {key} is {shown}, which no usable model has. "
+                                 "Convert or copy it again.")
+
+
+def _check_model(path: Path):
+    """The language model's (reader, architecture, embedding width); ModelFileError if unusable."""
+    model = _read(path)
+    arch = _field(model, "general.architecture", "")
+    if arch == CLIP_ARCH:
+        raise ModelFileError(f"{path.name} is a vision projector, not a language model. Check the file names.")
+    n_embd = _field(model, f"{arch}.embedding_length")
+    if n_embd is None:
+        raise ModelFileError(f"{path.name} has no embedding length: it is not a usable language model.")
+    _check_sizes(model, path, TEXT_SIZES, arch)
+    return model, arch, int(n_embd)
+
+
+def _check_mmproj(path: Path):
+    mmproj = _read(path)
+    if _field(mmproj, "general.architecture") != CLIP_ARCH or not _field(mmproj, "clip.has_vision_encoder", False):
+        raise ModelFileError(f"{path.name} has no vision encoder: choose the mmproj file made with this model.")
+    return mmproj
+
+
+def _check_vision_sizes(mmproj, path: Path) -> None:
+    _check_sizes(mmproj, path, VISION_SIZES, "")
+    if _field(mmproj, "clip.vision.patch_size") > _field(mmproj, "clip.vision.image_size"):
+        raise ModelFileError(f"{path.name} is damaged: its image patches are larger than its images. "
+                             "Convert or copy it again.")
+
+
+def _only_usable(folder: Path, pattern: str, check) -> Path:
+    """Without a manifest: the one file matching `pattern` that passes `check`.
+
+    A broken stray file never hides a good one; two good ones are refused by name rather than
+    one being picked by its name's order.
+    """
+    paths = sorted(folder.glob(pattern))
+    if not paths:
         raise ModelFileError(
             f"No model found in {folder}. It needs a model-*.gguf and an mmproj-*.gguf: "
-            "convert the VisionPangu checkpoint with 'python main.py convert', or choose another folder."
-        )
-    return models[0], projectors[0]
+            "convert the VisionPangu checkpoint with 'python main.py convert', or choose another folder.")
+    usable, problems = [], []
+    for path in paths:
+        try:
+            check(path)
+            usable.append(path)
+        except ModelFileError as exc:
+            problems.append(exc)
+    if not usable:
+        raise problems[0]
+    if len(usable) > 1:
+        raise ModelFileError(
+            f"{folder} holds {len(usable)} files that could be used ({', '.join(p.name for p in usable)}) and no "
+            f"{MANIFEST_NAME} saying which belong together: remove the ones you do not want, or convert again.")
+    return usable[0]
 
 
 def find_model_pair(folder: Path) -> ModelPair:
-    """Locate and validate the pair in `folder`; raises ModelFileError with a plain message."""
+    """Locate and validate the pair in `folder`; raises ModelFileError with a plain message.
+
+    With a manifest (the converter writes one), exactly the files it names are used, and their
+    sizes and checksums must match it; without one, the single usable file of each kind.
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise ModelFileError(
             f"The model folder {folder} does not exist. Convert the checkpoint into it, or choose another folder."
         )
-    model_path, mmproj_path = _find_pair(folder)
-    for path in (model_path, mmproj_path):
-        if not path.is_file():
-            raise ModelFileError(f"{path.name} is missing from {folder}. Convert the checkpoint again.")
-    model = _read(model_path)
-    arch = _field(model, "general.architecture", "")
-    if arch == CLIP_ARCH:
-        raise ModelFileError(f"{model_path.name} is a vision projector, not a language model. Check the file names.")
-    n_embd = _field(model, f"{arch}.embedding_length")
-    if n_embd is None:
-        raise ModelFileError(f"{model_path.name} has no embedding length: it is not a usable language model.")
-    mmproj = _read(mmproj_path)
-    if _field(mmproj, "general.architecture") != CLIP_ARCH or not _field(mmproj, "clip.has_vision_encoder", False):
-        raise ModelFileError(f"{mmproj_path.name} has no vision encoder: choose the mmproj file made with this model.")
+    try:
+        listed = read_manifest(folder)
+    except ManifestError as exc:
+        raise ModelFileError(str(exc)) from exc
+    if listed is not None:
+        model_path, mmproj_path = listed["model"].path, listed["mmproj"].path
+        for path in (model_path, mmproj_path):
+            if not path.is_file():
+                raise ModelFileError(f"{path.name} is missing from {folder}. Convert the checkpoint again.")
+    else:
+        model_path = _only_usable(folder, "model-*.gguf", _check_model)
+        mmproj_path = _only_usable(folder, "mmproj*.gguf", lambda path: _check_vision_sizes(_check_mmproj(path), path))
+    model, arch, n_embd = _check_model(model_path)
+    mmproj = _check_mmproj(mmproj_path)
     projection = _field(mmproj, "clip.vision.projection_dim")
     if projection != n_embd:
         raise ModelFileError(
             f"{mmproj_path.name} does not belong to {model_path.name}: it produces {projection}-wide image "
             f"features but the language model expects {n_embd}. Use the pair converted together."
         )
-    return ModelPair(model_path, mmproj_path, arch, int(n_embd), _field(mmproj, "clip.projector_type", ""),
+    _check_vision_sizes(mmproj, mmproj_path)
+    if listed is not None:
+        try:
+            verify(listed)
+        except ManifestError as exc:
+            raise ModelFileError(str(exc)) from exc
+    return ModelPair(model_path, mmproj_path, arch, n_embd, _field(mmproj, "clip.projector_type", ""),
                      _field(model, "tokenizer.chat_template"))

@@ -13,9 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import native_log
+from engine.prompts import IMAGE, TEMPLATE, Piece
 
 CHUNK_TEXT, CHUNK_IMAGE = 0, 1
 FLASH_ATTN_ON = 1
+# llama_token_attr (llama.h): the tokens llama.cpp matches in text only when asked to parse
+# specials (user-defined tokens are matched either way; llama-vocab.cpp, tokenizer_st_partition).
+TOKEN_ATTR_UNKNOWN, TOKEN_ATTR_CONTROL = 1 << 0, 1 << 3
+PARSED_ONLY_AS_SPECIAL = TOKEN_ATTR_UNKNOWN | TOKEN_ATTR_CONTROL
 
 
 class MultimodalError(RuntimeError):
@@ -91,33 +96,42 @@ class MultimodalContext:
         if not self.handle:
             raise MultimodalError(f"llama.cpp could not load the vision model {mmproj_path}")
         self.marker = mtmd_cpp.mtmd_default_marker()
+        import llama_cpp
 
-    def tokenize(self, text: str, images: list[np.ndarray], add_special: bool = True) -> Chunks:
-        """`text` holds one `marker` per image; images are (H, W, 3) uint8 RGB arrays."""
+        self._vocab = llama_cpp.llama_model_get_vocab(llama_model)
+        self._splits: dict[str, tuple[tuple[bool, str], ...]] = {}
+
+    def tokenize(self, pieces: list[Piece], images: list[np.ndarray], add_special: bool = True) -> Chunks:
+        """One image (H, W, 3) uint8 RGB array per IMAGE piece, in order.
+
+        mtmd_tokenize would parse the whole prompt for its media marker and for special tokens,
+        so a question holding "<__media__>" or "[unused9]" would break or steer the prompt. Each
+        piece goes in as its own part instead (mtmd_tokenize_from_parts, mtmd.h): special tokens
+        are read only in TEMPLATE pieces, and nothing is read as a media marker.
+        """
+        if sum(p.kind == IMAGE for p in pieces) != len(images):
+            raise MultimodalError("the prompt and its images do not match")
         m = self._m
-        bitmaps = []
-        for image in images:
-            image = np.ascontiguousarray(image, dtype=np.uint8)
-            # mtmd copies the pixels into the bitmap; hand it the array's own buffer, with no
-            # Python-side copies (a detailed photo's tiles are ~7 MB, and every copy adds to peak memory).
-            bitmap = m.mtmd_bitmap_init(image.shape[1], image.shape[0],
-                                        image.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)))
-            if not bitmap:
-                raise MultimodalError("could not create an image bitmap")
-            digest = hashlib.sha1(memoryview(image).cast("B"))
-            digest.update(repr(image.shape).encode())
-            m.mtmd_bitmap_set_id(bitmap, digest.hexdigest().encode())
-            bitmaps.append(bitmap)
+        bitmaps = [self._bitmap(image) for image in images]
+        texts: list = []  # mtmd reads the parts during the call: keep them alive until then
+        parts = []
+
+        def add_text(text: str, parse_special: bool) -> None:
+            if text:
+                encoded = text.encode("utf-8")
+                texts.append((encoded, m.mtmd_input_text(encoded, len(encoded), False, parse_special)))
+                parts.append(m.mtmd_input_part(ctypes.pointer(texts[-1][1]), None))
+
         try:
-            encoded = text.encode("utf-8")
-            inp = m.mtmd_input_text()
-            inp.text = encoded
-            inp.text_len = len(encoded)
-            inp.add_special = add_special
-            inp.parse_special = True
+            pending_image = iter(bitmaps)
+            for is_special, text in self._runs(pieces):
+                if text is None:
+                    parts.append(m.mtmd_input_part(None, next(pending_image)))
+                else:
+                    add_text(text, is_special)
             chunks = Chunks(m, m.mtmd_input_chunks_init())
-            array = (m.mtmd_bitmap_p_ctypes * max(1, len(bitmaps)))(*bitmaps)
-            status = m.mtmd_tokenize(self.handle, chunks.handle, ctypes.byref(inp), array, len(bitmaps))
+            array = (ctypes.POINTER(m.mtmd_input_part) * max(1, len(parts)))(*(ctypes.pointer(p) for p in parts))
+            status = m.mtmd_tokenize_from_parts(self.handle, chunks.handle, array, len(parts), add_special)
             if status != 0:
                 chunks.close()
                 raise MultimodalError(f"mtmd could not tokenize the prompt (status {status})")
@@ -125,6 +139,69 @@ class MultimodalContext:
         finally:
             for bitmap in bitmaps:
                 m.mtmd_bitmap_free(bitmap)
+
+    def _runs(self, pieces: list[Piece]):
+        """(is_special, text) parts in order, (False, None) for an image.
+
+        Plain text between two special tokens is one part, whether the template or a message
+        wrote it: llama.cpp tokenizes each stretch between specials on its own (llama-vocab.cpp,
+        tokenize), so the ids are the ones the whole prompt would get if nobody wrote a special.
+        """
+        run = ""
+        for piece in pieces:
+            if piece.kind == IMAGE:
+                yield False, run
+                run = ""
+                yield False, None
+                continue
+            splits = self._template_splits(piece.text) if piece.kind == TEMPLATE else ((False, piece.text),)
+            for is_special, text in splits:
+                if is_special:
+                    yield False, run
+                    run = ""
+                    yield True, text
+                else:
+                    run += text
+        yield False, run
+
+    def _template_splits(self, text: str) -> tuple[tuple[bool, str], ...]:
+        """The chat format's text cut at its special tokens, as llama.cpp itself finds them."""
+        cached = self._splits.get(text)
+        if cached is not None:
+            return cached
+        import llama_cpp
+
+        encoded = text.encode("utf-8")
+        ids = (llama_cpp.llama_token * (len(encoded) + 1))()
+        n = llama_cpp.llama_tokenize(self._vocab, encoded, len(encoded), ids, len(ids), False, True)
+        splits: list[tuple[bool, str]] = []
+        position = 0
+        for token in ids[:max(0, n)]:
+            if not llama_cpp.llama_vocab_get_attr(self._vocab, token) & PARSED_ONLY_AS_SPECIAL:
+                continue
+            special = llama_cpp.llama_vocab_get_text(self._vocab, token).decode("utf-8")
+            found = text.find(special, position)
+            if found < 0:
+                raise MultimodalError("the chat template's special tokens cannot be located")
+            splits += [(False, text[position:found]), (True, special)]
+            position = found + len(special)
+        splits.append((False, text[position:]))
+        result = tuple((is_special, part) for is_special, part in splits if part)
+        self._splits[text] = result
+        return result
+
+    def _bitmap(self, image: np.ndarray):
+        m = self._m
+        image = np.ascontiguousarray(image, dtype=np.uint8)
+        # mtmd copies the pixels into the bitmap; hand it the array's own buffer, with no
+        # Python-side copies (a detailed photo's tiles are ~7 MB, and every copy adds to peak memory).
+        bitmap = m.mtmd_bitmap_init(image.shape[1], image.shape[0], image.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)))
+        if not bitmap:
+            raise MultimodalError("could not create an image bitmap")
+        digest = hashlib.sha1(memoryview(image).cast("B"))
+        digest.update(repr(image.shape).encode())
+        m.mtmd_bitmap_set_id(bitmap, digest.hexdigest().encode())
+        return bitmap
 
     def encode_image(self, chunks: Chunks, index: int, n_embd: int) -> np.ndarray:
         """Run the vision encoder on one image chunk; returns (tokens, n_embd) float32."""

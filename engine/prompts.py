@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,8 +56,36 @@ def system_prompt(language: str | None) -> str:
     return p["system"] + " " + p["language_instruction"].format(language=language_name(language))
 
 
+TEMPLATE, TEXT, IMAGE = "template", "text", "image"
+MEDIA_MARKER = "<__media__>"  # mtmd_default_marker() (mtmd.cpp): where llama.cpp's own path puts an image
+# Stands for message i's content while a template renders: private-use characters that no
+# template writes and no filter (trim, strip) removes.
+_SLOT = "\ue000{}\ue001"
+_SLOT_PATTERN = re.compile("\ue000(\\d+)\ue001")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of a prompt. Only TEMPLATE pieces (the chat format's own text) may hold special
+    tokens; TEXT pieces (every message's content: questions, answers, language names, text read
+    off a screen) are always read as plain text; an IMAGE piece is where one image goes."""
+
+    kind: str
+    text: str = ""
+
+
+def prompt_text(pieces: list[Piece], marker: str) -> str:
+    """The prompt as one string with `marker` per image: what llama.cpp's own path reads (references)."""
+    return "".join(marker if p.kind == IMAGE else p.text for p in pieces)
+
+
 class ChatFormat:
-    """Renders turns for the model: Pangu's own format, or the template stored in the GGUF."""
+    """Renders turns for the model: Pangu's own format, or the template stored in the GGUF.
+
+    A message is {"role", "content", optional "images": n}: n images come first, then a line
+    break and the content. Content never passes through a template as text: each message's
+    slot is marked while rendering and replaced by TEXT pieces afterwards.
+    """
 
     def __init__(self, architecture: str, gguf_template: str | None, bos: str = "", eos: str = ""):
         self._is_pangu = architecture == PANGU_ARCH or gguf_template is None
@@ -68,22 +97,49 @@ class ChatFormat:
             self._template = env.from_string(gguf_template)
         self._bos, self._eos = bos, eos
 
-    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+    def _marked(self, messages: list[dict], add_generation_prompt: bool) -> str:
+        slots = [{"role": m["role"], "content": _SLOT.format(i)} for i, m in enumerate(messages)]
         if self._is_pangu:
-            # [unused9]系统：{system}[unused10][unused9]用户：{user}[unused10][unused9]助手： (DESIGN.md)
+            # [unused9]系统：{system}[unused10][unused9]用户：{user}[unused10][unused9]助手： (the model card)
             role_names = {"system": "系统", "user": "用户", "assistant": "助手"}
-            text = "".join(f"[unused9]{role_names[m['role']]}：{m['content']}[unused10]" for m in messages)
+            text = "".join(f"[unused9]{role_names[m['role']]}：{m['content']}[unused10]" for m in slots)
             return text + ("[unused9]助手：" if add_generation_prompt else "")
-        return self._template.render(messages=messages, add_generation_prompt=add_generation_prompt,
+        return self._template.render(messages=slots, add_generation_prompt=add_generation_prompt,
                                      bos_token=self._bos, eos_token=self._eos)
 
-    def continuation(self, history: list[dict], new_messages: list[dict]) -> str:
-        """Text to append after `history` (already in the cache) so the cache extends exactly."""
-        before = self.render(history, add_generation_prompt=False)
-        after = self.render(history + new_messages, add_generation_prompt=True)
+    @staticmethod
+    def _pieces(marked: str, messages: list[dict]) -> list[Piece]:
+        pieces: list[Piece] = []
+        seen: set[int] = set()
+        position = 0
+        for match in _SLOT_PATTERN.finditer(marked):
+            index = int(match.group(1))
+            if index >= len(messages) or index in seen:
+                raise ValueError("this chat template changes message contents, which the app cannot use")
+            seen.add(index)
+            if match.start() > position:
+                pieces.append(Piece(TEMPLATE, marked[position:match.start()]))
+            message = messages[index]
+            images = int(message.get("images") or 0)
+            pieces.extend(Piece(IMAGE) for _ in range(images))
+            content = ("\n" if images else "") + str(message["content"])
+            if content:
+                pieces.append(Piece(TEXT, content))
+            position = match.end()
+        if position < len(marked):
+            pieces.append(Piece(TEMPLATE, marked[position:]))
+        return pieces
+
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> list[Piece]:
+        return self._pieces(self._marked(messages, add_generation_prompt), messages)
+
+    def continuation(self, history: list[dict], new_messages: list[dict]) -> list[Piece]:
+        """Pieces to append after `history` (already in the cache) so the cache extends exactly."""
+        before = self._marked(history, add_generation_prompt=False)
+        after = self._marked(history + new_messages, add_generation_prompt=True)
         if not after.startswith(before):
             raise ValueError("this chat template cannot be extended turn by turn")
-        return after[len(before):]
+        return self._pieces(after[len(before):], history + new_messages)
 
 
 def refine_instruction(places: list[str]) -> str:

@@ -21,7 +21,7 @@ from engine import native_log
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
 from engine.multimodal import CHUNK_IMAGE, MultimodalContext
-from engine.prompts import (ChatFormat, detail_level, follow_up_max_tokens, refine_instruction,
+from engine.prompts import (ChatFormat, Piece, detail_level, follow_up_max_tokens, refine_instruction,
                             refine_max_tokens, system_prompt)
 from engine.regions import Region
 
@@ -99,7 +99,6 @@ class Session:
                          flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
                          verbose=False)
         self.mtmd = MultimodalContext(load["mmproj_path"], self.llm.model, load["n_threads"], flash_attn=True)
-        self.marker = self.mtmd.marker.decode()
         self.format = ChatFormat(load["architecture"], load.get("chat_template"))
         self.generator = Generator(self.llm)
         self._encoded: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -174,10 +173,10 @@ class Session:
         stats["prompt_tokens"] = n_past - start
         return True
 
-    def _tokenize(self, text: str, images: list[np.ndarray], stats: dict, add_special: bool = True):
+    def _tokenize(self, pieces: list[Piece], images: list[np.ndarray], stats: dict, add_special: bool = True):
         """mtmd's tokenizer and image preprocessing, timed: llama.cpp's work, not the app's."""
         t0 = time.perf_counter()
-        chunks = self.mtmd.tokenize(text, images, add_special=add_special)
+        chunks = self.mtmd.tokenize(pieces, images, add_special=add_special)
         stats["tokenize_s"] = stats.get("tokenize_s", 0.0) + time.perf_counter() - t0
         return chunks
 
@@ -203,14 +202,14 @@ class Session:
         level = detail_level(req["detail"])
         instruction = req.get("instruction") or level.instruction
         return [{"role": "system", "content": system_prompt(req.get("language"))},
-                {"role": "user", "content": f"{self.marker}\n{instruction}"}]
+                {"role": "user", "content": instruction, "images": 1}]
 
     def _new_turn(self, req: dict, image_size: tuple[int, int]) -> dict:
         if req.get("regions"):
             regions = [Region(*r) for r in req["regions"]]
             places = [r.where(*image_size) for r in regions]
-            markers = "".join(self.marker for _ in regions)
-            return {"role": "user", "content": f"{markers}\n{refine_instruction(places)}", "regions": req["regions"]}
+            return {"role": "user", "content": refine_instruction(places), "images": len(regions),
+                    "regions": req["regions"]}
         return {"role": "user", "content": req["question"]}
 
     def run(self, req: dict, emit: Emit, should_stop: ShouldStop) -> dict:
@@ -319,9 +318,9 @@ class Session:
         Returns (False if stopped, the cache position where the turn starts), or None when the
         turn and its answer would not fit: the caller rebuilds a shorter one.
         """
-        text = self.format.continuation(self._base_messages(req) + history, [turn])
+        pieces = self.format.continuation(self._base_messages(req) + history, [turn])
         n_past = self._cache_end()
-        chunks = self._tokenize(text, self._close_ups(image, [turn]), stats, add_special=False)
+        chunks = self._tokenize(pieces, self._close_ups(image, [turn]), stats, add_special=False)
         try:
             while n_past + chunks.n_tokens() + max_tokens + CLOSING_TOKENS > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():

@@ -106,6 +106,9 @@ def worker_main(conn) -> None:
 
 
 def _load(link: _Link, payload: dict):
+    from engine import native_log
+
+    native_log.configure(bool(payload.get("debug")))
     try:
         from engine.session import Session
 

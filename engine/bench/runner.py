@@ -169,13 +169,13 @@ class Bench:
 
     def describe(self, name: str, detail: str, seed: int = 0) -> dict:
         from engine.images import fit_tiles
-        from engine.prompts import ChatFormat, detail_level, system_prompt
+        from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
 
         image = make(name, seed=seed)
         level = detail_level(detail)
-        prompt = ChatFormat(self.pair.architecture, self.pair.chat_template).render([
+        prompt = prompt_text(ChatFormat(self.pair.architecture, self.pair.chat_template).render([
             {"role": "system", "content": system_prompt(None)},
-            {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
+            {"role": "user", "content": level.instruction, "images": 1}]), MEDIA_MARKER)
         tiles = [fit_tiles(image, level.max_tiles)]
         reference = self.reference()
         # llama.cpp's path runs just before and just after the app's request, and the two are

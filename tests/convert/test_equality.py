@@ -15,6 +15,7 @@ import pytest
 from convert.reference import ReferenceModel
 from engine import native_log
 from engine.multimodal import CHUNK_IMAGE, MultimodalContext
+from engine.prompts import IMAGE, TEMPLATE, TEXT, Piece
 from tests.convert.numerics import compare
 
 # F32 GGUF vs the float64 source model.
@@ -43,7 +44,7 @@ test_image.__test__ = False  # a helper, not a test
 
 def mtmd_embeddings(result, llm, image):
     mtmd = MultimodalContext(result.mmproj_path, llm.model, THREADS, warmup=False)
-    chunks = mtmd.tokenize(f"look: {mtmd.marker.decode()}", [image], add_special=False)
+    chunks = mtmd.tokenize([Piece(TEXT, "look: "), Piece(IMAGE)], [image], add_special=False)
     index = next(i for i in range(len(chunks)) if chunks.describe(i).kind == CHUNK_IMAGE)
     try:
         return mtmd.encode_image(chunks, index, llm.n_embd())
@@ -135,7 +136,8 @@ def test_image_and_text_prompt_logits_equal_source(checkpoints, conversions):
     ref = ReferenceModel(checkpoints["internvl"])
     image = test_image()
     mtmd = MultimodalContext(result.mmproj_path, llm.model, THREADS, warmup=False)
-    chunks = mtmd.tokenize(PROMPT.replace("Describe", mtmd.marker.decode() + "Describe"), [image])
+    before, after = PROMPT.split("Describe", 1)
+    chunks = mtmd.tokenize([Piece(TEMPLATE, before), Piece(IMAGE), Piece(TEMPLATE, "Describe" + after)], [image])
     pieces = []
     for i in range(len(chunks)):
         chunk = chunks.describe(i)

@@ -10,7 +10,7 @@ from engine.bench.reference import LlamaCppReference
 from engine.client import Conversation, EngineClient
 from engine.images import fit_tiles
 from engine.model_files import find_model_pair
-from engine.prompts import ChatFormat, detail_level, system_prompt
+from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
 from tests.engine.test_worker import collect
 
 
@@ -27,8 +27,8 @@ def test_app_text_equals_llama_cpp_text(conversions, shape, detail):
     finally:
         client.close()
     level = detail_level(detail)
-    prompt = ChatFormat(pair.architecture, pair.chat_template).render([
-        {"role": "system", "content": system_prompt(None)}, {"role": "user", "content": f"<__media__>\n{level.instruction}"}])
+    prompt = prompt_text(ChatFormat(pair.architecture, pair.chat_template).render([
+        {"role": "system", "content": system_prompt(None)}, {"role": "user", "content": level.instruction, "images": 1}]), MEDIA_MARKER)
     reference = LlamaCppReference(str(pair.model_path), str(pair.mmproj_path), 2, 8192)
     try:
         n_tokens = done.data["stats"]["n_tokens"]
