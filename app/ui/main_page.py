@@ -139,7 +139,12 @@ class MainPage(QWidget):
         self.splitter.addWidget(bottom)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        # QSplitter lists each widget it adds before the earlier ones among its children, and screen readers
+        # read the children in that order (history before description); raising them in order restores it.
         for index in range(self.splitter.count()):
+            self.splitter.widget(index).raise_()
+        for index in range(self.splitter.count()):
+            self.splitter.handle(index).raise_()
             self.splitter.handle(index).setAccessibleName(_tr("Divider between the description and the history"))
         layout.addWidget(self.splitter, 1)
 

@@ -1,4 +1,4 @@
-"""F1: every keyboard shortcut, in words a screen reader reads well ("Control + O: Open image").
+"""F1: every keyboard shortcut, in words a screen reader reads well ("Control + O: Choose an image file...").
 
 The window's shortcuts come from the actions themselves and the global ones from the
 hotkey manager's current results, so the list always shows the combinations in use now,
@@ -13,7 +13,8 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.hotkeys.actions import action as hotkey_action
-from app.hotkeys.combo import ComboError, KeyCombo, parse
+from app.hotkeys.combo import ComboError, KeyCombo, Mod, parse
+from app.hotkeys.keymap import KEYS
 from app.hotkeys.manager import RegistrationResult
 from app.hotkeys.texts import off_message
 from app.ui.actions import Actions
@@ -26,22 +27,27 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("ShortcutsHelp", text)
 
 
-def spoken_keys(sequence: QKeySequence) -> str:
-    return KeyCombo.from_qt(sequence[0]).spoken()
+def _combo(sequence: QKeySequence) -> KeyCombo:
+    return KeyCombo.from_qt(sequence[0])
+
+
+def _is_typed(combo: KeyCombo) -> bool:
+    """Left out: keys only some keyboards have, which Qt's standard bindings add (the "Open" media key)."""
+    return combo.modifiers != Mod.NONE or combo.key in KEYS
 
 
 def window_lines(actions: Actions, menu_bar_key: str) -> list[str]:
     """One line per action with a shortcut: its keys in words, then what it does."""
-    detail_actions = set(actions.detail.values())
-    lines = [f"{spoken_keys(QKeySequence(menu_bar_key))}: {_tr('Open the menu bar')}"]
+    lines = [f"{_combo(QKeySequence(menu_bar_key)).spoken()}: {_tr('Open the menu bar')}"]
+    detail_names = {item: level for level, item in actions.detail.items()}
     for item in actions.all():
-        if not item.shortcuts():
+        combos = [combo for combo in map(_combo, item.shortcuts()) if _is_typed(combo)]
+        if not combos:
             continue
-        name = item.text().replace("&", "").removesuffix("...")
-        if item in detail_actions:
-            name = _tr("Detail level {0}").format(name)
-        keys = _tr(" or ").join(spoken_keys(sequence) for sequence in item.shortcuts())
-        lines.append(f"{keys}: {name}")
+        what = item.statusTip()
+        if item in detail_names:  # the three share one tip
+            what = _tr("{0} detail level for new descriptions").format(item.text().replace("&", ""))
+        lines.append(f"{_tr(' or ').join(combo.spoken() for combo in combos)}: {what}")
     return lines
 
 
