@@ -136,7 +136,17 @@ class MainWindow(QMainWindow):
         # wraps to more lines would stay one line high (cut off) until the next resize.
         for layout in self.statusBar().findChildren(QLayout):
             layout.invalidate()
-        self.statusBar().updateGeometry()
+        self._fit_status()
+
+    def _fit_status(self) -> None:
+        """The status line's wrapped height is part of the window's minimum: the page above never gets squeezed."""
+        bar = self.statusBar()
+        bar.setMinimumHeight(max(0, bar.heightForWidth(self.width())))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._fit_status()
 
     def own_handles(self) -> set[int]:
         """Native ids of our top-level windows, to tell them from the user's."""

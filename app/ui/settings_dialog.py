@@ -10,7 +10,7 @@ than a 1920x1080 screen has.
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
                                QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
                                QSpinBox, QStyle, QVBoxLayout, QWidget)
 
@@ -78,6 +78,13 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.scroll, 1)
         layout.addWidget(self.buttons)
+        QApplication.instance().focusChanged.connect(self._show_focused)
+
+    def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The focused setting scrolled into view, also when Tab comes from OK or Cancel (QScrollArea
+        scrolls only when the focus moves between its own children: qscrollarea.cpp, focusNextPrevChild)."""
+        if new is not None and self.scroll.widget().isAncestorOf(new):
+            self.scroll.ensureWidgetVisible(new)
 
     def showEvent(self, event) -> None:
         """As large as the settings need, up to what the screen has room for (then they scroll)."""
