@@ -75,7 +75,11 @@ class AccessibleLook(QObject):
         super().__init__(app)
         self._ring: FocusRing | None = None
         self._make_placeholder_readable(app)
-        app.installEventFilter(self)
+        # Never shown: Qt tells every widget of a palette change, and a filter on it, unlike one on the
+        # application, is not called for every event of every object.
+        self._palette_watch = QWidget()
+        self._palette_watch.setObjectName("palette_watch")
+        self._palette_watch.installEventFilter(self)
         app.focusChanged.connect(self._follow)
         self._follow(None, app.focusWidget())
 
@@ -94,8 +98,8 @@ class AccessibleLook(QObject):
         ring.update()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is QApplication.instance() and event.type() == QEvent.Type.ApplicationPaletteChange:
-            self._make_placeholder_readable(watched)
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            self._make_placeholder_readable(QApplication.instance())
         return False
 
     @staticmethod
