@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.capture.active_window import ActiveWindowTracker
 from app.capture.mime import ImageSource
@@ -24,12 +24,14 @@ from app.hotkeys import HotkeyManager
 from app.hotkeys import actions as hotkey_actions
 from app.model_setup import ModelSetup
 from app.paths import history_dir
-from app.settings import (CLOSE_TO_TRAY, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE, READER_CHANNEL, THREADS, VOICE,
-                          VOLUME, Settings)
+from app.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
+                          READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
 from app.speech_link import SpeechLink
 from app.ui.actions import Actions
+from app.ui import focus_ring
 from app.ui.announcer import Announcer
-from app.ui.main_window import MainWindow
+from app.ui.main_window import MENU_BAR_KEY, MainWindow
+from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,7 @@ class Application(QObject):
                  parent: QObject | None = None):
         super().__init__(parent)
         self.settings = settings
+        focus_ring.install(QApplication.instance())
         self.actions = Actions(self)
         self.window = MainWindow(self.actions)
         self.page = self.window.main_page
@@ -79,10 +82,9 @@ class Application(QObject):
         a.camera.triggered.connect(self.open_camera)
         a.stop.triggered.connect(c.stop)
         a.copy.triggered.connect(c.copy)
-        a.ask.triggered.connect(lambda: self.page.question.setFocus(Qt.FocusReason.ShortcutFocusReason))
-        a.show_history.triggered.connect(lambda: self.page.history.setFocus(Qt.FocusReason.ShortcutFocusReason))
-        a.show_description.triggered.connect(
-            lambda: self.page.description.setFocus(Qt.FocusReason.ShortcutFocusReason))
+        a.ask.triggered.connect(lambda: self.window.focus_main_page(self.page.question))
+        a.show_history.triggered.connect(lambda: self.window.focus_main_page(self.page.history))
+        a.show_description.triggered.connect(lambda: self.window.focus_main_page(self.page.description))
         a.clear_history.triggered.connect(lambda: self.history.ask_to_clear(self.window))
         a.settings.triggered.connect(self.open_settings)
         a.setup_model.triggered.connect(lambda: self.setup.need_setup(_tr("Choose or convert the model files.")))
@@ -107,6 +109,7 @@ class Application(QObject):
         c.entry_added.connect(self.history.add)
         c.entry_changed.connect(self.history.changed)
         self._sync_detail()
+        self.page.set_text_size(self.settings.get(DESCRIPTION_TEXT_SIZE))
 
     # --- start and stop ------------------------------------------------------------------------
     def start(self, show: bool = True) -> None:
@@ -168,7 +171,7 @@ class Application(QObject):
         """A global shortcut, pressed in any app: act without raising our window (except to ask)."""
         if action_id == hotkey_actions.ASK_FOLLOWUP:
             self.show_window()  # the user asked for the question box: it needs the keyboard
-            self.page.question.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.window.focus_main_page(self.page.question)
         elif action_id == hotkey_actions.REPEAT_LAST:
             self.controller.repeat_last()
         elif action_id == hotkey_actions.STOP:
@@ -242,14 +245,15 @@ class Application(QObject):
         self.controller.report(_tr("Settings saved."))
 
     def show_shortcuts(self) -> None:
-        box = QMessageBox(QMessageBox.Icon.Information, _tr("Keyboard shortcuts"),
-                          "\n".join(self.actions.shortcut_lines()), QMessageBox.StandardButton.Close, self.window)
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        dialog = ShortcutsDialog(help_text(self.actions, MENU_BAR_KEY, self.hotkeys.results()), self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def _on_setting_changed(self, key: str) -> None:
         if key == DETAIL.key:
             self._sync_detail()
+        elif key == DESCRIPTION_TEXT_SIZE.key:
+            self.page.set_text_size(self.settings.get(DESCRIPTION_TEXT_SIZE))
         elif key in (OUTPUT.key, READER_CHANNEL.key, VOICE.key, RATE.key, VOLUME.key, EARCONS.key):
             self._apply_speech_settings()
 

@@ -399,7 +399,9 @@ class Controller(QObject):
         elif copied:
             self.reporter.show(_tr("Ready. Copied to the clipboard."))
         else:
-            self.reporter.show(_tr("Ready."))  # not announced: the last sentence was
+            self.reporter.show(_tr("Ready."))  # not announced: the end is, just below
+        # The one place the end of a description or answer is announced: politely, after its last sentence.
+        self.announcer.announce(_tr("Answer finished.") if was_question else _tr("Description finished."))
 
     def _say_with_results(self, text: str) -> None:
         """A short note in the stream of results, by whichever output reads them (queued, never over them)."""

@@ -2,13 +2,17 @@
 
 Entries are written to disk only while "Save history to disk" is on; Clear history asks
 first (No is the default button) and then deletes the saved files as well.
+While the list does not have the focus it has no current item: Qt's accessibility reports
+the current item as focused whether or not its list has the focus (qaccessibleitemviews.cpp,
+QAccessibleTableCell::state), so screen readers would hear two focused controls. The row is
+remembered and comes back when the list gets the focus again.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMessageBox, QWidget
 
 from app.history import HistoryEntry, HistoryStore
@@ -28,7 +32,20 @@ class HistoryPanel(QObject):
         self.view, self.store, self._settings = view, store, settings
         self._report, self._reopen = report, reopen
         self.entries: list[HistoryEntry] = []
+        self._row_to_restore = -1
         view.itemActivated.connect(self._on_activated)
+        view.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.FocusOut:
+            self._row_to_restore = self.view.currentRow()
+            self.view.selectionModel().setCurrentIndex(QModelIndex(), QItemSelectionModel.SelectionFlag.NoUpdate)
+        elif watched is self.view and event.type() == QEvent.Type.FocusIn and self.view.currentRow() < 0:
+            if 0 <= self._row_to_restore < self.view.count():
+                self.view.setCurrentRow(self._row_to_restore)
+            elif self.view.count():
+                self.view.setCurrentRow(0)
+        return False
 
     def load_saved(self) -> None:
         if self._settings.get(SAVE_HISTORY):

@@ -25,6 +25,7 @@ OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH = "auto", "voice", 
 READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER = "auto", "announcements", "speech_dispatcher"
 MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
 DEFAULT_RATE_WPM = 200
+MIN_TEXT_SIZE_PERCENT, MAX_TEXT_SIZE_PERCENT = 100, 400  # of the system font: 400% is large print at 9 pt
 MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
 
 
@@ -45,6 +46,7 @@ class Setting:
     maximum: int = 0
     special_value: str = ""  # what the spin box shows at `minimum` (for example "Automatic")
     suffix: str = ""
+    step: int = 1  # how far one press of the up or down arrow moves an int setting
 
     def tr_label(self) -> str:
         return QCoreApplication.translate("Settings", self.label)
@@ -96,13 +98,18 @@ RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, _noop("Speaking rate"), _no
     minimum=MIN_RATE_WPM, maximum=MAX_RATE_WPM, suffix=_noop(" words per minute"))
 VOLUME = Setting("speech/volume", int, 100, _noop("Volume"), _noop(
     "How loud the app's own voice is, in percent."), minimum=MIN_VOLUME, maximum=100, suffix="%")
+DESCRIPTION_TEXT_SIZE = Setting("view/description_text_size", int, 130, _noop("Description text size"), _noop(
+    "How large the description text is, in percent of the system's text size (the system's own text "
+    "scaling applies as well). Changes show at once."),
+    minimum=MIN_TEXT_SIZE_PERCENT, maximum=MAX_TEXT_SIZE_PERCENT, suffix="%", step=10)
 EARCONS = Setting("speech/earcons", bool, True, _noop("Play a short tone when work starts and when something fails"),
                   _noop("A rising tone when a description starts, a falling one when something goes wrong."))
 COPY_RESULTS = Setting("describe/copy_results", bool, False, _noop("Copy each result to the clipboard"), _noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
-ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE, OUTPUT,
-                                     READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS, COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE,
+                                     DESCRIPTION_TEXT_SIZE, OUTPUT, READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS,
+                                     COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
 # The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
 
 

@@ -32,10 +32,10 @@ class Actions(QObject):
                                      _tr("Choose an image file to describe"))
         self.camera = self._make("camera", _tr("C&amera..."), ["Ctrl+4"],
                                  _tr("Take a picture with a camera and describe it"))
-        self.describe_again = self._make("describe_again", _tr("Describe &again"), ["Ctrl+R"],
+        self.describe_again = self._make("describe_again", _tr("Describe a&gain"), ["Ctrl+R"],
                                          _tr("Describe the current image again, with the current detail level"))
         self.stop = self._make("stop", _tr("S&top"), ["Escape"], _tr("Stop describing and speaking"))
-        self.copy = self._make("copy", _tr("&Copy description"), ["Ctrl+Shift+C"],
+        self.copy = self._make("copy", _tr("Co&py description"), ["Ctrl+Shift+C"],
                                _tr("Copy the description and answers to the clipboard"))
         self.ask = self._make("ask", _tr("As&k a question"), ["Ctrl+L"],
                               _tr("Move to the question box to ask about the current image"))
@@ -84,13 +84,9 @@ class Actions(QObject):
         action.setStatusTip(tip)
         return action
 
+    def into_main_page(self) -> tuple[QAction, ...]:
+        """The actions that move the focus into the main page (off while the setup page shows)."""
+        return self.ask, self.show_history, self.show_description
+
     def all(self) -> list[QAction]:
         return [a for a in self.findChildren(QAction)]
-
-    def shortcut_lines(self) -> list[str]:
-        lines = []
-        for action in self.all():
-            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
-            if keys:
-                lines.append(f"{action.text().replace('&', '')}: {keys}")
-        return lines

@@ -2,26 +2,30 @@
 
 Each setting gets the control its type calls for, labelled with its label and carrying
 its description as the accessible description and tooltip, so nothing is said twice
-in code. Values are written only on OK.
+in code. Values are written only on OK. The settings scroll inside the dialog, and OK
+and Cancel stay below them, always visible: at 200% scaling the rows need more height
+than a 1920x1080 screen has.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QCoreApplication, QSize, Qt
+from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QFrame, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
+                               QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from app.hotkeys.actions import ACTIONS
 from app.hotkeys.settings import ENABLED, KEYS
 from app.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
                           OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, VOICE, VOLUME, Setting, Settings)
+from app.ui.screen_fit import fit_to_screen
 
 CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
                  MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
                  OUTPUT_AUTO: "Automatic: my screen reader if one is running, else the app's voice",
                  OUTPUT_VOICE: "The app's own voice", OUTPUT_SCREEN_READER: "My screen reader",
                  OUTPUT_BOTH: "Both"}
+MIN_COMBO_CHARACTERS = 16  # long choices may be cut in the closed box (the open list shows them whole)
 SAMPLE_TEXT = "This is how descriptions will sound. A window titled Documents is open, with three files."
 
 
@@ -39,6 +43,7 @@ class SettingsDialog(QDialog):
         self.controls: dict[str, QWidget] = {}
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for setting in ALL_SETTINGS:
             control = self._control(setting)
             control.setObjectName("setting_" + setting.key.replace("/", "_"))
@@ -47,6 +52,8 @@ class SettingsDialog(QDialog):
             editor.setAccessibleDescription(setting.tr_description())
             editor.setToolTip(setting.tr_description())
             self.controls[setting.key] = control
+            if isinstance(control, QComboBox):  # as wide as the longest choice when there is room, narrower if not
+                control.setMinimumWidth(control.fontMetrics().averageCharWidth() * MIN_COMBO_CHARACTERS)
             if isinstance(control, QCheckBox):
                 form.addRow(control)
             else:
@@ -55,13 +62,40 @@ class SettingsDialog(QDialog):
                 form.addRow(label, control)
             if setting is VOLUME:
                 form.addRow(self._test_voice_button())
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        content = QWidget()
+        rows = QVBoxLayout(content)
+        rows.addLayout(form)
+        rows.addWidget(self._shortcut_group())
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("settings_scroll")
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the settings; it scrolls to each one
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self._shortcut_group())
-        layout.addWidget(buttons)
+        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.buttons)
+        QApplication.instance().focusChanged.connect(self._show_focused)
+
+    def _show_focused(self, _old: QWidget | None, new: QWidget | None) -> None:
+        """The focused setting scrolled into view, also when Tab comes from OK or Cancel (QScrollArea
+        scrolls only when the focus moves between its own children: qscrollarea.cpp, focusNextPrevChild)."""
+        if new is not None and self.scroll.widget().isAncestorOf(new):
+            self.scroll.ensureWidgetVisible(new)
+
+    def showEvent(self, event) -> None:
+        """As large as the settings need, up to what the screen has room for (then they scroll)."""
+        if event.spontaneous():  # shown again by the window system (un-minimized): keep the user's size
+            super().showEvent(event)
+            return
+        content = self.scroll.widget().sizeHint()
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        outside = self.sizeHint() - self.scroll.sizeHint()  # margins and the button row
+        fit_to_screen(self, QSize(content.width() + bar, content.height()) + outside)
+        super().showEvent(event)
 
     def _shortcut_group(self) -> QGroupBox:
         """Global shortcuts (app/hotkeys): per action, on or off, and the keys as text."""
@@ -91,6 +125,7 @@ class SettingsDialog(QDialog):
         if setting.type is int:
             spin = QSpinBox()
             spin.setRange(setting.minimum, setting.maximum)
+            spin.setSingleStep(setting.step)
             if setting.special_value:
                 spin.setSpecialValueText(QCoreApplication.translate("Settings", setting.special_value))
             if setting.suffix:

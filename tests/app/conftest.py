@@ -121,9 +121,10 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def _start_xvfb():
+def start_xvfb(screen: str = XVFB_SCREEN):
+    """A private X server with one screen of `screen` ("WIDTHxHEIGHTxDEPTH"): (process, display name)."""
     read_end, write_end = os.pipe()
-    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", XVFB_SCREEN,
+    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", screen,
                                 "-nolisten", "tcp", "-noreset"],
                                pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
@@ -147,18 +148,27 @@ def _start_xvfb():
     return process, f":{number.decode().strip()}"
 
 
-@pytest.fixture(scope="session")
-def xvfb():
-    """A private X server for real-window tests; its display name, e.g. ':5'."""
+def require_xvfb() -> None:
+    """Skip without Xvfb, except in CI, where its absence is a failure."""
     if not shutil.which("Xvfb"):
         if os.environ.get("CI"):
             pytest.fail("Xvfb is required in CI (see .ci/run)")
         pytest.skip("Xvfb is not installed")
-    process, display = _start_xvfb()
-    yield display
+
+
+def stop_xvfb(process) -> None:
     process.terminate()
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A private X server for real-window tests; its display name, e.g. ':5'."""
+    require_xvfb()
+    process, display = start_xvfb()
+    yield display
+    stop_xvfb(process)

@@ -200,6 +200,7 @@ def test_a_black_image_is_reported_honestly_and_never_sent_to_the_model(make_app
 
 def test_a_follow_up_question_typed_in_the_box_streams_its_answer_below(make_app, model_dir, qtbot, tmp_path):
     application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
     drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
     wait_idle(application, qtbot)
     description = application.page.text()
@@ -207,6 +208,7 @@ def test_a_follow_up_question_typed_in_the_box_streams_its_answer_below(make_app
     qtbot.keyClicks(application.page.question, "What colour is the sky?")
     qtbot.keyClick(application.page.question, Qt.Key.Key_Return)
     wait_idle(application, qtbot)
+    assert [t for t in heard.texts() if t.endswith("finished.")] == ["Description finished.", "Answer finished."]
     text = application.page.text()
     assert text.startswith(description + "\n\nQ: What colour is the sky?\nA: ")
     (question, answer), = application.entries[-1].exchanges
@@ -412,14 +414,29 @@ def test_clear_history_asks_first_then_forgets_saved_entries_too(make_app, model
     assert application.window.status_label.text() == "History cleared."
 
 
-def test_f1_lists_every_shortcut(make_app, qtbot):
-    from PySide6.QtWidgets import QMessageBox
+def test_f1_lists_every_shortcut_in_words_with_the_global_ones_as_they_are_now(make_app, qtbot, settings):
+    from app.hotkeys.settings import write_binding
+    from app.ui.shortcuts_help import ShortcutsDialog
 
+    write_binding(settings, "repeat_last", None)  # turned off by the user
+    write_binding(settings, "describe_screen", "Ctrl+Alt+Shift+F")  # changed by the user
     application = make_app()
+    application.start()
     application.actions.shortcuts_help.trigger()
-    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
-    assert "Describe screen: Ctrl+1" in box.text() and "Stop: Esc" in box.text()
-    box.close()
+    dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, ShortcutsDialog) and w.isVisible())
+    lines = dialog.text.toPlainText().splitlines()
+    for line in ("Control + 1: Capture the screen and describe it", "Escape: Stop describing and speaking",
+                 "Control + O: Choose an image file to describe", "F10: Open the menu bar",
+                 "Control + 3 or Control + V: Describe the image, or image file, on the clipboard",
+                 "Control + Shift + 1: Brief detail level for new descriptions",
+                 "Control + Alt + Shift + F: Describe the screen",
+                 "Repeat the last description: no shortcut (turned off).",
+                 "Control + Alt + Shift + S: Stop"):
+        assert line in lines, (line, lines)
+    assert not any("Ctrl" in line or "Esc:" in line or "&" in line for line in lines)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.text)  # read line by line with the arrow keys
+    qtbot.keyClick(dialog.text, Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
 
 
 def test_the_tray_menu_offers_the_same_actions_and_is_absent_without_a_tray(make_app):
@@ -538,7 +555,8 @@ def test_screen_reader_output_announces_results_without_our_voice(make_app, mode
     text = application.page.text()
     assert text and application.speech.speech.spoken == []
     results = [t for t in heard.texts() if not t.startswith("Describing")]
-    assert "".join(results).replace(" ", "") == text.replace(" ", "").strip()
+    assert results[-1] == "Description finished."  # politely, after the last sentence
+    assert "".join(results[:-1]).replace(" ", "") == text.replace(" ", "").strip()
 
 
 def test_voice_output_speaks_results_and_only_announces_status(make_app, model_dir, qtbot, settings, tmp_path):
@@ -550,7 +568,7 @@ def test_voice_output_speaks_results_and_only_announces_status(make_app, model_d
     assert drop(application.window, file_mime(write_png(tmp_path / "photo.png")))
     wait_idle(application, qtbot)
     assert application.speech.speech.spoken
-    assert heard.texts() == ["Describing photo.png..."]
+    assert heard.items == [("Describing photo.png...", False), ("Description finished.", False)]
 
 
 def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, settings, tmp_path):

@@ -16,7 +16,7 @@ import pytest
 
 from app.capture.screen import capture_region
 from app.capture.window_x11 import X11Windows
-from tests.app.conftest import _start_xvfb
+from tests.app.conftest import start_xvfb
 
 pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
                                 reason="needs xmessage (x11-utils) and xdotool")
@@ -100,7 +100,7 @@ def test_a_window_that_closed_is_reported_as_gone_without_crashing(xvfb):
 def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_path):
     if not shutil.which("openbox"):
         pytest.skip("needs the openbox window manager for a real _NET_ACTIVE_WINDOW")
-    server, display = _start_xvfb()
+    server, display = start_xvfb()
     env = {**os.environ, "DISPLAY": display}
     # The window first, then the window manager, which adopts (frames) windows already shown: the test
     # never depends on the window manager answering a map request, the step that once hung in CI.
