@@ -45,6 +45,7 @@ class Setting:
     minimum: int = 0
     maximum: int = 0
     special_value: str = ""  # what the spin box shows at `minimum` (for example "Automatic")
+    choice_labels: tuple[str, ...] = ()  # what the user sees for each of `choices`, where it is not the value
     suffix: str = ""
     step: int = 1  # how far one press of the up or down arrow moves an int setting
 
@@ -90,7 +91,9 @@ READER_CHANNEL = Setting("speech/reader_channel", str, READER_AUTO, _noop("How r
                                "speak them (NVDA, JAWS, Narrator, VoiceOver, Orca 46 and newer), and to Speech "
                                "Dispatcher, the speech service Orca uses, for Orca releases that do not. Where "
                                "neither can speak them, the app's own voice does."),
-                         choices=(READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER))
+                         choices=(READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER),
+                         choice_labels=(_noop("Automatic: what the running screen reader can speak"),
+                                        _noop("Accessibility announcements"), _noop("Speech Dispatcher (Linux)")))
 VOICE = Setting("speech/voice", str, "", _noop("Voice"), _noop(
     "The app's own voice. Empty means the system's default voice."))
 RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, _noop("Speaking rate"), _noop(

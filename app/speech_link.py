@@ -89,9 +89,13 @@ class SpeechLink(QObject):
 
     def resolve(self) -> None:
         """Decide who reads results for the next request (the screen reader may have started or quit)."""
-        self.reader = self._detect_screen_reader()
-        self.route = choose_route(self.mode, self.reader_channel_setting, self.reader, self._has_speech_dispatcher())
+        self.reader, self.route = self.look()
         self.is_enabled, self.announces_results = self.route.is_voice_on, self.route.is_reader_on
+
+    def look(self) -> tuple[ScreenReaderInfo, Route]:
+        """What the decision would be now, without changing the one in force (Settings shows it)."""
+        reader = self._detect_screen_reader()
+        return reader, choose_route(self.mode, self.reader_channel_setting, reader, self._has_speech_dispatcher())
 
     def set_voice(self, rate: int, volume_percent: int, voice_id: str) -> None:
         """The voice settings; "" is the system's default voice."""

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 from app.hotkeys.actions import ACTIONS
 from app.hotkeys.settings import ENABLED, KEYS
 from app.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
-                          OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, VOICE, VOLUME, Setting, Settings)
+                          OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, READER_CHANNEL, VOICE, VOLUME, Setting, Settings)
+from app.ui.reader_summary import reader_summary
 from app.ui.screen_fit import fit_to_screen
 
 CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
@@ -62,6 +63,13 @@ class SettingsDialog(QDialog):
                 form.addRow(label, control)
             if setting is VOLUME:
                 form.addRow(self._test_voice_button())
+            if setting is READER_CHANNEL and speech is not None:
+                self.reader_summary = QLabel(reader_summary(*speech.look()))
+                self.reader_summary.setObjectName("reader_summary")
+                self.reader_summary.setWordWrap(True)
+                self.reader_summary.setAccessibleDescription(_tr("Screen reader found"))
+                self.reader_summary.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # Tab reaches it, so it is read
+                form.addRow(self.reader_summary)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -143,8 +151,9 @@ class SettingsDialog(QDialog):
             return combo
         if setting.choices:
             combo = QComboBox()
-            for choice in setting.choices:
-                combo.addItem(_tr(CHOICE_LABELS.get(choice, choice)), choice)
+            labels = setting.choice_labels or tuple(CHOICE_LABELS.get(choice, choice) for choice in setting.choices)
+            for choice, label in zip(setting.choices, labels):
+                combo.addItem(_tr(label), choice)
             combo.setCurrentIndex(max(0, combo.findData(value)))
             return combo
         edit = QLineEdit(value)

@@ -3,10 +3,8 @@
 - `AccessibilityStack.start()`: a session dbus-daemon and the real at-spi-bus-launcher
   (the accessibility bus and its registry), with `org.a11y.Status.IsEnabled` set as a
   desktop sets it when assistive technologies are on.
-- `start_speech_dispatcher()`: the real speech-dispatcher with an output module of the
-  test's own (speech-dispatcher's sd_generic): each text it is given is appended to
-  spoken.txt and rendered by espeak-ng to wav/NNNN.wav, so what a user would hear is
-  read back as text and as sound. ALSA writes to a file, as there is no sound card.
+- `start_speech_dispatcher()`: the real speech-dispatcher, recording what it is asked to
+  say as text and as speech (tests/app/speech/recording_speechd.py).
 - `start_orca()`: the real Orca, started by hand as a user may (so `ScreenReaderEnabled`
   stays false), speaking through that speech-dispatcher.
 - `tree()` and `EventRecorder`: tests/app/e2e/atspi_probe.py, an AT-SPI client run by the
@@ -16,59 +14,26 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
-import re
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
-import pytest
-
 from tests.app.e2e.desktop import Desktop, wait_for
 from tests.app.hotkeys.dbus_helpers import PrivateBus
+from tests.app.speech.recording_speechd import RecordingSpeechDispatcher, require
 
 BUS_LAUNCHER = Path("/usr/libexec/at-spi-bus-launcher")
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("atspi_probe.py")
 START_S = 30
 APP_NAME = "VisionPangu Assistant"
-SPEECHD_CONF = """LogLevel 3
-LogDir "{logs}"
-AudioOutputMethod "alsa"
-AddModule "recorder" "sd_generic" "recorder.conf"
-DefaultModule recorder
-DefaultLanguage "en"
-"""
-RECORDER_CONF = """GenericExecuteSynth "printf '%s\\\\n' \\'$DATA\\' >> {spoken} && espeak-ng -w {wavs}/$(date +%s%N).wav \\'$DATA\\'"
-AddVoice "en" "MALE1" "default"
-DefaultVoice "default"
-GenericLanguage "en" "en" "utf-8"
-"""
-ALSA_TO_FILE = 'pcm.!default {{ type file; slave.pcm "null"; file "{raw}"; format "raw" }}\n'
-
-
-def require(*programs: str) -> None:
-    """Fail in CI (.ci/run installs them), skip elsewhere."""
-    missing = [p for p in programs if shutil.which(p) is None and not Path(p).exists()]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} must be installed in CI (see .ci/run)")
-        pytest.skip(f"needs {', '.join(missing)}")
-
-
-def normalized(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 class AccessibilityStack:
     def __init__(self, desktop: Desktop):
         self.desktop = desktop
         self.folder = desktop.tmp_path / "a11y"
         self.folder.mkdir()
-        self.spoken = self.folder / "spoken.txt"
-        self.wavs = self.folder / "wav"
+        self.speech_dispatcher = RecordingSpeechDispatcher(self.folder)
         self._bus = PrivateBus(self.folder)
 
     def start(self) -> "AccessibilityStack":
@@ -110,20 +75,8 @@ class AccessibilityStack:
         return None if reply.header.message_type == MessageType.error else reply.body
 
     def start_speech_dispatcher(self) -> None:
-        require("speech-dispatcher", "espeak-ng")
-        config, logs, home = self.folder / "speechd", self.folder / "speechd-logs", self.folder / "home"
-        for folder in (config / "modules", logs, home, self.wavs):
-            folder.mkdir(parents=True, exist_ok=True)
-        (config / "speechd.conf").write_text(SPEECHD_CONF.format(logs=logs), encoding="utf-8")
-        (config / "modules" / "recorder.conf").write_text(RECORDER_CONF.format(spoken=self.spoken, wavs=self.wavs),
-                                                          encoding="utf-8")
-        (home / ".asoundrc").write_text(ALSA_TO_FILE.format(raw=self.folder / "alsa.raw"), encoding="utf-8")
-        socket = self.folder / "speechd.sock"
-        self.desktop.env["SPEECHD_ADDRESS"] = f"unix_socket:{socket}"
-        self.desktop.spawn(["speech-dispatcher", "--run-single", "--timeout", "0", "--config-dir", str(config),
-                            "--communication-method", "unix_socket", "--socket-path", str(socket)],
-                           env=dict(self.desktop.env, HOME=str(home)))
-        wait_for(socket.exists, "speech-dispatcher's socket", START_S)
+        self.speech_dispatcher.start(self.desktop.spawn, self.desktop.env)
+        self.desktop.env["SPEECHD_ADDRESS"] = self.speech_dispatcher.address
 
     def start_orca(self) -> None:
         require("orca")
@@ -135,7 +88,7 @@ class AccessibilityStack:
         wait_for(lambda: "Screen reader on" in self.spoken_text(), "Orca to say it is on", START_S)
 
     def spoken_text(self) -> str:
-        return normalized(self.spoken.read_text(encoding="utf-8")) if self.spoken.exists() else ""
+        return self.speech_dispatcher.text()
 
     def tree(self) -> list[dict]:
         done = subprocess.run([SYSTEM_PYTHON, str(PROBE), "tree", APP_NAME], env=self.desktop.env,

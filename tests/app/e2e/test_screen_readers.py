@@ -15,7 +15,8 @@ import sys
 import pytest
 
 from app.speech.splitter import SentenceSplitter
-from tests.app.e2e.accessibility_stack import AccessibilityStack, normalized
+from tests.app.e2e.accessibility_stack import AccessibilityStack
+from tests.app.speech.recording_speechd import normalized
 from tests.app.e2e.desktop import ROOT, WAIT_S, WINDOW_TITLE, make_desktop, wait_for
 from tests.app.helpers import noise, write_png
 
@@ -139,7 +140,7 @@ def test_orca_43_started_by_hand_speaks_the_description_through_its_own_speech_s
     spoken = stack.spoken_text()
     assert spoken.index("Screen reader on") < spoken.index(first)  # one service: Orca's own words, then ours
     assert "Loading model" in spoken or "Ready" in spoken  # startup status is heard too
-    wavs = sorted(stack.wavs.glob("*.wav"))
+    wavs = stack.speech_dispatcher.wav_files()
     assert wavs
     samples, rate = read_wav(wavs[-1])
     assert_is_speech(samples, rate)

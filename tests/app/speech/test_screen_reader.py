@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import shutil
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
@@ -162,3 +165,66 @@ def test_linux_without_a_session_bus_has_no_screen_reader(monkeypatch):
     monkeypatch.setattr(screen_reader, "_find_orca", lambda: None)
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")
     assert detect_screen_reader().is_running is False
+
+
+ORCA_STAND_IN = """#!{python}
+import sys, time
+if "--version" in sys.argv:
+    print("{version}")
+else:
+    time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("version, reads", [("43.1", False), ("46.2", True), ("", None)])
+def test_a_running_orca_is_found_by_its_process_and_its_version_says_whether_it_speaks_announcements(
+        tmp_path, monkeypatch, version, reads):
+    # A stand-in program named "orca" (the real Orca is started in tests/app/e2e/test_screen_readers.py):
+    # the real process table is searched and the program itself is asked for its version.
+    script = tmp_path / "orca"
+    script.write_text(ORCA_STAND_IN.format(python=sys.executable, version=version), encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setattr(screen_reader.sys, "platform", "linux")
+    monkeypatch.setattr(screen_reader, "_atspi_screen_reader_enabled", lambda: False)  # started by hand
+    process = subprocess.Popen([str(script)])
+    try:
+        wait_for = time.monotonic() + 10
+        while screen_reader._find_orca() is None:
+            assert time.monotonic() < wait_for, "the orca process was not found"
+            time.sleep(0.05)
+        info = detect_screen_reader()
+    finally:
+        process.kill()
+        process.wait()
+    assert (info.is_running, info.name, info.version, info.reads_announcements) == (True, "Orca", version, reads)
+
+
+def test_announcements_said_while_nothing_can_hear_them_are_kept_and_delivered_in_order(qapp):
+    from PySide6.QtGui import QAccessible
+    from PySide6.QtWidgets import QLabel
+
+    from app.ui.announcer import Announcer
+
+    assert not QAccessible.isActive()  # offscreen, no assistive technology: Qt would drop them
+    source = QLabel("source")
+    announcer = Announcer(source, nvda=None)
+    delivered = []
+    announcer.delivered.connect(lambda text, channel: delivered.append((text, channel)))
+    announcer.announce("No model found.", is_assertive=True)
+    announcer.announce("Loading model...")
+    qapp.processEvents()
+    assert announcer.pending() == ["No model found.", "Loading model..."] and not delivered
+    QAccessible.setActive(True)  # an assistive technology connects
+    try:
+        deadline = time.monotonic() + 5
+        while len(delivered) < 2:
+            assert time.monotonic() < deadline
+            qapp.processEvents()
+            time.sleep(0.02)
+        announcer.announce("Ready.")
+    finally:
+        QAccessible.setActive(False)
+        announcer.shutdown()
+    assert delivered == [("No model found.", "announcement"), ("Loading model...", "announcement"),
+                         ("Ready.", "announcement")]
+    assert announcer.pending() == []
