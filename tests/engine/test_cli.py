@@ -25,10 +25,11 @@ def cli_env(env_model_dir: Path | None = None) -> dict:
     return env
 
 
-def run(*args: str, stdin: bytes | None = None, env_model_dir: Path | None = None, timeout=300, **popen):
-    """`main.py describe ARGS`; `stdin` bytes are fed to it, and `popen` (e.g. stdin=a file) goes to subprocess."""
-    return subprocess.run([sys.executable, "main.py", "describe", *args], cwd=ROOT, input=stdin,
-                          capture_output=True, timeout=timeout, env=cli_env(env_model_dir), **popen)
+def run(*args: str, stdin=None, env_model_dir: Path | None = None, timeout=300, **popen):
+    """`main.py describe ARGS`; `stdin`: bytes to feed it, or a file to read from; `popen` goes to subprocess."""
+    feed = {"input": stdin} if stdin is None or isinstance(stdin, bytes) else {"stdin": stdin}
+    return subprocess.run([sys.executable, "main.py", "describe", *args], cwd=ROOT, capture_output=True,
+                          timeout=timeout, env=cli_env(env_model_dir), **feed, **popen)
 
 
 @pytest.fixture(scope="module")
