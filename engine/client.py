@@ -86,6 +86,8 @@ class EngineClient:
         self._cancelled: int | None = None  # the request a cancel was sent for
         self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
+        self._has_loaded = False  # the current worker has reported its model loaded
+        self._resolved: list[Event] = []  # events decided here, handed out before the worker's
         self.restarts = -1  # the first start is not a restart
 
     # --- worker lifetime -----------------------------------------------------------
@@ -105,6 +107,7 @@ class EngineClient:
             self._proc.start()
         child.close()
         self._conn = parent
+        self._has_loaded = False
         self._last_message = time.monotonic()
         self.restarts += 1
         self._conn.send((w.LOAD, {
@@ -172,16 +175,23 @@ class EngineClient:
     def cancel(self, request_id: int | None = None) -> None:
         if self._active is None or (request_id is not None and request_id != self._active):
             return
+        request_id = self._active
         if self.is_alive():
-            self._cancelled = self._active  # its chunks still in the pipe are not delivered
+            self._cancelled = request_id  # its chunks still in the pipe are not delivered
             try:
-                self._conn.send((w.CANCEL, {"id": self._active}))
+                self._conn.send((w.CANCEL, {"id": request_id}))
             except PIPE_ERRORS:  # it died just now: next_event reports that
                 pass
+        if not self._has_loaded:  # it waits behind the model's (re)load: cancelled now, not once that ends
+            self._active = None
+            self._pending.pop(request_id, None)
+            self._resolved.append(Event(w.CANCELLED, request_id, {"id": request_id}))
 
     # --- events ----------------------------------------------------------------------
     def next_event(self, timeout: float) -> Event | None:
         """The next event that matters to the caller, or None after `timeout` seconds."""
+        if self._resolved:
+            return self._resolved.pop(0)
         deadline = time.monotonic() + timeout
         while True:
             if self._conn is None:
@@ -209,6 +219,8 @@ class EngineClient:
     def _accept(self, kind: str, data: dict) -> Event | None:
         if kind == w.HEARTBEAT:
             return None
+        if kind == w.LOADED:
+            self._has_loaded = True
         request_id = data.get("id")
         if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
             return None  # a replaced request: never shown, never spoken

@@ -177,15 +177,16 @@ def test_ctrl_c_in_the_terminal_mid_answer_says_stopped_and_nothing_else(model_d
 
 def test_ctrl_c_while_the_app_is_still_importing_ends_quietly(photo, model_dir):
     outcomes = set()
-    for delay in (0.15, 0.3, 0.5, 0.8):
+    for delay in (0.1, 0.2, 0.3, 0.4):  # Python starting, then the imports (the whole run can take 0.8 s)
         proc = subprocess.Popen([sys.executable, "main.py", "describe", str(photo), "--model-dir", str(model_dir)],
                                 cwd=ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=PROMPT_S)
+        out, err = proc.communicate(timeout=PROMPT_S)
         assert "Traceback" not in err.decode(), err.decode()
         # before Python has set up its Ctrl+C handling, SIGINT ends it silently, as any program
-        assert (proc.returncode, err.decode().strip()) in ((130, "Stopped."), (-signal.SIGINT, ""))
+        assert (proc.returncode, err.decode().strip()) in ((130, "Stopped."), (-signal.SIGINT, "")) or (
+            proc.returncode == 0 and out), (delay, proc.returncode, err)
         outcomes.add(proc.returncode)
     assert 130 in outcomes  # at least one landed while the app's modules were importing
 
