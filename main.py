@@ -24,18 +24,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        from app import launcher
+def stopped() -> int:
+    """Ctrl+C outside a command's own handling (while the app's modules import): no traceback."""
+    from engine.cli import EXIT_INTERRUPTED, fail
 
-        return launcher.run(args)
-    return args.func(args)
+    return fail("Stopped.", EXIT_INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        parser = build_parser()  # imports most of the app: Ctrl+C often lands here
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            from app import launcher
+
+            return launcher.run(args)
+        return args.func(args)
+    except KeyboardInterrupt:  # the commands catch their own; this is for the moments before and between
+        return stopped()
 
 
 if __name__ == "__main__":
-    import multiprocessing
+    try:
+        import multiprocessing
 
-    multiprocessing.freeze_support()  # the engine worker is a spawned process; needed in a packaged app
-    sys.exit(main())
+        multiprocessing.freeze_support()  # the engine worker is a spawned process; needed in a packaged app
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(stopped())

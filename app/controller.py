@@ -9,6 +9,7 @@ none of this moves focus or raises the window (a desktop shortcut may have start
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -29,6 +30,7 @@ from app.ui.main_page import MainPage
 from engine.client import Conversation
 from engine.images import DARK_LEVEL, check_uniform
 from engine.regions import DEFAULT_REGIONS, choose_regions, has_close_ups
+from engine.user_text import TextError, check_language, check_question
 
 log = logging.getLogger(__name__)
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
@@ -139,6 +141,7 @@ class Controller(QObject):
         """Replace whatever was going on: silence, keep the partial text, cancel the request."""
         self.speech.stop()
         self.announcer.cancel()
+        self.jobs.abandon()
         if self.phase in (DESCRIBING, ANSWERING):
             self._record(self._stream)
             if self.engine is not None:
@@ -155,7 +158,7 @@ class Controller(QObject):
         regions = self._screen_regions
         regions.clear()
 
-        def job() -> np.ndarray:
+        def job(_abort) -> np.ndarray:
             rgb, region = capture_screen_region(policy, pointer)
             regions[ticket] = region  # read on the GUI thread once the capture is delivered
             return rgb
@@ -170,7 +173,7 @@ class Controller(QObject):
             self._set_phase(IDLE)
             self.report(str(exc), is_error=True)
             return
-        self._capture(label, job, _tr("Capturing {0}...").format(label), ticket, is_screen=True)
+        self._capture(label, lambda _abort: job(), _tr("Capturing {0}...").format(label), ticket, is_screen=True)
 
     def describe_clipboard(self) -> None:
         ticket = self._new_ticket()
@@ -186,7 +189,7 @@ class Controller(QObject):
         self._capture(source.label, source.load, _tr("Opening {0}...").format(source.label), ticket)
 
     def describe_image(self, rgb: np.ndarray, label: str) -> None:
-        self._capture(label, lambda: rgb, _tr("Describing {0}...").format(label))
+        self._capture(label, lambda _abort: rgb, _tr("Describing {0}...").format(label))
 
     def describe_again(self) -> None:
         image = self.current.load_image() if self.current is not None else None
@@ -195,8 +198,8 @@ class Controller(QObject):
             return
         self.describe_image(image, self.current.source)
 
-    def _capture(self, label: str, job: Callable[[], np.ndarray], status: str, ticket: int | None = None,
-                 is_screen: bool = False) -> None:
+    def _capture(self, label: str, job: Callable[[threading.Event], np.ndarray], status: str,
+                 ticket: int | None = None, is_screen: bool = False) -> None:
         ticket = ticket if ticket is not None else self._new_ticket()
         self._pending = (label, None)
         self._is_screen_capture = is_screen
@@ -235,10 +238,15 @@ class Controller(QObject):
             self.report(_tr("The model is not set up yet, so nothing can be described. Open Set up model in the "
                             "Edit menu."), is_error=True)
             return
+        try:
+            language = check_language(self.settings.get(LANGUAGE) or None)
+        except TextError as exc:
+            self._set_phase(IDLE)
+            self.report(str(exc) + " " + _tr("Change it in Settings."), is_error=True)
+            return
         detail = self.settings.get(DETAIL)
         glance_first = bool(self.settings.get(GLANCE_FIRST)) and detail in SECOND_LOOK_REGIONS and has_close_ups(rgb)
-        entry.conversation = Conversation(rgb, GLANCE_DETAIL if glance_first else detail,
-                                          self.settings.get(LANGUAGE) or None)
+        entry.conversation = Conversation(rgb, GLANCE_DETAIL if glance_first else detail, language)
         self._second_look, self._glance_done, self._description_prefix = None, None, ""
         self._show_entry(entry)
         self._stream = ""
@@ -323,6 +331,11 @@ class Controller(QObject):
         question = question.strip()
         if not question:
             self.report(_tr("Type a question first, then press Enter."), is_error=True)
+            return
+        try:
+            check_question(question)
+        except TextError as exc:  # the question stays in the box, to be shortened
+            self.report(str(exc), is_error=True)
             return
         if self.current is None or self.current.is_note or self.current.load_image() is None:
             self.report(_tr("There is no image to ask about. Describe something first."), is_error=True)

@@ -15,7 +15,7 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
-from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient
+from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient, WorkerLost
 from engine.model_files import ModelPair
 
 POLL_S = 0.02  # how often the thread looks at its command queue while waiting for events (Stop waits on it)
@@ -119,8 +119,7 @@ class EngineBridge(QThread):
                     request_id = self._client.describe(conversation)
                 else:
                     request_id = self._client.ask(conversation, question)
-            except (OSError, EOFError):  # the worker died between the liveness check and the send
-                self._client.close()
+            except WorkerLost:  # the worker died between the liveness check and the send
                 if attempt == 0:
                     continue
                 self.failed.emit(ticket, KIND_WORKER_DIED,

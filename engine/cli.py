@@ -15,6 +15,9 @@ from pathlib import Path
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 EVENT_TIMEOUT_S = 0.5
+# The "kind" of a --json error event: the engine's own kinds (engine.worker: "model", "engine",
+# engine.client: "worker_died", "worker_hung"), and "bad_input" for what is refused before the model runs.
+KIND_BAD_INPUT, KIND_MODEL, KIND_ENGINE = "bad_input", "model", "engine"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -40,7 +43,7 @@ class _Output:
         self.as_json = as_json
         self.told_set_aside = False
 
-    def event(self, kind: str, **data) -> None:
+    def event(self, kind: str, /, **data) -> None:  # positional-only: an error event has its own "kind"
         if self.as_json:
             print(json.dumps({"event": kind, **data}, ensure_ascii=False), flush=True)
         elif kind == "chunk":
@@ -53,6 +56,13 @@ class _Output:
             print(f"\nA closer look at {data['places']}:\n", end="", flush=True)
         elif kind == "notice":
             print(data["text"], flush=True)
+
+
+    def fail(self, message: str, code: int, kind: str) -> int:
+        """Every failure: one plain sentence on stderr, and with --json an error event as well."""
+        if self.as_json:
+            self.event("error", kind=kind, message=message, exit_code=code)
+        return fail(message, code)
 
 
 def fail(message: str, code: int) -> int:
@@ -75,22 +85,30 @@ def run_describe(args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
         return 0
+    except MemoryError:
+        return fail("The computer ran out of memory while working on this image.", EXIT_ENGINE)
     except Exception as exc:
         if args.debug:
             traceback.print_exc()
-        return fail(f"Something went wrong inside the app: {exc}. Run again with --debug for details.", EXIT_ENGINE)
+        return fail(f"Something went wrong inside the app ({type(exc).__name__}). Run again with --debug for "
+                    "details.", EXIT_ENGINE)
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from engine.client import Conversation, EngineClient
+    from engine.client import Conversation, EngineClient, WorkerLost
+    from engine.image_file import read_stream
     from engine.images import ImageError, check_uniform, load_image
     from engine.model_files import ModelFileError, find_model_pair, resolve_model_dir
+    from engine.user_text import TextError, check_language, check_question
 
     out = _Output(args.json)
     try:
-        image = load_image(sys.stdin.buffer.read() if args.image == "-" else Path(args.image))
-    except ImageError as exc:
-        return fail(str(exc), EXIT_BAD_INPUT)
+        for question in args.question:
+            check_question(question)
+        check_language(args.language)
+        image = load_image(read_stream(sys.stdin.buffer) if args.image == "-" else args.image)
+    except (ImageError, TextError) as exc:
+        return out.fail(str(exc), EXIT_BAD_INPUT, KIND_BAD_INPUT)
     uniform = check_uniform(image)
     if uniform.is_uniform:  # honest, instant, and no model needed
         out.event("chunk", text=uniform.describe())
@@ -99,13 +117,13 @@ def _describe(args: argparse.Namespace) -> int:
     try:
         pair = find_model_pair(resolve_model_dir(args.model_dir))
     except ModelFileError as exc:
-        return fail(str(exc), EXIT_MODEL)
+        return out.fail(str(exc), EXIT_MODEL, KIND_MODEL)
     client = EngineClient(pair, n_threads=args.threads)
     try:
         client.start()
         loaded = client.wait_loaded()
         if loaded.kind == "error":
-            return fail(loaded.data["message"], EXIT_MODEL)
+            return out.fail(loaded.data["message"], EXIT_MODEL, KIND_MODEL)
         out.event("loaded", load_s=round(loaded.data["load_s"], 3), n_threads=loaded.data["n_threads"])
         conversation = Conversation(image, args.detail, args.language)
         code = _stream(client, client.describe(conversation), out)
@@ -117,6 +135,8 @@ def _describe(args: argparse.Namespace) -> int:
             out.event("question", text=question)
             code = _stream(client, client.ask(conversation, question), out)
         return code
+    except WorkerLost as exc:  # it died before it could take the request: an engine failure, not a closed stdout
+        return out.fail(str(exc), EXIT_ENGINE, exc.kind)
     finally:
         client.close()
 
@@ -151,8 +171,7 @@ def _stream(client, request_id: int, out: _Output) -> int:
                 print("(The answer stopped early: the model's memory for this image is full.)", file=sys.stderr)
             return EXIT_OK
         elif event.kind == "error":
-            if out.as_json:
-                out.event("error", kind=event.data["kind"], message=event.data["message"])
-            return fail(event.data["message"], EXIT_MODEL if event.data["kind"] == "model" else EXIT_ENGINE)
+            kind = event.data["kind"]
+            return out.fail(event.data["message"], EXIT_MODEL if kind == KIND_MODEL else EXIT_ENGINE, kind)
         elif event.kind == "cancelled":
-            return fail("The description was cancelled.", EXIT_ENGINE)
+            return out.fail("The description was cancelled.", EXIT_ENGINE, KIND_ENGINE)

@@ -32,6 +32,22 @@ DEFAULT_CONTEXT = 4608
 HANG_TIMEOUT_S = 20.0  # no message, not even a heartbeat, for this long: the worker is hung
 JOIN_TIMEOUT_S = 5.0
 KIND_WORKER_DIED, KIND_WORKER_HUNG = "worker_died", "worker_hung"
+DIED_MESSAGE = "The description engine stopped unexpectedly and will restart. Please try again."
+HUNG_MESSAGE = "The description engine stopped responding and was restarted. Please try again."
+# The pipe to a worker that has died: its send fails with one of these.
+PIPE_ERRORS = (OSError, EOFError)
+
+
+class WorkerLost(Exception):
+    """The worker died before it could take a request (after the liveness check, before the send).
+
+    Not an OSError: a broken pipe to the worker must never pass for a closed stdout (engine/cli.py).
+    """
+
+    kind = KIND_WORKER_DIED
+
+    def __init__(self):
+        super().__init__(DIED_MESSAGE)
 
 
 def physical_cores() -> int:
@@ -72,8 +88,9 @@ class EngineClient:
         self._cancelled: int | None = None  # the request a cancel was sent for
         self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
+        self._has_loaded = False  # the current worker has reported its model loaded
+        self._resolved: list[Event] = []  # events decided here, handed out before the worker's
         self.restarts = -1  # the first start is not a restart
-        self._is_loaded = False
 
     # --- worker lifetime -----------------------------------------------------------
     @property
@@ -88,11 +105,12 @@ class EngineClient:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold Qt or threads
         parent, child = ctx.Pipe()
         self._proc = ctx.Process(target=w.worker_main, args=(child,), daemon=True, name="visionpangu-engine")
-        self._proc.start()
+        with w.sigint_blocked():  # the worker starts deaf to Ctrl+C: the caller owns it
+            self._proc.start()
         child.close()
         self._conn = parent
+        self._has_loaded = False
         self._last_message = time.monotonic()
-        self._is_loaded = False
         self.restarts += 1
         self._conn.send((w.LOAD, {
             "model_path": str(self.pair.model_path), "mmproj_path": str(self.pair.mmproj_path),
@@ -121,7 +139,7 @@ class EngineClient:
             try:
                 self._conn.send((w.SHUTDOWN, {}))
                 self._proc.join(JOIN_TIMEOUT_S)
-            except (OSError, BrokenPipeError):
+            except PIPE_ERRORS:
                 pass
         self._discard_worker()
 
@@ -149,19 +167,35 @@ class EngineClient:
         }
         self._active = request_id  # the worker cancels whatever it was doing when this arrives
         self._pending = {request_id: conversation}
-        self._conn.send((w.DESCRIBE, payload))
+        try:
+            self._conn.send((w.DESCRIBE, payload))
+        except PIPE_ERRORS as exc:  # it died after the liveness check: the next request starts a new one
+            self._active = None
+            self._pending.clear()
+            self._discard_worker()
+            raise WorkerLost() from exc
         return request_id
 
     def cancel(self, request_id: int | None = None) -> None:
         if self._active is None or (request_id is not None and request_id != self._active):
             return
+        request_id = self._active
         if self.is_alive():
-            self._conn.send((w.CANCEL, {"id": self._active}))
-            self._cancelled = self._active  # its chunks still in the pipe are not delivered
+            self._cancelled = request_id  # its chunks still in the pipe are not delivered
+            try:
+                self._conn.send((w.CANCEL, {"id": request_id}))
+            except PIPE_ERRORS:  # it died just now: next_event reports that
+                pass
+        if not self._has_loaded:  # it waits behind the model's (re)load: cancelled now, not once that ends
+            self._active = None
+            self._pending.pop(request_id, None)
+            self._resolved.append(Event(w.CANCELLED, request_id, {"id": request_id}))
 
     # --- events ----------------------------------------------------------------------
     def next_event(self, timeout: float) -> Event | None:
         """The next event that matters to the caller, or None after `timeout` seconds."""
+        if self._resolved:
+            return self._resolved.pop(0)
         deadline = time.monotonic() + timeout
         while True:
             if self._conn is None:
@@ -170,7 +204,7 @@ class EngineClient:
             try:
                 ready = self._conn.poll(max(0.0, min(remaining, 0.25)))
                 message = self._conn.recv() if ready else None
-            except (EOFError, OSError):
+            except PIPE_ERRORS:
                 return self._worker_lost(KIND_WORKER_DIED)
             now = time.monotonic()
             if message is None:
@@ -190,7 +224,7 @@ class EngineClient:
         if kind == w.HEARTBEAT:
             return None
         if kind == w.LOADED:
-            self._is_loaded = True
+            self._has_loaded = True
         request_id = data.get("id")
         if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
             return None  # a replaced request: never shown, never spoken
@@ -209,16 +243,13 @@ class EngineClient:
         request_id, self._active = self._active, None
         self._pending.clear()
         self._discard_worker()
-        if not self._is_loaded and kind == KIND_WORKER_DIED:
+        if not self._has_loaded and kind == KIND_WORKER_DIED:
             # llama.cpp ends the process on some files that pass every check made before it opens
             # them (an assertion on a header value): trying again cannot help.
             return Event(w.ERROR, request_id, {"id": request_id, "kind": w.KIND_MODEL, "message": (
                 f"The model in {self.pair.model_path.parent} cannot be used: llama.cpp stopped while opening it. "
                 "Convert the checkpoint again, or choose another model folder.")})
-        if kind == KIND_WORKER_HUNG:
-            message = "The description engine stopped responding and was restarted. Please try again."
-        else:
-            message = "The description engine stopped unexpectedly and will restart. Please try again."
+        message = HUNG_MESSAGE if kind == KIND_WORKER_HUNG else DIED_MESSAGE
         return Event(w.ERROR, request_id, {"id": request_id, "kind": kind, "message": message})
 
     def wait_loaded(self, timeout: float = 600.0) -> Event:

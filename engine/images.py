@@ -9,12 +9,16 @@ one flat colour) is recognised so it can be answered honestly without the model.
 from __future__ import annotations
 
 import io
+import logging
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 # Pillow's own bomb limit is ~89 Mpx with a warning, error at twice that; refuse at 64 Mpx.
 MAX_PIXELS = 64_000_000
@@ -47,25 +51,58 @@ class Uniformity:
                 "content. There is nothing to describe.")
 
 
+# Pillow refuses a PNG text or colour-profile chunk that inflates past PngImagePlugin.MAX_TEXT_CHUNK,
+# or text chunks past MAX_TEXT_MEMORY in all, with a plain ValueError whose message is the only sign
+# (PIL/PngImagePlugin.py, _safe_zlib_decompress and check_text_memory).
+PILLOW_METADATA_LIMITS = ("Decompressed data too large", "Too much memory used in text chunks")
+
+
 def _open(data: bytes):
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.width * image.height > MAX_PIXELS:
-                raise Image.DecompressionBombError("too many pixels")
-            image.seek(0)  # first frame of an animation
-            image.load()
-            image = ImageOps.exif_transpose(image)
+        image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_PIXELS:
+            raise Image.DecompressionBombError("too many pixels")
+        image.seek(0)  # first frame of an animation
+        image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError("The image is too large to open safely (more than 64 million pixels).") from exc
     except UnidentifiedImageError as exc:
         raise ImageError("This file is not an image, or its format is not supported.") from exc
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+    except ValueError as exc:
+        if any(limit in str(exc) for limit in PILLOW_METADATA_LIMITS):
+            raise ImageError("The image's metadata (text or a colour profile stored in the file) is too "
+                             "large to unpack safely, so it was not opened.") from exc
         raise ImageError("The image file is damaged or incomplete and cannot be read.") from exc
+    except (OSError, SyntaxError, EOFError) as exc:
+        raise ImageError("The image file is damaged or incomplete and cannot be read.") from exc
+    return _upright(image)
+
+
+def _upright(image):
+    """EXIF orientation applied; a broken EXIF block costs the orientation, never the image."""
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(image)
+    except Exception:  # EXIF is the file's own bytes, parsed by Pillow in many ways that can fail
+        log.info("the image's EXIF data could not be read; its orientation is left as stored", exc_info=True)
+        return image
+
+
+def _decoded(data: bytes):
+    """Pillow's decoding with its warnings (corrupt EXIF, odd palettes) logged, not printed; a
+    decompression bomb's warning is an error, as is one over MAX_PIXELS."""
+    from PIL import Image
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = _to_rgb(_open(data))
+    for warning in caught:
+        log.info("while decoding the image: %s", warning.message)
     return image
 
 
@@ -77,9 +114,7 @@ def _to_rgb(image):
         top = max(values.max(), 1.0)
         image = Image.fromarray((values * (255.0 / (65535.0 if top > 255 else 255.0))).clip(0, 255).astype(np.uint8))
     elif image.mode == "F":
-        values = np.asarray(image, dtype=np.float64)
-        span = max(values.max() - values.min(), 1e-9)
-        image = Image.fromarray(((values - values.min()) / span * 255).astype(np.uint8))
+        image = Image.fromarray(_float_to_grey(np.asarray(image, dtype=np.float64)))
     if image.mode in ("P", "PA", "LA", "La", "RGBa") or "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode == "RGBA":
@@ -88,23 +123,33 @@ def _to_rgb(image):
     return image.convert("RGB")
 
 
-def load_image(source: bytes | str | Path) -> np.ndarray:
-    """Bytes or a path -> (H, W, 3) uint8 RGB, upright, at most MAX_SIDE on its longest side."""
+def _float_to_grey(values: np.ndarray) -> np.ndarray:
+    """Floating-point pixels stretched to 0-255; NaN as the darkest, +-infinity as the extremes."""
+    finite = values[np.isfinite(values)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    values = np.nan_to_num(values, nan=low, posinf=high, neginf=low)
+    return ((values - low) / max(high - low, 1e-9) * 255).clip(0, 255).astype(np.uint8)
+
+
+def load_image(source: bytes | str | Path, abort: threading.Event | None = None) -> np.ndarray:
+    """Bytes or a path -> (H, W, 3) uint8 RGB, upright, at most MAX_SIDE on its longest side.
+
+    A path is read by engine.image_file: regular files only, bounded, given up if it stalls
+    or `abort` is set.
+    """
+    from engine.image_file import MAX_IMAGE_BYTES, read_image_file, too_large
+
+    if isinstance(source, str) and not source.strip():  # Path("") would be ".", the current folder
+        raise ImageError("No image file was named.")
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError as exc:
-            raise ImageError(f"The file {path} does not exist.") from exc
-        except IsADirectoryError as exc:
-            raise ImageError(f"{path} is a folder, not an image file.") from exc
-        except OSError as exc:
-            raise ImageError(f"The file {path} cannot be read: {exc.strerror}.") from exc
+        data = read_image_file(Path(source), abort)
     else:
         data = bytes(source)
+        if len(data) > MAX_IMAGE_BYTES:
+            raise too_large("The image")
     if not data:
         raise ImageError("The image is empty (0 bytes).")
-    return np.asarray(_at_most_max_side(_to_rgb(_open(data))), dtype=np.uint8).copy()
+    return np.asarray(_at_most_max_side(_decoded(data)), dtype=np.uint8).copy()
 
 
 def _at_most_max_side(image):

@@ -8,6 +8,8 @@ from a busy one.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import threading
 import traceback
 from collections import deque
@@ -22,6 +24,14 @@ LOADED, CHUNK, DONE, CANCELLED, ERROR, HEARTBEAT = "loaded", "chunk", "done", "c
 KIND_MODEL, KIND_ENGINE = "model", "engine"
 
 
+class _ParentGone(BaseException):
+    """The client's end of the pipe is closed (the caller exited or was killed): the worker ends quietly.
+
+    A BaseException, like SystemExit, so that no `except Exception` on the way (a failed request's
+    report, for one) takes it for a request's failure and tries to report it down the dead pipe.
+    """
+
+
 class _Link:
     """The worker's end of the pipe, safe to send on from two threads."""
 
@@ -32,18 +42,58 @@ class _Link:
 
     def send(self, kind: str, payload: dict) -> None:
         with self._lock:
-            self.conn.send((kind, payload))
+            try:
+                self.conn.send((kind, payload))
+            except (OSError, EOFError) as exc:
+                raise _ParentGone() from exc
+
+    def receive_waiting(self):
+        """The next message if one is already waiting, else None."""
+        try:
+            return self.conn.recv() if self.conn.poll() else None
+        except (OSError, EOFError) as exc:
+            raise _ParentGone() from exc
 
     def next(self):
-        return self.pending.popleft() if self.pending else self.conn.recv()
+        if self.pending:
+            return self.pending.popleft()
+        try:
+            return self.conn.recv()
+        except (OSError, EOFError) as exc:
+            raise _ParentGone() from exc
 
 
 def _heartbeat(link: _Link, stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_S):
         try:
             link.send(HEARTBEAT, {})
-        except (OSError, EOFError, BrokenPipeError):
+        except _ParentGone:
             return
+
+
+@contextlib.contextmanager
+def sigint_blocked():
+    """(Caller side) SIGINT blocked in this thread while a worker is spawned.
+
+    The caller owns Ctrl+C (the terminal sends it to the whole process group, the worker
+    included). A blocked signal stays blocked in the child across fork and exec (POSIX
+    sigprocmask(2), execve(2)), so one that arrives while the worker's Python starts and imports
+    waits, and is dropped once worker_main ignores SIGINT. Windows has no signal masks.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _ignore_ctrl_c() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # a pending one is now dropped
 
 
 M_MMAP_THRESHOLD = -3  # mallopt parameter (malloc.h)
@@ -75,6 +125,7 @@ def _glibc_keeping_memory_low():
 
 
 def worker_main(conn) -> None:
+    _ignore_ctrl_c()
     libc = _glibc_keeping_memory_low()
     link = _Link(conn)
     stop = threading.Event()
@@ -83,10 +134,7 @@ def worker_main(conn) -> None:
     load_error: str | None = None
     try:
         while True:
-            try:
-                kind, payload = link.next()
-            except (EOFError, OSError):
-                return  # the client is gone
+            kind, payload = link.next()
             if kind == SHUTDOWN:
                 return
             if kind == LOAD:
@@ -99,6 +147,8 @@ def worker_main(conn) -> None:
                 _serve(link, session, payload)
                 if libc is not None:
                     libc.malloc_trim(0)
+    except _ParentGone:
+        return  # nobody is left to answer: end without a word (a traceback would land in the caller's terminal)
     finally:
         stop.set()
         if session is not None:
@@ -127,8 +177,8 @@ def _serve(link: _Link, session, request: dict) -> None:
     chunks_after_stop = [0]  # generated after the cancel arrived: "within a token or two" is checked on this
 
     def should_stop() -> bool:
-        while link.conn.poll():
-            kind, payload = link.conn.recv()
+        while (message := link.receive_waiting()) is not None:
+            kind, payload = message
             if kind == CANCEL:
                 if payload.get("id") in (request_id, None):
                     stopped[0] = True

@@ -1,7 +1,10 @@
 """Runs captures and image decoding off the GUI thread, one at a time, newest wins.
 
-A job is a plain function returning an RGB array. Results come back as signals with
-the job's ticket; the caller ignores tickets it no longer waits for. Every failure
+A job is a plain function taking an abort event and returning an RGB array. Results come
+back as signals with the job's ticket; the caller ignores tickets it no longer waits for.
+A job's event is set as soon as a newer job is submitted or the jobs close, so a job that
+waits (a file read that stalled: engine.image_file) gives up at once and never holds the
+one capture thread from the next request, or the app from quitting. Every failure
 becomes a plain message: CaptureError and ImageError carry their own, anything else
 is logged and reported without a traceback.
 """
@@ -9,6 +12,7 @@ is logged and reported without a traceback.
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
@@ -27,16 +31,22 @@ class CaptureJobs(QObject):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="capture")
+        self._abort = threading.Event()  # the newest job's
 
-    def run(self, ticket: int, job: Callable[[], np.ndarray]) -> Future:
-        future = self._pool.submit(self._run, ticket, job)
-        return future
+    def abandon(self) -> None:
+        """The job in flight is no longer waited for (a new request, Stop): it gives up if it waits."""
+        self._abort.set()
 
-    def _run(self, ticket: int, job: Callable[[], np.ndarray]) -> None:
+    def run(self, ticket: int, job: Callable[[threading.Event], np.ndarray]) -> Future:
+        self.abandon()  # newest wins
+        self._abort = threading.Event()
+        return self._pool.submit(self._run, ticket, job, self._abort)
+
+    def _run(self, ticket: int, job: Callable[[threading.Event], np.ndarray], abort: threading.Event) -> None:
         from engine.images import ImageError
 
         try:
-            rgb = job()
+            rgb = job(abort)
         except (CaptureError, ImageError) as exc:
             self.failed.emit(ticket, str(exc))
             return
@@ -48,4 +58,5 @@ class CaptureJobs(QObject):
         self.finished.emit(ticket, np.ascontiguousarray(rgb, dtype=np.uint8))
 
     def close(self) -> None:
+        self.abandon()
         self._pool.shutdown(wait=True, cancel_futures=True)

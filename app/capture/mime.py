@@ -6,6 +6,7 @@ decoding (which may be slow for a big photo) happens later, off the GUI thread.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,13 +31,17 @@ class ImageSource:
     data: bytes | None = None
     rgb: np.ndarray | None = None
 
-    def load(self) -> np.ndarray:
-        """Decode to RGB (any thread); raises engine.images.ImageError in plain words."""
+    def load(self, abort: threading.Event | None = None) -> np.ndarray:
+        """Decode to RGB (any thread but the GUI's); raises engine.images.ImageError in plain words.
+
+        A file is read by engine.image_file: never a named pipe or device, bounded, and given up
+        when the read stalls or `abort` is set.
+        """
         from engine.images import load_image
 
         if self.rgb is not None:
             return limit_size(self.rgb)
-        return load_image(self.path if self.path is not None else self.data)
+        return load_image(self.path if self.path is not None else self.data, abort)
 
 
 def _local_paths(urls: list[QUrl]) -> list[Path]:

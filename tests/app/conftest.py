@@ -30,7 +30,9 @@ OTHER_SUITES = ("speech", "hotkeys")  # built separately, with their own fixture
 
 @pytest.fixture(autouse=True)
 def _isolated_app_environment(request, tmp_path, monkeypatch):
-    if any(part in OTHER_SUITES for part in request.path.relative_to(Path(__file__).parent).parts[:-1]):
+    here = Path(__file__).parent  # tests elsewhere (tests/hostile) import this fixture too
+    if request.path.is_relative_to(here) and any(part in OTHER_SUITES
+                                                 for part in request.path.relative_to(here).parts[:-1]):
         return
     monkeypatch.setenv("VISIONPANGU_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("VISIONPANGU_DATA_DIR", str(tmp_path / "data"))

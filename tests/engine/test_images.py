@@ -173,3 +173,44 @@ def test_at_most_max_side_scales_like_the_loader():
     tall.save(buffer, format="PNG")
     loaded = load_image(buffer.getvalue())
     assert np.array_equal(at_most_max_side(np.asarray(tall)), loaded) and loaded.shape == (MAX_SIDE, 672, 3)
+
+
+def test_a_float_image_with_nan_and_infinite_pixels_loads_without_warnings():
+    import warnings
+
+    from tests.hostile.files import float_tiff_with_nan_and_inf
+
+    data = float_tiff_with_nan_and_inf()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb = load_image(data)
+    assert rgb.shape == (48, 64, 3) and (rgb[..., 0] == rgb[..., 2]).all()
+    values = np.asarray(Image.open(io.BytesIO(data)), dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    # the finite pixels keep their order, stretched over 0-255; NaN and -inf are darkest, +inf brightest
+    expected = ((values[3:] - finite.min()) / (finite.max() - finite.min()) * 255).astype(np.uint8)
+    assert np.abs(rgb[3:, :, 0].astype(int) - expected).max() <= 1
+    assert rgb[0, 0, 0] == 0 and rgb[1, 1, 0] == 255 and rgb[2, 2, 0] == 0
+
+
+def test_garbage_exif_costs_the_orientation_never_the_image_and_warns_nobody():
+    import warnings
+
+    from tests.hostile.files import jpeg_with_garbage_exif
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert load_image(jpeg_with_garbage_exif()).shape == (48, 64, 3)
+
+
+def test_a_text_chunk_that_inflates_to_hundreds_of_megabytes_is_called_metadata_too_large():
+    from tests.hostile.files import ztxt_bomb_png
+
+    with pytest.raises(ImageError, match="metadata") as caught:
+        load_image(ztxt_bomb_png(4))
+    assert "too large" in str(caught.value) and "damaged" not in str(caught.value)
+
+
+def test_an_empty_path_is_no_file_at_all():
+    with pytest.raises(ImageError, match="No image file was named"):
+        load_image("")
