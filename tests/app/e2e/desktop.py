@@ -17,7 +17,7 @@ from pathlib import Path
 import mss
 import numpy as np
 
-from app.instance import forward
+from app.instance import INSTANCE_ENV, RUNTIME_FOLDER, forward
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -56,7 +56,9 @@ class Desktop:
         return done.stdout.strip()
 
     def status(self) -> dict | None:
-        return forward({"command": "status"}, self.env["VISIONPANGU_INSTANCE"])
+        """The app's own status query, over the socket in the app's runtime folder (not this process's)."""
+        socket = Path(self.env["XDG_RUNTIME_DIR"]) / RUNTIME_FOLDER / self.env[INSTANCE_ENV]
+        return forward({"command": "status"}, str(socket))
 
     def grab(self, left: int, top: int, width: int, height: int) -> np.ndarray:
         with mss.MSS(display=self.display) as sct:
