@@ -30,6 +30,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import COMMANDS, SOURCES
+from app.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
 
 INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
 CONNECT_TIMEOUT_MS = 1000
@@ -38,8 +39,7 @@ MAX_REQUEST_BYTES = 64 * 1024
 SOCKET_NAME = "instance"
 RUNTIME_FOLDER = "VisionPangu"  # inside the user's runtime folder (XDG_RUNTIME_DIR)
 TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
-FOLDER_MODE, SOCKET_MODE = 0o700, 0o600
-GROUP_AND_OTHER = 0o077
+SOCKET_MODE = FILE_MODE
 IS_POSIX = os.name == "posix"
 log = logging.getLogger(__name__)
 
