@@ -14,12 +14,14 @@ def build_parser() -> argparse.ArgumentParser:
     from convert import cli as convert_cli
     from engine import cli as engine_cli
     from engine.bench import cli as bench_cli
+    from engine.evaluate import cli as evaluate_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     launcher.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     engine_cli.add_parser(sub)
     bench_cli.add_parser(sub)
+    evaluate_cli.add_parser(sub)
     convert_cli.add_parsers(sub)
     return parser
 

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from convert.config import LAYOUT_INTERNVL, LAYOUT_LLAVA
+from convert.layouts import LAYOUT_INTERNVL, LAYOUT_NAMES
 from convert.errors import ConversionError
 from convert.pipeline import MMPROJ_TYPES, TEXT_QUANTS, convert_checkpoint
 
@@ -27,7 +27,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     m = sub.add_parser("make-checkpoint", help="write a synthetic checkpoint with random weights (tests, benchmark)")
     m.add_argument("--size", choices=("tiny", "full"), default="tiny")
-    m.add_argument("--layout", choices=(LAYOUT_INTERNVL, LAYOUT_LLAVA), default=LAYOUT_INTERNVL)
+    m.add_argument("--layout", choices=LAYOUT_NAMES, default=LAYOUT_INTERNVL,
+                   help="on-disk layout: internvl (InternVLChatModel), internvl-hf (transformers' "
+                        "InternVLForConditionalGeneration), llava, llava-nested (tower at model.vision_tower.vision_tower.)")
     m.add_argument("--seed", type=int, default=0)
     m.add_argument("--speaks-words", action="store_true",
                    help="favour whole English words, so the random model's answers can be spoken (speech tests)")

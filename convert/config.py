@@ -1,26 +1,30 @@
 """Read a checkpoint's config.json into typed hyperparameters and detect its layout.
 
-VisionPangu's published layout is not yet known (DESIGN.md): it is either
-InternVL-style (`InternVLChatModel`: vision_model.*, mlp1.*, language_model.*) or
-LLaVA-style (vision_tower, mm_projector, language model at the top). Both are read
-here; anything else is refused by name.
+VisionPangu's published layout is not yet known: InternVL's own (`InternVLChatModel`),
+transformers' native InternVL (`InternVLForConditionalGeneration`) or LLaVA-style, with
+the tower at `model.vision_tower.` or one level deeper (convert/layouts.py names each).
+Anything else is refused by name.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from convert.errors import ConversionError
-
-LAYOUT_INTERNVL = "internvl"
-LAYOUT_LLAVA = "llava"
+from convert.layouts import (
+    LAYOUT_INTERNVL, LAYOUT_INTERNVL_HF, LAYOUT_LLAVA, LAYOUT_LLAVA_NESTED, LAYOUTS, Layout,
+)
 
 INTERNVL_ARCHITECTURES = ("InternVLChatModel",)
+INTERNVL_HF_ARCHITECTURES = ("InternVLForConditionalGeneration",)
 LLAVA_ARCHITECTURES = ("VisionPanguForCausalLM", "LlavaPanguEmbeddedForCausalLM", "LlavaPanguForCausalLM")
 TEXT_ARCHITECTURES = ("PanguEmbeddedForCausalLM",)
 
+DEFAULT_MIN_TILES, DEFAULT_MAX_TILES = 1, 12
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -73,6 +77,10 @@ class ModelConfig:
     max_tiles: int
 
     @property
+    def names(self) -> Layout:
+        return LAYOUTS[self.layout]
+
+    @property
     def vision_layers_used(self) -> int:
         """ViT layers that run: layers after the selected one never affect the output."""
         return self.vision.num_layers + 1 + self.select_layer
@@ -119,7 +127,7 @@ def _vision_config(section: dict) -> VisionConfig:
     act = section.get("hidden_act", "gelu")
     if act != "gelu":
         raise ConversionError(f"The vision encoder uses activation '{act}'; only 'gelu' (InternViT) is supported.")
-    if section.get("qk_normalization"):
+    if section.get("qk_normalization") or section.get("use_qk_norm"):
         raise ConversionError("The vision encoder uses QK normalization (InternViT-6B); only InternViT-300M is supported.")
     image_size = section.get("image_size", 448)
     patch_size = section.get("patch_size", 14)
@@ -160,8 +168,8 @@ def load_config(folder: Path) -> ModelConfig:
             vision=_vision_config(vision_section),
             downsample_ratio=float(raw.get("downsample_ratio", 0.5)),
             select_layer=int(raw.get("select_layer", -1)),
-            min_tiles=int(raw.get("min_dynamic_patch", 1)),
-            max_tiles=int(raw.get("max_dynamic_patch", 12)),
+            min_tiles=int(raw.get("min_dynamic_patch", DEFAULT_MIN_TILES)),
+            max_tiles=int(raw.get("max_dynamic_patch", DEFAULT_MAX_TILES)),
         )
     if arch in LLAVA_ARCHITECTURES:
         if vision_section is None:
@@ -180,7 +188,52 @@ def load_config(folder: Path) -> ModelConfig:
             min_tiles=1,
             max_tiles=1,
         )
+    if arch in INTERNVL_HF_ARCHITECTURES:
+        return _transformers_internvl_config(raw)
     raise ConversionError(
         f"The checkpoint's architecture is '{arch}'. Only VisionPangu checkpoints are supported: "
-        f"{', '.join(INTERNVL_ARCHITECTURES + LLAVA_ARCHITECTURES)}."
+        f"{', '.join(INTERNVL_ARCHITECTURES + INTERNVL_HF_ARCHITECTURES + LLAVA_ARCHITECTURES)}."
     )
+
+
+def _transformers_internvl_config(raw: dict) -> ModelConfig:
+    """transformers' InternVLConfig (configuration_internvl.py) with an InternVLVisionConfig tower."""
+    vision_section, text_section = raw.get("vision_config"), raw.get("text_config")
+    if vision_section is None or text_section is None:
+        raise ConversionError("config.json of this InternVL checkpoint lacks vision_config or text_config.")
+    # Each of these changes what the model computes in a way the converter does not carry over.
+    refusals = (
+        (raw.get("vision_feature_select_strategy", "default") != "default",
+         "Only the 'default' vision feature strategy (class token dropped) is supported."),
+        (raw.get("projector_hidden_act", "gelu") != "gelu", "Only a GELU projector is supported."),
+        (vision_section.get("norm_type", "layer_norm") != "layer_norm",
+         "The vision encoder uses RMS norm (InternViT-6B); only InternViT-300M is supported."),
+        (not vision_section.get("use_mean_pooling", True),
+         "The vision encoder has a final LayerNorm (use_mean_pooling false); only InternViT-300M is supported."),
+        (not vision_section.get("attention_bias", vision_section.get("qkv_bias", False)),
+         "The vision encoder's attention has no biases; only InternViT-300M (with biases) is supported."),
+    )
+    for is_refused, message in refusals:
+        if is_refused:
+            raise ConversionError(message)
+    text = _text_config(text_section, "text_config")
+    if "tie_word_embeddings" in raw and "tie_word_embeddings" not in text_section:
+        text = dataclasses.replace(text, tie_word_embeddings=bool(raw["tie_word_embeddings"]))
+    return ModelConfig(
+        layout=LAYOUT_INTERNVL_HF,
+        text=text,
+        vision=_vision_config(vision_section),
+        downsample_ratio=float(raw.get("downsample_ratio", 0.5)),
+        select_layer=int(raw.get("vision_feature_layer", -1)),
+        # This format keeps the tile counts in preprocessor_config.json; these are InternVL's defaults.
+        min_tiles=DEFAULT_MIN_TILES,
+        max_tiles=DEFAULT_MAX_TILES,
+    )
+
+
+def with_tensor_names(cfg: ModelConfig, names: Iterable[str]) -> ModelConfig:
+    """A LLaVA config.json reads the same with the tower nested one level deeper; the names tell."""
+    nested = LAYOUTS[LAYOUT_LLAVA_NESTED].vision_prefix
+    if cfg.layout == LAYOUT_LLAVA and any(name.startswith(nested) for name in names):
+        return dataclasses.replace(cfg, layout=LAYOUT_LLAVA_NESTED)
+    return cfg

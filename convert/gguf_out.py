@@ -13,7 +13,7 @@ from typing import Callable
 import gguf
 import numpy as np
 
-from convert.config import LAYOUT_INTERNVL, ModelConfig
+from convert.config import ModelConfig
 from convert.entry import Entry
 from convert.errors import ConversionError
 from convert.safetensors_io import Checkpoint
@@ -117,7 +117,7 @@ def write_mmproj(path: Path, cfg: ModelConfig, entries: list[Entry], checkpoint:
     w.add_bool("clip.has_vision_encoder", True)
     w.add_bool("clip.has_text_encoder", False)
     w.add_bool("clip.use_gelu", True)
-    w.add_string("clip.projector_type", "internvl" if cfg.layout == LAYOUT_INTERNVL else "mlp")
+    w.add_string("clip.projector_type", cfg.names.graph)
     w.add_uint32("clip.vision.image_size", v.image_size)
     w.add_uint32("clip.vision.patch_size", v.patch_size)
     w.add_uint32("clip.vision.embedding_length", v.hidden_size)
@@ -128,7 +128,7 @@ def write_mmproj(path: Path, cfg: ModelConfig, entries: list[Entry], checkpoint:
     w.add_uint32("clip.vision.projection_dim", cfg.text.hidden_size)
     w.add_array("clip.vision.image_mean", [float(x) for x in v.image_mean])
     w.add_array("clip.vision.image_std", [float(x) for x in v.image_std])
-    if cfg.layout == LAYOUT_INTERNVL:
+    if cfg.names.uses_internvl_graph:
         w.add_uint32("clip.vision.projector.scale_factor", round(1 / cfg.downsample_ratio))
         w.add_uint32("clip.vision.preproc_min_tiles", cfg.min_tiles)
         w.add_uint32("clip.vision.preproc_max_tiles", cfg.max_tiles)

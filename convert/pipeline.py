@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from convert.config import LAYOUT_INTERNVL, ModelConfig, load_config
+from convert.config import ModelConfig, load_config, with_tensor_names
 from convert.entry import Table
 from convert.errors import ConversionError
 from convert.families.internvit import vision_table
@@ -62,8 +62,7 @@ def _names(names: list[str]) -> str:
 def build_tables(cfg: ModelConfig, checkpoint: Checkpoint) -> tuple[Table, Table]:
     """The text and vision tables, checked against the checkpoint's tensors and shapes."""
     present = set(checkpoint.names())
-    text_prefix = "language_model." if cfg.layout == LAYOUT_INTERNVL else ""
-    tables = (text_table(cfg.text, text_prefix, present), vision_table(cfg, present))
+    tables = (text_table(cfg.text, cfg.names, present), vision_table(cfg, present))
     used: set[str] = set()
     missing: list[str] = []
     for table in tables:
@@ -134,6 +133,7 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
         raise ConversionError(f"The checkpoint folder {src} does not exist.")
     cfg = load_config(src)
     checkpoint = Checkpoint(src)
+    cfg = with_tensor_names(cfg, checkpoint.names())
     vocab = load_vocab(src, cfg.text)
     text, vision = build_tables(cfg, checkpoint)
     _check_writable(out)

@@ -5,7 +5,8 @@ Written from the public model definitions, not from llama.cpp: InternViT-300M
 with layer scale, exact erf GELU), InternVL's projector (pixel shuffle, LayerNorm,
 Linear, GELU, Linear) or LLaVA's mlp2x_gelu, and the OpenPangu-Embedded decoder
 (GQA, NEOX rope, q/k/v/o biases, gated SiLU FFN, RMSNorm, tied embeddings).
-Everything is computed in float64 so it can serve as ground truth.
+Everything is computed in float64 so it can serve as ground truth. Each layout's
+tensor names come from convert/layouts.py.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from convert.config import LAYOUT_INTERNVL, ModelConfig, load_config
+from convert.config import ModelConfig, load_config, with_tensor_names
 from convert.safetensors_io import Checkpoint
 
 _erf = np.vectorize(erf, otypes=[np.float64])
+# nn.LayerNorm's default, which both InternVL projectors (mlp1.0, multi_modal_projector.layer_norm) use.
+PROJECTOR_NORM_EPS = 1e-5
 
 
 def gelu_erf(x: np.ndarray) -> np.ndarray:
@@ -58,11 +61,9 @@ def normalize_image(rgb: np.ndarray, cfg: ModelConfig) -> np.ndarray:
 
 class ReferenceModel:
     def __init__(self, folder: Path):
-        self.cfg = load_config(folder)
         self._ckpt = Checkpoint(folder)
-        internvl = self.cfg.layout == LAYOUT_INTERNVL
-        self._vision_prefix = "vision_model." if internvl else "model.vision_tower."
-        self._text_prefix = "language_model." if internvl else ""
+        self.cfg = with_tensor_names(load_config(folder), self._ckpt.names())
+        self._layout = self.cfg.names
 
     def w(self, name: str) -> np.ndarray:
         return self._ckpt.load(name).astype(np.float64)
@@ -70,51 +71,58 @@ class ReferenceModel:
     # --- vision -----------------------------------------------------------------
     def vision_hidden_states(self, pixels: np.ndarray) -> list[np.ndarray]:
         """All hidden states (embeddings, then after each layer), class token first."""
-        v, p = self.cfg.vision, self._vision_prefix
+        v, p, names = self.cfg.vision, self._layout.vision_prefix, self._layout.vision
         c, ps = v.hidden_size, v.patch_size
         side = pixels.shape[1] // ps
         patches = pixels.reshape(3, side, ps, side, ps).transpose(1, 3, 0, 2, 4).reshape(side * side, -1)
-        kernel = self.w(p + "embeddings.patch_embedding.weight").reshape(c, -1)
-        x = patches @ kernel.T + self.w(p + "embeddings.patch_embedding.bias")
-        cls = self.w(p + "embeddings.class_embedding").reshape(1, c)
-        x = np.concatenate([cls, x], 0) + self.w(p + "embeddings.position_embedding").reshape(-1, c)
+        kernel = self.w(p + names.patch_weight).reshape(c, -1)
+        x = patches @ kernel.T + self.w(p + names.patch_bias)
+        cls = self.w(p + names.class_token).reshape(1, c)
+        x = np.concatenate([cls, x], 0) + self.w(p + names.positions).reshape(-1, c)
         states = [x]
         heads, hd = v.num_heads, c // v.num_heads
         for i in range(v.num_layers):
-            q = f"{p}encoder.layers.{i}."
-            y = layer_norm(x, self.w(q + "norm1.weight"), self.w(q + "norm1.bias"), v.layer_norm_eps)
-            qkv = (y @ self.w(q + "attn.qkv.weight").T + self.w(q + "attn.qkv.bias")).reshape(-1, 3, heads, hd)
-            qh, kh, vh = (qkv[:, j].transpose(1, 0, 2) for j in range(3))
+            q = self._layout.vision_layer(i)
+            y = layer_norm(x, self.w(f"{q}{names.norm1}.weight"), self.w(f"{q}{names.norm1}.bias"), v.layer_norm_eps)
+            qh, kh, vh = (part.reshape(-1, heads, hd).transpose(1, 0, 2) for part in self._qkv(y, q))
             attn = softmax(qh @ kh.transpose(0, 2, 1) / sqrt(hd)) @ vh
-            attn = attn.transpose(1, 0, 2).reshape(-1, c) @ self.w(q + "attn.proj.weight").T + self.w(q + "attn.proj.bias")
-            x = x + attn * self.w(q + "ls1")
-            y = layer_norm(x, self.w(q + "norm2.weight"), self.w(q + "norm2.bias"), v.layer_norm_eps)
-            y = gelu_erf(y @ self.w(q + "mlp.fc1.weight").T + self.w(q + "mlp.fc1.bias"))
-            x = x + (y @ self.w(q + "mlp.fc2.weight").T + self.w(q + "mlp.fc2.bias")) * self.w(q + "ls2")
+            attn = self._linear(attn.transpose(1, 0, 2).reshape(-1, c), q + names.attn_out)
+            x = x + attn * self.w(q + names.scale1)
+            y = layer_norm(x, self.w(f"{q}{names.norm2}.weight"), self.w(f"{q}{names.norm2}.bias"), v.layer_norm_eps)
+            y = gelu_erf(self._linear(y, q + names.fc1))
+            x = x + self._linear(y, q + names.fc2) * self.w(q + names.scale2)
             states.append(x)
         return states
+
+    def _linear(self, x: np.ndarray, module: str) -> np.ndarray:
+        return x @ self.w(module + ".weight").T + self.w(module + ".bias")
+
+    def _qkv(self, y: np.ndarray, layer: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        names = self._layout.vision
+        if names.qkv is None:
+            return tuple(self._linear(y, layer + part) for part in names.qkv_parts())
+        return tuple(np.split(self._linear(y, layer + names.qkv), 3, axis=-1))
 
     def image_embeddings(self, rgb: np.ndarray) -> np.ndarray:
         """What the language model receives for one image tile: (tokens, text hidden size)."""
         states = self.vision_hidden_states(normalize_image(rgb, self.cfg))
         feats = states[self.cfg.select_layer][1:]  # drop the class token
-        if self.cfg.layout == LAYOUT_INTERNVL:
+        modules = self._layout.projector
+        if self._layout.uses_internvl_graph:
             side = int(round(sqrt(feats.shape[0])))
             x = pixel_shuffle(feats.reshape(1, side, side, -1), self.cfg.downsample_ratio)
             x = x.reshape(-1, x.shape[-1])
-            x = layer_norm(x, self.w("mlp1.0.weight"), self.w("mlp1.0.bias"), 1e-5)
-            x = gelu_erf(x @ self.w("mlp1.1.weight").T + self.w("mlp1.1.bias"))
-            return x @ self.w("mlp1.3.weight").T + self.w("mlp1.3.bias")
-        x = gelu_erf(feats @ self.w("model.mm_projector.0.weight").T + self.w("model.mm_projector.0.bias"))
-        return x @ self.w("model.mm_projector.2.weight").T + self.w("model.mm_projector.2.bias")
+            x = layer_norm(x, self.w(modules[0] + ".weight"), self.w(modules[0] + ".bias"), PROJECTOR_NORM_EPS)
+            return self._linear(gelu_erf(self._linear(x, modules[1])), modules[2])
+        return self._linear(gelu_erf(self._linear(feats, modules[0])), modules[1])
 
     # --- language model ---------------------------------------------------------------
     def embed_tokens(self, ids: list[int]) -> np.ndarray:
-        return self.w(self._text_prefix + "model.embed_tokens.weight")[np.asarray(ids)]
+        return self.w(self._layout.text_prefix + "embed_tokens.weight")[np.asarray(ids)]
 
     def logits(self, embeddings: np.ndarray) -> np.ndarray:
         """Causal forward over a sequence of input embeddings -> logits for every position."""
-        t, p = self.cfg.text, self._text_prefix
+        t, p = self.cfg.text, self._layout.text_prefix
         n, hd = embeddings.shape[0], t.head_dim
         inv_freq = t.rope_theta ** (-np.arange(0, hd, 2, dtype=np.float64) / hd)
         angles = np.arange(n)[:, None] * inv_freq[None, :]
@@ -129,7 +137,7 @@ class ReferenceModel:
         group = t.num_heads // t.num_kv_heads
         x = embeddings
         for i in range(t.num_layers):
-            q = f"{p}model.layers.{i}."
+            q = f"{p}layers.{i}."
             y = rms_norm(x, self.w(q + "input_layernorm.weight"), t.rms_norm_eps)
 
             def proj(name: str, heads: int) -> np.ndarray:
@@ -146,7 +154,7 @@ class ReferenceModel:
             gate = y @ self.w(q + "mlp.gate_proj.weight").T
             up = y @ self.w(q + "mlp.up_proj.weight").T
             x = x + (gate / (1 + np.exp(-gate)) * up) @ self.w(q + "mlp.down_proj.weight").T
-        x = rms_norm(x, self.w(p + "model.norm.weight"), t.rms_norm_eps)
-        head = p + "lm_head.weight"
-        out = self.w(head) if not t.tie_word_embeddings else self.w(p + "model.embed_tokens.weight")
+        x = rms_norm(x, self.w(p + "norm.weight"), t.rms_norm_eps)
+        embed = p + "embed_tokens.weight"
+        out = self.w(self._layout.lm_head) if not t.tie_word_embeddings else self.w(embed)
         return x @ out.T

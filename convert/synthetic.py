@@ -19,8 +19,10 @@ from typing import Iterator
 
 import numpy as np
 
-from convert.config import IMAGENET_MEAN, IMAGENET_STD, LAYOUT_INTERNVL, LAYOUT_LLAVA
+from convert.config import IMAGENET_MEAN, IMAGENET_STD
+from convert.layouts import LAYOUT_INTERNVL, LAYOUT_INTERNVL_HF, LAYOUT_NAMES
 from convert.safetensors_io import write_sharded
+from convert.synthetic_layouts import BASE_LAYOUT, derived, transformers_internvl_config
 from resources import read_text
 
 SPECIAL_TOKENS = [f"[unused{i}]" for i in range(16)]
@@ -139,6 +141,9 @@ def _vision_section(s: Shapes) -> dict:
 
 
 def _config(layout: str, s: Shapes, eos_id: int) -> dict:
+    if layout == LAYOUT_INTERNVL_HF:
+        return transformers_internvl_config(_config(LAYOUT_INTERNVL, s, eos_id))
+    layout = BASE_LAYOUT.get(layout, layout)
     if layout == LAYOUT_INTERNVL:
         return {
             "architectures": ["InternVLChatModel"], "model_type": "internvl_chat", "downsample_ratio": 0.5,
@@ -252,8 +257,8 @@ def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {', '.join(SIZES)}")
-    if layout not in (LAYOUT_INTERNVL, LAYOUT_LLAVA):
-        raise ValueError("layout must be internvl or llava")
+    if layout not in LAYOUT_NAMES:
+        raise ValueError(f"layout must be one of {', '.join(LAYOUT_NAMES)}")
     shapes = SIZES[size]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -271,5 +276,7 @@ def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL
     }
     (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, ensure_ascii=False, indent=2), encoding="utf-8")
     favoured = speakable_token_ids(out / "tokenizer.model") if speaks_words else None
-    write_sharded(out, _tensors(layout, shapes, np.random.default_rng(seed), favoured), shapes.shard_bytes)
+    # A derived layout holds the same weights as its base made with the same seed, renamed.
+    base = _tensors(BASE_LAYOUT.get(layout, layout), shapes, np.random.default_rng(seed), favoured)
+    write_sharded(out, derived(layout, base), shapes.shard_bytes)
     return out

@@ -18,13 +18,25 @@ sys.path.insert(0, str(ROOT))
 from convert.pipeline import convert_checkpoint  # noqa: E402  (needs the path above)
 from convert.synthetic import make_checkpoint  # noqa: E402
 
-LAYOUTS = ("internvl", "llava")
+CHECKPOINT_SEED = 7
+
+
+class Checkpoints:
+    """Makes each layout's tiny checkpoint on first use (all with one seed, so the same weights)."""
+
+    def __init__(self, base: Path):
+        self._base = base
+        self._made: dict[str, Path] = {}
+
+    def __getitem__(self, layout: str) -> Path:
+        if layout not in self._made:
+            self._made[layout] = make_checkpoint(self._base / layout, "tiny", layout, seed=CHECKPOINT_SEED)
+        return self._made[layout]
 
 
 @pytest.fixture(scope="session")
-def checkpoints(tmp_path_factory) -> dict[str, Path]:
-    base = tmp_path_factory.mktemp("checkpoints")
-    return {layout: make_checkpoint(base / layout, "tiny", layout, seed=7) for layout in LAYOUTS}
+def checkpoints(tmp_path_factory) -> Checkpoints:
+    return Checkpoints(tmp_path_factory.mktemp("checkpoints"))
 
 
 class Conversions:

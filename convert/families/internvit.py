@@ -12,18 +12,18 @@ the numbers match (tests/convert/test_equality.py shows each):
   projections: ls * (W x + b) == (diag(ls) W) x + ls * b.
 - Feature layer. Layers after the one that feeds the projector are left out; for
   the llava graph `clip.vision.feature_layer` names the last one that runs.
-- Fused qkv is split into q, k, v (as llama.cpp's own converter does).
+- Fused qkv is split into q, k, v (as llama.cpp's own converter does); transformers'
+  native format already stores them apart.
+
+The names of each layout come from convert/layouts.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from convert.config import LAYOUT_INTERNVL, ModelConfig
+from convert.config import ModelConfig
 from convert.entry import Entry, Table
-
-INTERNVL_VISION_PREFIX = "vision_model."
-LLAVA_VISION_PREFIX = "model.vision_tower."
 
 
 def _class_token_last(pos: np.ndarray) -> np.ndarray:
@@ -43,40 +43,51 @@ def _scale_rows(weight: np.ndarray, scale: np.ndarray) -> np.ndarray:
     return weight * (scale[:, None] if weight.ndim == 2 else scale)
 
 
+def _qkv_entries(cfg: ModelConfig, src: str, blk: str) -> list[Entry]:
+    c, names = cfg.vision.hidden_size, cfg.names.vision
+    entries = []
+    for part, target in enumerate(("attn_q", "attn_k", "attn_v")):
+        if names.qkv is None:  # stored apart
+            source = src + names.qkv_parts()[part]
+            entries.append(Entry(f"{blk}{target}.weight", (source + ".weight",), ((c, c),), (c, c), is_matrix=True))
+            entries.append(Entry(f"{blk}{target}.bias", (source + ".bias",), ((c,),), (c,)))
+            continue
+        entries.append(Entry(f"{blk}{target}.weight", (f"{src}{names.qkv}.weight",), ((3 * c, c),), (c, c),
+                             build=_qkv_part(part), is_matrix=True))
+        entries.append(Entry(f"{blk}{target}.bias", (f"{src}{names.qkv}.bias",), ((3 * c,),), (c,),
+                             build=_qkv_part(part)))
+    return entries
+
+
 def vision_table(cfg: ModelConfig, present: set[str]) -> Table:
-    v = cfg.vision
+    v, layout = cfg.vision, cfg.names
+    names, p = layout.vision, layout.vision_prefix
     c, ffn = v.hidden_size, v.intermediate_size
-    p = INTERNVL_VISION_PREFIX if cfg.layout == LAYOUT_INTERNVL else LLAVA_VISION_PREFIX
-    fold_layer_scale = cfg.layout != LAYOUT_INTERNVL
+    fold_layer_scale = not layout.uses_internvl_graph
     n_pos = v.num_patches + 1
     entries = [
-        Entry("v.class_embd", (p + "embeddings.class_embedding",), ((1, 1, c),), (c,),
-              build=lambda x: x.reshape(-1)),
-        Entry("v.patch_embd.weight", (p + "embeddings.patch_embedding.weight",),
+        Entry("v.class_embd", (p + names.class_token,), ((1, 1, c),), (c,), build=lambda x: x.reshape(-1)),
+        Entry("v.patch_embd.weight", (p + names.patch_weight,),
               ((c, 3, v.patch_size, v.patch_size),), (c, 3, v.patch_size, v.patch_size)),
-        Entry("v.patch_embd.bias", (p + "embeddings.patch_embedding.bias",), ((c,),), (c,)),
-        Entry("v.position_embd.weight", (p + "embeddings.position_embedding",), ((1, n_pos, c),),
-              (n_pos, c), build=_class_token_last),
+        Entry("v.patch_embd.bias", (p + names.patch_bias,), ((c,),), (c,)),
+        Entry("v.position_embd.weight", (p + names.positions,), ((1, n_pos, c),), (n_pos, c),
+              build=_class_token_last),
     ]
     skipped: list[str] = []
     for i in range(v.num_layers):
-        src = f"{p}encoder.layers.{i}."
+        src = layout.vision_layer(i)
         if i >= cfg.vision_layers_used:
             skipped.extend(name for name in present if name.startswith(src))
             continue
         blk = f"v.blk.{i}."
-        for norm, target in (("norm1", "ln1"), ("norm2", "ln2")):
+        for norm, target in ((names.norm1, "ln1"), (names.norm2, "ln2")):
             for kind in ("weight", "bias"):
                 entries.append(Entry(f"{blk}{target}.{kind}", (f"{src}{norm}.{kind}",), ((c,),), (c,)))
-        for part, target in enumerate(("attn_q", "attn_k", "attn_v")):
-            entries.append(Entry(f"{blk}{target}.weight", (src + "attn.qkv.weight",), ((3 * c, c),), (c, c),
-                                 build=_qkv_part(part), is_matrix=True))
-            entries.append(Entry(f"{blk}{target}.bias", (src + "attn.qkv.bias",), ((3 * c,),), (c,),
-                                 build=_qkv_part(part)))
+        entries.extend(_qkv_entries(cfg, src, blk))
         for module, target, shape, scale in (
-            ("attn.proj", "attn_out", (c, c), "ls1"),
-            ("mlp.fc1", "ffn_up", (ffn, c), None),
-            ("mlp.fc2", "ffn_down", (c, ffn), "ls2"),
+            (names.attn_out, "attn_out", (c, c), names.scale1),
+            (names.fc1, "ffn_up", (ffn, c), None),
+            (names.fc2, "ffn_down", (c, ffn), names.scale2),
         ):
             for kind, kind_shape in (("weight", shape), ("bias", shape[:1])):
                 sources = (f"{src}{module}.{kind}",)
@@ -89,8 +100,8 @@ def vision_table(cfg: ModelConfig, present: set[str]) -> Table:
                 entries.append(Entry(f"{blk}{target}.{kind}", sources, shapes, kind_shape,
                                      build=build or (lambda x: x), is_matrix=kind == "weight"))
         if not fold_layer_scale:
-            for scale in ("ls1", "ls2"):
-                entries.append(Entry(f"{blk}{scale}.weight", (src + scale,), ((c,),), (c,)))
+            for scale, target in ((names.scale1, "ls1"), (names.scale2, "ls2")):
+                entries.append(Entry(f"{blk}{target}.weight", (src + scale,), ((c,),), (c,)))
     entries.extend(_projector_entries(cfg))
     return Table(entries, skipped)
 
@@ -98,13 +109,14 @@ def vision_table(cfg: ModelConfig, present: set[str]) -> Table:
 def _projector_entries(cfg: ModelConfig) -> list[Entry]:
     c, h = cfg.vision.hidden_size, cfg.text.hidden_size
     entries: list[Entry] = []
-    if cfg.layout == LAYOUT_INTERNVL:
+    modules = cfg.names.projector
+    if cfg.names.uses_internvl_graph:
         merged = c * round(1 / cfg.downsample_ratio) ** 2
-        layers = (("mlp1.0", "mm.model.mlp.0", None), ("mlp1.1", "mm.model.mlp.1", (h, merged)),
-                  ("mlp1.3", "mm.model.mlp.3", (h, h)))
+        layers = ((modules[0], "mm.model.mlp.0", None), (modules[1], "mm.model.mlp.1", (h, merged)),
+                  (modules[2], "mm.model.mlp.3", (h, h)))
         norm_width = merged
     else:
-        layers = (("model.mm_projector.0", "mm.0", (h, c)), ("model.mm_projector.2", "mm.2", (h, h)))
+        layers = ((modules[0], "mm.0", (h, c)), (modules[1], "mm.2", (h, h)))
         norm_width = 0
     for source, target, shape in layers:
         if shape is None:  # the InternVL projector's LayerNorm

@@ -53,14 +53,19 @@ def mtmd_embeddings(result, llm, image):
         mtmd.close()
 
 
-def test_internvl_image_embeddings_equal_source(checkpoints, conversions):
-    result = conversions.get("internvl")
+INTERNVL_GRAPH_LAYOUTS = ("internvl", "internvl-hf")
+LLAVA_GRAPH_LAYOUTS = ("llava", "llava-nested")
+
+
+@pytest.mark.parametrize("layout", INTERNVL_GRAPH_LAYOUTS)
+def test_internvl_image_embeddings_equal_source(layout, checkpoints, conversions):
+    result = conversions.get(layout)
     llm = load_llama(result.model_path)
     image = test_image()
     got = mtmd_embeddings(result, llm, image)
-    want = ReferenceModel(checkpoints["internvl"]).image_embeddings(image)
+    want = ReferenceModel(checkpoints[layout]).image_embeddings(image)
     assert got.shape == want.shape == (256, 256)
-    rel, cos = compare("internvl image embeddings", got, want)
+    rel, cos = compare(f"{layout} image embeddings", got, want)
     assert rel < EMBED_MAX_REL_ERROR and cos > EMBED_MIN_COSINE
 
 
@@ -79,7 +84,8 @@ def test_class_token_compensation_is_what_makes_them_equal(checkpoints, tmp_path
     assert rel > 100 * EMBED_MAX_REL_ERROR
 
 
-def test_llava_embeddings_equal_source_except_llama_cpp_row_offset(checkpoints, conversions):
+@pytest.mark.parametrize("layout", LLAVA_GRAPH_LAYOUTS)
+def test_llava_embeddings_equal_source_except_llama_cpp_row_offset(layout, checkpoints, conversions):
     """LLaVA layout through llama.cpp's `mlp` projector graph.
 
     Layer scale is folded into the projections and the feature layer is named, and
@@ -89,15 +95,15 @@ def test_llava_embeddings_equal_source_except_llama_cpp_row_offset(checkpoints, 
     so it returns patches 1..N-1 and then the class token instead of patches 0..N-1.
     This test pins that down so a llama.cpp that fixes it shows up here.
     """
-    result = conversions.get("llava")
+    result = conversions.get(layout)
     llm = load_llama(result.model_path)
     image = test_image()
     got = mtmd_embeddings(result, llm, image)
-    want = ReferenceModel(checkpoints["llava"]).image_embeddings(image)
+    want = ReferenceModel(checkpoints[layout]).image_embeddings(image)
     assert got.shape == want.shape == (1024, 256)
-    rel, cos = compare("llava patches 1..1023", got[:-1], want[1:])
+    rel, cos = compare(f"{layout} patches 1..1023", got[:-1], want[1:])
     assert rel < EMBED_MAX_REL_ERROR and cos > EMBED_MIN_COSINE
-    rel_aligned, _ = compare("llava rows as llama.cpp orders them", got, want)
+    rel_aligned, _ = compare(f"{layout} rows as llama.cpp orders them", got, want)
     assert rel_aligned > 100 * EMBED_MAX_REL_ERROR
 
 
@@ -115,7 +121,7 @@ def test_llava_layer_scale_folding_is_needed(checkpoints, tmp_path, monkeypatch)
     assert rel > 10 * EMBED_MAX_REL_ERROR
 
 
-@pytest.mark.parametrize("layout", ["internvl", "llava"])
+@pytest.mark.parametrize("layout", INTERNVL_GRAPH_LAYOUTS + LLAVA_GRAPH_LAYOUTS)
 def test_text_logits_equal_source(layout, checkpoints, conversions):
     result = conversions.get(layout)
     llm = load_llama(result.model_path)
@@ -129,11 +135,12 @@ def test_text_logits_equal_source(layout, checkpoints, conversions):
     assert (got.argmax(-1) == want.argmax(-1)).all()
 
 
-def test_image_and_text_prompt_logits_equal_source(checkpoints, conversions):
+@pytest.mark.parametrize("layout", INTERNVL_GRAPH_LAYOUTS)
+def test_image_and_text_prompt_logits_equal_source(layout, checkpoints, conversions):
     """The whole path: mtmd's chunks (text, <img>, image, </img>) decoded by the language model."""
-    result = conversions.get("internvl")
+    result = conversions.get(layout)
     llm = load_llama(result.model_path)
-    ref = ReferenceModel(checkpoints["internvl"])
+    ref = ReferenceModel(checkpoints[layout])
     image = test_image()
     mtmd = MultimodalContext(result.mmproj_path, llm.model, THREADS, warmup=False)
     before, after = PROMPT.split("Describe", 1)

@@ -1,0 +1,76 @@
+"""The scores as JSON and as a Markdown table, beside the VisionPangu paper's figure.
+
+The toolkit's scores are on a 0-1 scale; papers print them x100, so both are given. The paper's
+detailed-captioning table (600 COCO val images) gives BLEU 28.59; only that figure is recorded
+here, and its BLEU order is not, so it stands beside BLEU-1..4 rather than in one row.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+from engine.evaluate.files import private_folder, write_private
+from engine.evaluate.scoring import BLEU, METRICS, Scores
+
+SCORES_JSON = "scores.json"
+SCORES_MARKDOWN = "scores.md"
+PAPER_SCALE = 100
+PAPER = {"metric": "BLEU", "value": 28.59, "images": 600, "set": "a COCO val subset, detailed captioning"}
+LABELS = {"Bleu_1": "BLEU-1", "Bleu_2": "BLEU-2", "Bleu_3": "BLEU-3", "Bleu_4": "BLEU-4",
+          "METEOR": "METEOR", "ROUGE_L": "ROUGE-L", "CIDEr": "CIDEr"}
+
+
+def _toolkit_version() -> str:
+    try:
+        return f"pycocoevalcap {metadata.version('pycocoevalcap')}"
+    except metadata.PackageNotFoundError:
+        return "pycocoevalcap"
+
+
+def summary(scores: Scores, answers: dict[int, str], selection: dict) -> dict:
+    """Everything a reader needs to compare runs; per-image scores stay in the JSON file only."""
+    words = [len(text.split()) for text in answers.values()]
+    return {
+        "toolkit": _toolkit_version(),
+        "images": len(answers),
+        "selection": selection,
+        "scores": {m: scores.corpus[m] for m in METRICS},
+        "scores_x100": {m: round(scores.corpus[m] * PAPER_SCALE, 2) for m in METRICS},
+        "answer_words_mean": round(sum(words) / len(words), 1),
+        "paper": PAPER,
+    }
+
+
+def markdown(report: dict) -> str:
+    selection = report["selection"]
+    chosen = ("all images" if selection.get("limit") is None
+              else f"{selection['limit']} images picked with seed {selection['seed']}")
+    lines = [
+        f"Scored by the COCO caption toolkit ({report['toolkit']}) on {report['images']} images ({chosen}); "
+        f"answers average {report['answer_words_mean']} words.",
+        "",
+        "| metric | toolkit (0-1) | x100 |",
+        "| --- | ---: | ---: |",
+    ]
+    for metric in METRICS:
+        lines.append(f"| {LABELS[metric]} | {report['scores'][metric]:.4f} | {report['scores_x100'][metric]:.2f} |")
+    paper = report["paper"]
+    measured = " / ".join(f"{report['scores_x100'][m]:.2f}" for m in BLEU)
+    lines += [
+        "",
+        "| beside the paper | paper (x100) | this run, BLEU-1 / 2 / 3 / 4 (x100) |",
+        "| --- | ---: | ---: |",
+        f"| {paper['metric']}, {paper['images']} images, {paper['set']} | {paper['value']:.2f} | {measured} |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write(out: Path, report: dict, scores: Scores) -> tuple[Path, Path]:
+    private_folder(out)
+    full = {**report, "per_image": {str(i): s for i, s in sorted(scores.per_image.items())}}
+    json_path = write_private(Path(out) / SCORES_JSON, json.dumps(full, indent=2))
+    md_path = write_private(Path(out) / SCORES_MARKDOWN, markdown(report))
+    return json_path, md_path
