@@ -10,7 +10,7 @@ from pathlib import Path
 
 from convert.layouts import LAYOUT_INTERNVL, LAYOUT_NAMES
 from convert.errors import ConversionError
-from convert.pipeline import MMPROJ_TYPES, TEXT_QUANTS, convert_checkpoint
+from convert.pipeline import MMPROJ_AUTO, MMPROJ_TYPES, TEXT_QUANTS, convert_checkpoint
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
 
@@ -20,7 +20,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("checkpoint", type=Path, help="folder with config.json, *.safetensors and tokenizer.model")
     p.add_argument("--out", type=Path, required=True, help="folder to write model-*.gguf, mmproj-*.gguf and manifest.json")
     p.add_argument("--quant", default="Q4_K_M", choices=TEXT_QUANTS, help="language model type (default Q4_K_M)")
-    p.add_argument("--mmproj-type", default="f16", choices=MMPROJ_TYPES, help="vision encoder type (default f16)")
+    p.add_argument("--mmproj-type", default=MMPROJ_AUTO, choices=MMPROJ_TYPES,
+                   help="vision encoder type (default auto: bf16 where llama.cpp reports AVX512_BF16, else f16)")
     p.add_argument("--progress", choices=("bar", "json"), default="bar",
                    help="'json' prints {\"done\": N, \"total\": M} lines on stdout, for the app's progress bar")
     p.set_defaults(func=run_convert)
@@ -87,6 +88,7 @@ def run_convert(args: argparse.Namespace) -> int:
     bars.close()
     print(f"Wrote {result.model_path} and {result.mmproj_path} ({result.layout} layout) "
           f"in {time.perf_counter() - started:.1f} s{_peak_memory_note()}.")
+    print(f"Vision encoder: {result.mmproj_choice.type.upper()} ({result.mmproj_choice.reason}).")
     return EXIT_OK
 
 

@@ -24,17 +24,21 @@ CLIP_ARCH = "clip"
 Q = gguf.GGMLQuantizationType
 
 # llama_ftype values for general.file_type
-FILE_TYPE = {"F32": 0, "F16": 1, "Q8_0": 7}
+FILE_TYPE = {"F32": 0, "F16": 1, "Q8_0": 7, "BF16": 32}
+# ggml's im2col, which the patch embedding's convolution runs through (ggml_conv_2d), writes only
+# F16 or F32 (ggml-cpu ops.cpp, ggml_compute_forward_im2col).
+PATCH_EMBEDDING = "v.patch_embd.weight"
 Progress = Callable[[int], None]
 
 
 def _storage_type(entry: Entry, wanted: Q) -> Q:
     if not entry.is_matrix or wanted == Q.F32:
         return Q.F32
+    if wanted == Q.BF16 and entry.target == PATCH_EMBEDDING:
+        return Q.F32  # exact for a bf16 checkpoint, and a small tensor
     if wanted == Q.Q8_0:
         block = gguf.GGML_QUANT_SIZES[Q.Q8_0][0]
-        # The patch embedding is a convolution kernel: ggml's im2col path needs F16/F32.
-        if entry.target == "v.patch_embd.weight" or entry.out_shape[-1] % block:
+        if entry.target == PATCH_EMBEDDING or entry.out_shape[-1] % block:
             return Q.F16
     return wanted
 
@@ -44,6 +48,7 @@ def _encode(values: np.ndarray, qtype: Q) -> np.ndarray:
         return np.ascontiguousarray(values, dtype=np.float32)
     if qtype == Q.F16:
         return np.ascontiguousarray(values, dtype=np.float16)
+    # BF16 rounds to nearest even like ggml_compute_fp32_to_bf16, so bf16 source values stay exact.
     return gguf.quants.quantize(np.ascontiguousarray(values, dtype=np.float32), qtype)
 
 

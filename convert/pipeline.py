@@ -26,10 +26,13 @@ from convert.families.pangu import text_table
 from convert.gguf_out import write_mmproj, write_text_model
 from convert.safetensors_io import Checkpoint
 from convert.tokenizer import load_vocab
+from engine.cpu_features import MmprojChoice, choose_mmproj_type, query_features  # asks llama.cpp in a child
 from engine.manifest import MANIFEST_NAME, sha256_of  # plain Python: the loader checks what this writes
 
 TEXT_QUANTS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16", "F32")
-MMPROJ_TYPES = ("f16", "q8_0", "f32")
+MMPROJ_AUTO = "auto"
+MMPROJ_TYPES = (MMPROJ_AUTO, "bf16", "f16", "q8_0", "f32")
+NAMED_TYPE_REASON = "asked for by name"
 MANIFEST_FORMAT = 1
 MAX_NAMES_IN_MESSAGE = 5
 MIN_FREE_BYTES = 16 * 1024 * 1024
@@ -43,6 +46,7 @@ class ConversionResult:
     mmproj_path: Path
     manifest_path: Path
     layout: str
+    mmproj_choice: MmprojChoice
 
 
 def model_file_name(quant: str) -> str:
@@ -111,6 +115,15 @@ def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
                               "Convert again, or choose another type with --quant (for example Q8_0).")
 
 
+def resolve_mmproj_type(requested: str, vision: Table, checkpoint: Checkpoint) -> MmprojChoice:
+    """`auto`: the fastest exact format llama.cpp runs on this machine; a named type as it is."""
+    if requested != MMPROJ_AUTO:
+        return MmprojChoice(requested, NAMED_TYPE_REASON)
+    is_source_bf16 = all(checkpoint.dtype(name) == "BF16"
+                         for entry in vision.entries if entry.is_matrix for name in entry.sources)
+    return choose_mmproj_type(query_features(), is_source_bf16)
+
+
 def _check_writable(out: Path) -> None:
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -121,7 +134,7 @@ def _check_writable(out: Path) -> None:
         raise ConversionError(f"Cannot write to the output folder {out}: {exc.strerror}. Choose another folder.") from exc
 
 
-def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type: str = "f16",
+def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type: str = MMPROJ_AUTO,
                        progress_factory=None) -> ConversionResult:
     """Convert; `progress_factory(total, label)` returns a callable taking a step count."""
     src, out = Path(src), Path(out)
@@ -137,10 +150,12 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
     vocab = load_vocab(src, cfg.text)
     text, vision = build_tables(cfg, checkpoint)
     _check_writable(out)
+    choice = resolve_mmproj_type(mmproj_type, vision, checkpoint)
+    log.info("vision encoder as %s: %s", choice.type, choice.reason)
 
     stamp = f"{os.getpid()}-{int(time.time())}"
     final_model = out / model_file_name(quant)
-    final_mmproj = out / mmproj_file_name(mmproj_type)
+    final_mmproj = out / mmproj_file_name(choice.type)
     final_manifest = out / MANIFEST_NAME
     is_quantized = quant not in ("F16", "F32")
     tmp_text = out / f".text-{stamp}.tmp"
@@ -151,7 +166,7 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
     total = len(text.entries) + len(vision.entries) + (1 if is_quantized else 0)
     step = progress_factory(total, f"Converting {src.name}") if progress_factory else None
     try:
-        write_mmproj(tmp_mmproj, cfg, vision.entries, checkpoint, mmproj_type.upper(), src.name, step)
+        write_mmproj(tmp_mmproj, cfg, vision.entries, checkpoint, choice.type.upper(), src.name, step)
         write_text_model(tmp_text if is_quantized else tmp_model, cfg, vocab, text.entries, checkpoint,
                          "F16" if is_quantized else quant, src.name, step)
         if is_quantized:
@@ -164,8 +179,8 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
             "source": {"path": str(src.resolve()), "layout": cfg.layout},
             "model": {"file": final_model.name, "type": quant, "size": tmp_model.stat().st_size,
                       "sha256": sha256_of(tmp_model)},
-            "mmproj": {"file": final_mmproj.name, "type": mmproj_type, "size": tmp_mmproj.stat().st_size,
-                       "sha256": sha256_of(tmp_mmproj)},
+            "mmproj": {"file": final_mmproj.name, "type": choice.type, "requested": mmproj_type,
+                       "reason": choice.reason, "size": tmp_mmproj.stat().st_size, "sha256": sha256_of(tmp_mmproj)},
         }
         tmp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         # The manifest goes first: until the last rename, the folder's manifest names files it does
@@ -183,7 +198,7 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
     except BaseException:
         _remove(temps)
         raise
-    return ConversionResult(final_model, final_mmproj, final_manifest, cfg.layout)
+    return ConversionResult(final_model, final_mmproj, final_manifest, cfg.layout, choice)
 
 
 def _remove(paths) -> None:

@@ -146,6 +146,10 @@ class Checkpoint:
     def shape(self, name: str) -> tuple[int, ...]:
         return self._where[name].tensors[name].shape
 
+    def dtype(self, name: str) -> str:
+        """As the safetensors header names it: BF16, F16 or F32."""
+        return self._where[name].tensors[name].dtype
+
     def __contains__(self, name: str) -> bool:
         return name in self._where
 

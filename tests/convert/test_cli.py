@@ -39,15 +39,19 @@ def test_make_checkpoint_then_convert_writes_pair_and_manifest(tmp_path):
         assert manifest[part]["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_default_quant_is_q4_k_m_with_f16_mmproj(checkpoints, tmp_path):
+def test_default_quant_is_q4_k_m_with_the_mmproj_type_llama_cpp_runs_fastest(checkpoints, tmp_path):
     import gguf
+
+    from engine.cpu_features import choose_mmproj_type, llama_cpp_features
 
     done = run("convert", str(checkpoints["internvl"]), "--out", str(tmp_path))
     assert done.returncode == 0, done.stderr
+    chosen = choose_mmproj_type(llama_cpp_features())  # bf16 where llama.cpp reports AVX512_BF16, else f16
+    assert f"Vision encoder: {chosen.type.upper()} ({chosen.reason})." in done.stdout
     model = gguf.GGUFReader(tmp_path / "model-Q4_K_M.gguf")
-    mmproj = gguf.GGUFReader(tmp_path / "mmproj-f16.gguf")
+    mmproj = gguf.GGUFReader(tmp_path / f"mmproj-{chosen.type}.gguf")
     types = {t.name: t.tensor_type.name for t in model.tensors}
     assert types["blk.0.ffn_gate.weight"] == "Q4_K"
-    assert {t.tensor_type.name for t in mmproj.tensors if t.name.endswith("attn_q.weight")} == {"F16"}
+    assert {t.tensor_type.name for t in mmproj.tensors if t.name.endswith("attn_q.weight")} == {chosen.type.upper()}
     arch = model.fields["general.architecture"]
     assert bytes(arch.parts[arch.data[0]]).decode() == "pangu-embedded"
