@@ -14,6 +14,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from app.converter_process import ConverterProcess
 from app.engine_bridge import EngineBridge
+from app.reconvert_hint import ReconvertHint
 from app.settings import MODEL_FOLDER, THREADS, Settings
 from app.ui.first_run_page import FirstRunPage
 from engine.model_files import ModelFileError, ModelPair, find_model_pair, resolve_model_dir
@@ -40,6 +41,8 @@ class ModelSetup(QObject):
         self._hang_timeout = hang_timeout
         self.engine: EngineBridge | None = None
         self.converter = ConverterProcess(self)
+        self.reconvert_hint = ReconvertHint(self)
+        self.reconvert_hint.hint.connect(lambda text: self._report(text, False))
         self._last_percent = -1
         self._last_stage = ""
         page.model_folder_chosen.connect(self.use_folder)
@@ -75,6 +78,7 @@ class ModelSetup(QObject):
                                    hang_timeout=self._hang_timeout, parent=self)
         self.engine_started.emit(self.engine)
         self.engine.start()
+        self.reconvert_hint.check(pair)
 
     def stop_engine(self) -> None:
         if self.engine is not None:
@@ -133,4 +137,5 @@ class ModelSetup(QObject):
     def shutdown(self) -> None:
         self.converter.cancel()
         self.converter.wait()
+        self.reconvert_hint.wait()
         self.stop_engine()

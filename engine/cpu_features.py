@@ -22,6 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+MODULE = "engine.cpu_features"  # run as a child: `python -m engine.cpu_features`
 CPU_BACKEND = "CPU"
 NATIVE_BF16_FEATURE = "AVX512_BF16"
 MMPROJ_BF16, MMPROJ_F16 = "bf16", "f16"
@@ -59,15 +60,26 @@ def llama_cpp_features() -> Features:
     return parse_system_info(llama_cpp.llama_print_system_info().decode("utf-8", errors="replace"))
 
 
+def query_command() -> list[str]:
+    """The child process that prints llama_cpp_features() as JSON (run with ROOT as its folder)."""
+    return [sys.executable, "-m", MODULE]
+
+
+def features_from_json(text: str) -> Features | None:
+    try:
+        features = json.loads(text)
+    except ValueError:
+        return None
+    return features if isinstance(features, dict) else None
+
+
 def query_features() -> Features | None:
     """llama_cpp_features() from a child process; None when it could not run (the caller says so)."""
     try:
-        proc = subprocess.run([sys.executable, "-m", "engine.cpu_features"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=QUERY_TIMEOUT_S)
-        features = json.loads(proc.stdout) if proc.returncode == 0 else None
-    except (OSError, subprocess.TimeoutExpired, ValueError):
+        proc = subprocess.run(query_command(), cwd=ROOT, capture_output=True, text=True, timeout=QUERY_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    return features if isinstance(features, dict) else None
+    return features_from_json(proc.stdout) if proc.returncode == 0 else None
 
 
 def has_native_bf16(features: Features) -> bool:

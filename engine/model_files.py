@@ -41,6 +41,7 @@ class ModelPair:
     n_embd: int
     projector_type: str
     chat_template: str | None
+    mmproj_type: str = ""  # its matrices' type in the converter's words ("f16", "bf16"); "" if none
 
 
 def default_model_dir() -> Path:
@@ -130,6 +131,12 @@ def _check_vision_sizes(mmproj, path: Path) -> None:
                              "Convert or copy it again.")
 
 
+def _matrix_type(reader) -> str:
+    """The type most of the file's matrices are stored in, lower case as `convert --mmproj-type` names it."""
+    types = [t.tensor_type.name.lower() for t in reader.tensors if len(t.shape) == 2]
+    return max(set(types), key=types.count) if types else ""
+
+
 def _only_usable(folder: Path, pattern: str, check) -> Path:
     """Without a manifest: the one file matching `pattern` that passes `check`.
 
@@ -195,4 +202,4 @@ def find_model_pair(folder: Path) -> ModelPair:
         except ManifestError as exc:
             raise ModelFileError(str(exc)) from exc
     return ModelPair(model_path, mmproj_path, arch, n_embd, _field(mmproj, "clip.projector_type", ""),
-                     _field(model, "tokenizer.chat_template"))
+                     _field(model, "tokenizer.chat_template"), _matrix_type(mmproj))

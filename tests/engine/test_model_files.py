@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,6 +37,23 @@ def test_valid_pair(pair_dir):
     assert pair.projector_type == "internvl"
     assert pair.n_embd == 256
     assert "[unused9]" in pair.chat_template
+
+
+@pytest.mark.parametrize("mmproj_type", ["bf16", "f16", "q8_0"])
+def test_each_mmproj_type_is_found_and_named(mmproj_type, conversions):
+    """An F16 pair converted before BF16 existed keeps working beside the new type, and says what it is."""
+    pair = find_model_pair(conversions.get("internvl", "Q4_K_M", mmproj_type).model_path.parent)
+    assert pair.mmproj_path.name == f"mmproj-{mmproj_type}.gguf"
+    assert pair.mmproj_type == mmproj_type
+
+
+def test_a_manifest_from_before_bf16_still_verifies(pair_dir):
+    """Manifests written before the converter recorded why it chose a type have no "requested" or "reason"."""
+    manifest = json.loads((pair_dir / "manifest.json").read_text())
+    for key in ("requested", "reason"):
+        manifest["mmproj"].pop(key)
+    (pair_dir / "manifest.json").write_text(json.dumps(manifest))
+    assert find_model_pair(pair_dir).mmproj_type == "f16"
 
 
 def test_pair_found_without_manifest(pair_dir):
