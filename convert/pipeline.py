@@ -103,8 +103,9 @@ def _is_disk_full(out: Path, error_number: int | None = None) -> bool:
 
 
 def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
+    # The child runs from the project folder (so `-m engine` is found): relative paths must be resolved here.
     proc = subprocess.run(
-        [sys.executable, "-m", "engine.quantize", str(src), str(dst), quant],
+        [sys.executable, "-m", "engine.quantize", str(src.resolve()), str(dst.resolve()), quant],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace",
     )
     if proc.returncode != 0:

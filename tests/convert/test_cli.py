@@ -55,3 +55,14 @@ def test_default_quant_is_q4_k_m_with_the_mmproj_type_llama_cpp_runs_fastest(che
     assert {t.tensor_type.name for t in mmproj.tensors if t.name.endswith("attn_q.weight")} == {chosen.type.upper()}
     arch = model.fields["general.architecture"]
     assert bytes(arch.parts[arch.data[0]]).decode() == "pangu-embedded"
+
+
+def test_convert_with_relative_folders_quantizes_from_the_callers_folder(checkpoints, tmp_path):
+    """The quantizer child runs in another folder, so relative paths must reach it resolved."""
+    checkpoint = tmp_path / "ckpt"
+    checkpoint.symlink_to(checkpoints["internvl"], target_is_directory=True)
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", "ckpt", "--out", "models"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
+        "manifest.json", "mmproj-f16.gguf", "model-Q4_K_M.gguf"]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds the one-folder app that runs without Python: dist/visionpangu-assistant/visionpangu-assistant
+# (Linux and macOS; the Windows CI job runs the same steps in PowerShell).
+# PyInstaller lives in its own venv (.venv-build), never in the app's: `pip install -e '.[freeze]'`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_VENV="${VISIONPANGU_BUILD_VENV:-.venv-build}"
+ICON="build/icon/visionpangu-assistant.png"
+
+[ -x "$BUILD_VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$BUILD_VENV"
+# llama-cpp-python builds from source once; pip's wheel cache serves the app venv's build here.
+"$BUILD_VENV/bin/pip" install -q -e '.[freeze]'
+mkdir -p "$(dirname "$ICON")"
+PYTHONPATH="$PWD" "$BUILD_VENV/bin/python" packaging/make_icon.py "$ICON"
+rm -rf dist/visionpangu-assistant
+VISIONPANGU_ICON="$ICON" "$BUILD_VENV/bin/pyinstaller" --noconfirm --clean --log-level WARN \
+    --distpath dist --workpath build/pyinstaller packaging/visionpangu-assistant.spec
+du -sh dist/visionpangu-assistant
