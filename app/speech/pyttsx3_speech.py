@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+from app.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
 from app.speech.errors import (
     ENGINE_FAILED,
@@ -90,7 +91,7 @@ class Pyttsx3Speech(SpeechOutput):
     ):
         self._output_dir = Path(output_dir) if output_dir is not None else None
         if self._output_dir is not None:
-            self._output_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(self._output_dir)  # what is spoken describes the user's screen
         if not _engine_slot.acquire(blocking=False):
             raise RuntimeError("a pyttsx3 engine is already running in this process; shut it down first")
         self._driver_name = driver_name
@@ -263,6 +264,7 @@ class Pyttsx3Speech(SpeechOutput):
         final = self._output_dir / f"{job.sequence:04d}.wav"
         scratch = final.with_name(f".{final.name}.part")
         runner.render(job.text, scratch)
+        tighten(scratch)  # the synthesiser creates it with the umask's mode
         with self._cond:  # stop() holds this lock too: no stop can slip between check and publish
             if token.is_cancelled():
                 scratch.unlink(missing_ok=True)

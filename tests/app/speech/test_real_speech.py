@@ -113,3 +113,12 @@ def test_speech_to_files_is_chosen_by_the_environment(monkeypatch, tmp_path):
     finally:
         speech.shutdown()
     assert_is_speech(*read_wav(tmp_path / "said" / "0001.wav"))
+
+
+def test_spoken_files_describe_the_screen_so_they_are_private_to_the_user(make_speech, tmp_path):
+    import stat
+
+    render(make_speech, tmp_path, [SHORT])
+    folder = tmp_path / "out"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert [stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()] == [0o600]
