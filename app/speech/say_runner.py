@@ -23,7 +23,6 @@ from app.speech.runners import POLL_S, CancelToken, Runner
 SAY_PROGRAM = "/usr/bin/say"
 LIST_TIMEOUT_S = 10.0
 RENDER_TIMEOUT_S = 120.0
-KILL_WAIT_S = 2.0
 WAVE_FORMAT = "--data-format=LEI16@22050"  # with an .wav output name, say writes WAVE
 EMBEDDED_COMMAND_OPEN = "[["
 _VOICE_LINE = re.compile(r"^(?P<name>.+?)\s{2,}(?P<language>[A-Za-z]{2,3}[_-][A-Za-z0-9]+)\s+#")
@@ -86,7 +85,7 @@ class SayRunner(Runner):
         finally:
             if process.poll() is None:
                 process.kill()  # a stop: silent at once, not at the next word
-                process.wait(KILL_WAIT_S)
+                process.wait()  # SIGKILL cannot be ignored, so this returns; never leave a zombie
         if process.returncode != 0 and not token.is_cancelled():
             raise PlaybackFailed(f"say exited with {process.returncode}")
 
