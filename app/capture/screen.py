@@ -41,6 +41,13 @@ def _unavailable(exc: Exception) -> CaptureError:
     return CaptureError(_tr("The screen could not be captured: {0}").format(exc))
 
 
+def _check_access() -> None:
+    if sys.platform == "darwin":  # without the permission macOS gives the wallpaper, not the screen
+        from app.capture.mac_access import check_screen_recording
+
+        check_screen_recording()
+
+
 def _grab(sct, region: dict) -> np.ndarray:
     shot = sct.grab(region)
     rgb = np.frombuffer(shot.rgb, dtype=np.uint8).reshape(shot.height, shot.width, 3)
@@ -56,6 +63,7 @@ def capture_screen_region(policy: str, pointer: tuple[int, int] | None) -> tuple
     """The screen as RGB, and the desktop rectangle it shows (left, top, width, height)."""
     import mss
 
+    _check_access()
     try:
         with mss.MSS() as sct:
             monitors = sct.monitors
@@ -85,6 +93,7 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
     """One rectangle of the desktop (a window), clipped to what is on screen."""
     import mss
 
+    _check_access()
     try:
         with mss.MSS() as sct:
             region = clip_to({"left": left, "top": top, "width": width, "height": height}, sct.monitors[0])

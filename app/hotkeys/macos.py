@@ -3,8 +3,10 @@
 - An active event tap (kCGEventTapOptionDefault) sees every key press in the session and
   can drop the ones that are our shortcuts, so the focused app never gets them. macOS
   allows this only to apps the user has trusted under Privacy and Security, Accessibility
-  (Apple, CGEventTapCreate and AXIsProcessTrusted): without it the tap cannot be created,
-  and the user is told in plain words how to allow it.
+  (Apple, CGEventTapCreate and AXIsProcessTrustedWithOptions). So the backend asks with
+  the prompt option, which shows macOS's dialog and adds the app to that list; until the
+  user turns it on, every shortcut is PENDING with plain words on how to allow it, and the
+  thread checks again every TRUST_POLL_S and creates the tap as soon as it is allowed.
 - Auto-repeat key-downs carry kCGKeyboardEventAutorepeat and are dropped without firing.
 - macOS offers no way to learn whether another app uses the same keys, so there is no BUSY.
 - A failing callback must never eat the keyboard: on any error the event is passed on.
@@ -21,7 +23,7 @@ from typing import Callable, Mapping
 from app.hotkeys.backend import HotkeyBackend, Outcome, Status
 from app.hotkeys.combo import KeyCombo, Mod
 from app.hotkeys.keymap import KEYS, NO_MAC_KEY
-from app.hotkeys.texts import (mac_permission_message, missing_library_message, no_answer_message,
+from app.hotkeys.texts import (mac_permission_pending_message, missing_library_message, no_answer_message,
                                unexpected_failure_message, unmappable_key_message)
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,7 @@ FLAG_SHIFT, FLAG_CONTROL, FLAG_OPTION, FLAG_COMMAND = 0x20000, 0x40000, 0x80000,
 MODIFIER_FLAGS = FLAG_SHIFT | FLAG_CONTROL | FLAG_OPTION | FLAG_COMMAND
 START_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
 RUN_SLICE_S = 0.5  # the run loop returns this often to notice close()
+TRUST_POLL_S = 1.0  # how often the Accessibility permission is checked again while it is missing
 
 
 def mac_flags(combo: KeyCombo) -> int:
@@ -81,14 +84,19 @@ class KeyTable:
 class MacBackend(HotkeyBackend):
     name = "macos"
 
-    def __init__(self, api_factory: Callable[[], object] | None = None):
+    def __init__(self, api_factory: Callable[[], object] | None = None, trust_poll_s: float = TRUST_POLL_S):
         self._api_factory = api_factory or _quartz_api
+        self._trust_poll_s = trust_poll_s
         self._table = KeyTable()
         self._thread: threading.Thread | None = None
         self._api = None
+        self._lock = threading.Lock()
+        self._bindings: dict[str, KeyCombo] = {}
+        self._has_tap = False
+        self._closing = threading.Event()
 
     def start(self, on_activated, on_outcomes, on_failed) -> str | None:
-        self._on_activated, self._on_failed = on_activated, on_failed
+        self._on_activated, self._on_outcomes, self._on_failed = on_activated, on_outcomes, on_failed
         ready: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-quartz", daemon=True)
         self._thread.start()
@@ -98,11 +106,18 @@ class MacBackend(HotkeyBackend):
             return no_answer_message()
 
     def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
-        return self._table.set(bindings)  # plain data read by the tap: no native call needed
+        outcomes = self._table.set(bindings)  # plain data read by the tap: no native call needed
+        with self._lock:
+            self._bindings = dict(bindings)
+            if self._has_tap:
+                return outcomes
+        return {action_id: Outcome(Status.PENDING, mac_permission_pending_message())
+                if outcome.status is Status.OK else outcome for action_id, outcome in outcomes.items()}
 
     def close(self) -> None:
         if self._thread is None:
             return
+        self._closing.set()
         if self._api is not None:
             self._api.stop()
         self._thread.join(JOIN_TIMEOUT_S)
@@ -121,20 +136,37 @@ class MacBackend(HotkeyBackend):
         except (OSError, AttributeError) as error:
             ready.set_result(missing_library_message("CoreGraphics", str(error)))
             return
-        if not api.is_trusted():
-            ready.set_result(mac_permission_message())
-            return
+        if not api.is_trusted(should_prompt=True):  # macOS shows its dialog; shortcuts are pending
+            ready.set_result(None)
+            while not api.is_trusted():
+                if self._closing.wait(self._trust_poll_s):
+                    return
+            ready = None  # allowed now: the answer goes through on_outcomes / on_failed
         problem = api.create_tap(self._on_key)
         if problem is not None:
-            ready.set_result(problem)
+            self._report(ready, problem)
             return
         self._api = api
-        ready.set_result(None)
+        with self._lock:
+            self._has_tap = True
+            bindings = dict(self._bindings)
+        if ready is not None:
+            ready.set_result(None)
+        elif bindings:
+            self._on_outcomes(self._table.set(bindings), bindings)
+        if self._closing.is_set():
+            api.stop()  # close() came before self._api was set
         try:
             api.run(RUN_SLICE_S)
         except Exception as error:  # reported to the user, never swallowed
             log.exception("macOS hotkey thread failed")
             self._on_failed(unexpected_failure_message(repr(error)))
+
+    def _report(self, ready: Future | None, problem: str) -> None:
+        if ready is not None:
+            ready.set_result(problem)
+        else:
+            self._on_failed(problem)
 
 
 def _quartz_api():

@@ -1,8 +1,9 @@
 """The CoreGraphics and CoreFoundation calls of the macOS backend, through ctypes (macOS only).
 
 Constants and signatures from the macOS SDK headers: CoreGraphics/CGEventTypes.h,
-CGEvent.h, CoreFoundation/CFRunLoop.h, HIServices/AXUIElement.h (AXIsProcessTrusted).
-Nothing here runs on Linux or Windows; the backend's tests replace this class.
+CGEvent.h, CoreFoundation/CFRunLoop.h and CFDictionary.h, HIServices/AXUIElement.h
+(AXIsProcessTrusted, AXIsProcessTrustedWithOptions). The tests load these declarations into a
+compiled stand-in library with the same exports (no macOS there).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from typing import Callable
 
 from app.hotkeys.texts import mac_permission_message
+from app.native_calls import Prototype, declare
 
 log = logging.getLogger(__name__)
 
@@ -33,35 +35,63 @@ def _framework(name: str) -> ctypes.CDLL:
     return ctypes.cdll.LoadLibrary(path)
 
 
+# Prototypes from the SDK headers named above (Boolean is an unsigned char: c_bool).
+CG_PROTOTYPES = (
+    Prototype("AXIsProcessTrusted", ctypes.c_bool),
+    # Boolean AXIsProcessTrustedWithOptions(CFDictionaryRef options), macOS 10.9+
+    Prototype("AXIsProcessTrustedWithOptions", ctypes.c_bool, (ctypes.c_void_p,)),
+    Prototype("CGEventTapCreate", ctypes.c_void_p, (ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32,
+                                                    ctypes.c_uint64, _TAP_CALLBACK, ctypes.c_void_p)),
+    Prototype("CGEventTapEnable", None, (ctypes.c_void_p, ctypes.c_bool)),
+    Prototype("CGEventGetIntegerValueField", ctypes.c_int64, (ctypes.c_void_p, ctypes.c_uint32)),
+    Prototype("CGEventGetFlags", ctypes.c_uint64, (ctypes.c_void_p,)),
+)
+CF_PROTOTYPES = (
+    Prototype("CFMachPortCreateRunLoopSource", ctypes.c_void_p, (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long)),
+    Prototype("CFRunLoopGetCurrent", ctypes.c_void_p),
+    Prototype("CFRunLoopAddSource", None, (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)),
+    Prototype("CFRunLoopRunInMode", ctypes.c_int32, (ctypes.c_void_p, ctypes.c_double, ctypes.c_bool)),
+    Prototype("CFRunLoopStop", None, (ctypes.c_void_p,)),
+    Prototype("CFRelease", None, (ctypes.c_void_p,)),
+    # CFDictionaryRef CFDictionaryCreate(CFAllocatorRef, const void **keys, const void **values, CFIndex,
+    #                                    const CFDictionaryKeyCallBacks *, const CFDictionaryValueCallBacks *)
+    Prototype("CFDictionaryCreate", ctypes.c_void_p, (ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                                      ctypes.POINTER(ctypes.c_void_p), ctypes.c_long,
+                                                      ctypes.c_void_p, ctypes.c_void_p)),
+)
+
+
 class QuartzApi:
-    def __init__(self):
-        cg = self._cg = _framework("ApplicationServices")
-        cf = self._cf = _framework("CoreFoundation")
-        cg.AXIsProcessTrusted.restype = ctypes.c_bool
-        cg.CGEventTapCreate.restype = ctypes.c_void_p
-        cg.CGEventTapCreate.argtypes = (ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint32, ctypes.c_uint64,
-                                        _TAP_CALLBACK, ctypes.c_void_p)
-        cg.CGEventTapEnable.argtypes = (ctypes.c_void_p, ctypes.c_bool)
-        cg.CGEventGetIntegerValueField.restype = ctypes.c_int64
-        cg.CGEventGetIntegerValueField.argtypes = (ctypes.c_void_p, ctypes.c_uint32)
-        cg.CGEventGetFlags.restype = ctypes.c_uint64
-        cg.CGEventGetFlags.argtypes = (ctypes.c_void_p,)
-        cf.CFMachPortCreateRunLoopSource.restype = ctypes.c_void_p
-        cf.CFMachPortCreateRunLoopSource.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_long)
-        cf.CFRunLoopGetCurrent.restype = ctypes.c_void_p
-        cf.CFRunLoopAddSource.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-        cf.CFRunLoopRunInMode.restype = ctypes.c_int32
-        cf.CFRunLoopRunInMode.argtypes = (ctypes.c_void_p, ctypes.c_double, ctypes.c_bool)
-        cf.CFRunLoopStop.argtypes = (ctypes.c_void_p,)
-        cf.CFRelease.argtypes = (ctypes.c_void_p,)
+    def __init__(self, cg=None, cf=None):
+        """`cg` and `cf` are the frameworks; tests pass a stand-in library with the same exports."""
+        cg = self._cg = declare(cg or _framework("ApplicationServices"), CG_PROTOTYPES)
+        cf = self._cf = declare(cf or _framework("CoreFoundation"), CF_PROTOTYPES)
         self._common_modes = ctypes.c_void_p.in_dll(cf, "kCFRunLoopCommonModes")
         self._default_mode = ctypes.c_void_p.in_dll(cf, "kCFRunLoopDefaultMode")
         self._tap = self._source = self._loop = None
         self._callback = None  # kept alive as long as the tap exists
         self._is_stopping = False
 
-    def is_trusted(self) -> bool:
-        return bool(self._cg.AXIsProcessTrusted())
+    def is_trusted(self, should_prompt: bool = False) -> bool:
+        """Whether macOS lets us see other apps' keys; with should_prompt, macOS asks the user once.
+
+        AXIsProcessTrusted only checks. AXIsProcessTrustedWithOptions with kAXTrustedCheckOptionPrompt
+        set to kCFBooleanTrue shows macOS's own dialog, which adds the app to the Accessibility list
+        (Apple, HIServices/AXUIElement.h), so the user only has to turn it on.
+        """
+        if not should_prompt:
+            return bool(self._cg.AXIsProcessTrusted())
+        cf = self._cf
+        keys = (ctypes.c_void_p * 1)(ctypes.c_void_p.in_dll(self._cg, "kAXTrustedCheckOptionPrompt").value)
+        values = (ctypes.c_void_p * 1)(ctypes.c_void_p.in_dll(cf, "kCFBooleanTrue").value)
+        options = cf.CFDictionaryCreate(None, keys, values, 1,
+                                        ctypes.addressof(ctypes.c_char.in_dll(cf, "kCFTypeDictionaryKeyCallBacks")),
+                                        ctypes.addressof(ctypes.c_char.in_dll(cf, "kCFTypeDictionaryValueCallBacks")))
+        try:
+            return bool(self._cg.AXIsProcessTrustedWithOptions(options))
+        finally:
+            if options:
+                cf.CFRelease(options)
 
     def create_tap(self, on_key: Callable[[bool, int, int, bool], bool]) -> str | None:
         """Create the tap on the calling thread's run loop; None, or why it could not be made."""

@@ -70,6 +70,14 @@ def mac_permission_message() -> str:
               "then, use the buttons in its window.")
 
 
+def mac_permission_pending_message() -> str:
+    return tr("VisionPangu Assistant needs your permission to notice its shortcut keys while you "
+              "work in other apps. macOS has asked you in a window: choose Open System Settings, then "
+              "under Privacy and Security, Accessibility, turn on VisionPangu Assistant (if you started "
+              "it from Terminal, turn on Terminal). The shortcuts start working as soon as you do; "
+              "until then, use the buttons in its window.")
+
+
 def no_session_message() -> str:
     return tr("No graphical desktop session was found (neither Wayland nor X11), so global shortcuts "
               "cannot work. Use the buttons in the app window instead.")

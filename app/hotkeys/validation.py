@@ -21,6 +21,7 @@ from app.hotkeys.texts import noop, tr
 K = Qt.Key
 ALL_PLATFORMS = ""
 _F_KEYS = [int(K.Key_F1.value) + i for i in range(12)]
+WINDOWS_DEBUGGER_KEY = int(K.Key_F12.value)
 
 # (platform or ALL_PLATFORMS, modifiers, key, why the system keeps it).
 RESERVED: tuple[tuple[str, Mod, int, str], ...] = (
@@ -32,6 +33,8 @@ RESERVED: tuple[tuple[str, Mod, int, str], ...] = (
     # NVDA user guide, "Starting NVDA": Control+Alt+N starts NVDA from the desktop shortcut.
     (ALL_PLATFORMS, Mod.CTRL | Mod.ALT, ord("N"), noop("it starts the NVDA screen reader")),
     ("win32", Mod.CTRL, int(K.Key_Escape.value), noop("it opens the Start menu")),
+    # RegisterHotKey (learn.microsoft.com): "The F12 key is reserved for use by the debugger at all
+    # times, so it should not be registered as a hot key", whatever the modifiers (validate refuses it).
     ("linux", Mod.CTRL | Mod.ALT, int(K.Key_Backspace.value), noop("it can end the desktop session")),
     # Qt's Ctrl is the Command key on macOS: Command+Tab, Command+Space, Command+F5 (VoiceOver).
     ("darwin", Mod.CTRL, int(K.Key_Tab.value), noop("it switches between apps")),
@@ -66,6 +69,8 @@ def validate(combo: KeyCombo, platform: str = sys.platform) -> str | None:
                       "time you type that key.").format(keys=keys)
         return tr("{keys} needs Control or Alt too; otherwise it would fire every time you type "
                   "that key.").format(keys=keys)
+    if platform == "win32" and combo.key == WINDOWS_DEBUGGER_KEY:
+        return tr("{keys} cannot be a shortcut on Windows because F12 is kept for debuggers.").format(keys=keys)
     wanted = _platform_key(platform)
     for where, mods, key, why in RESERVED:
         if where in (ALL_PLATFORMS, wanted) and mods == combo.modifiers and key == combo.key:

@@ -32,6 +32,9 @@ WM_WAKE = WM_APP + 1  # "work is waiting in the command queue"
 PM_NOREMOVE = 0x0000
 MOD_ALT, MOD_CONTROL, MOD_SHIFT, MOD_WIN, MOD_NOREPEAT = 0x0001, 0x0002, 0x0004, 0x0008, 0x4000
 ERROR_HOTKEY_ALREADY_REGISTERED = 1409
+# With Ctrl held, the Pause key sends VK_CANCEL, not VK_PAUSE ("Virtual-Key Codes",
+# learn.microsoft.com: VK_CANCEL 0x03 "Control-break processing"), so Ctrl+Pause is registered as that.
+VK_PAUSE, VK_CANCEL = 0x13, 0x03
 FIRST_HOTKEY_ID = 1  # an application's ids must lie in 0x0000-0xBFFF
 START_TIMEOUT_S = COMMAND_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
 
@@ -186,7 +189,8 @@ class WindowsBackend(HotkeyBackend):
         info, modifiers = KEYS.get(combo.key), win_modifiers(combo)
         if info is None or modifiers is None:
             return Outcome(Status.UNSUPPORTED, unmappable_key_message(combo.spoken()))
-        error = self._api.register_hotkey(hotkey_id, modifiers, info.win_vk)
+        vk = VK_CANCEL if info.win_vk == VK_PAUSE and combo.modifiers & Mod.CTRL else info.win_vk
+        error = self._api.register_hotkey(hotkey_id, modifiers, vk)
         if error == 0:
             self._ids[hotkey_id] = action_id
             return Outcome(Status.OK)

@@ -201,7 +201,7 @@ class Pyttsx3Speech(SpeechOutput):
             runner = create_runner(self._driver_name, scratch, self._player, needs_player=self._output_dir is None)
             self._voices = runner.voices()
             try:
-                self._default_voice = str(runner.engine.getProperty("voice") or "")
+                self._default_voice = runner.default_voice()
             except Exception:  # a driver without a current voice: "" then means "leave it"
                 self._default_voice = ""
             return runner

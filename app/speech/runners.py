@@ -9,7 +9,8 @@ driver, each interrupting the way that driver allows:
 - sapi5 (Windows): speaking is asynchronous and `stop()` purges it (`Speak("", 3)`), but the
   engine's COM events need pumping on its own thread. `startLoop(False)` + `iterate()` lets this
   thread pump and watch for a stop every few milliseconds, then call `engine.stop()` itself.
-- nsss and any other driver (macOS): `iterate()` does not pump the Cocoa run loop that delivers
+- nsss (macOS): /usr/bin/say instead, a child process killed on stop (app/speech/say_runner.py).
+- any other driver (and nsss without say): `iterate()` does not pump the Cocoa run loop that delivers
   the synthesizer's callbacks, so each utterance runs in `runAndWait()`, and a `started-word`
   callback calls `engine.stop()` when a stop was asked (pyttsx3's documented way to interrupt an
   utterance). The voice then stops at the next word boundary.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import math
+import subprocess
 import time
 from pathlib import Path
 from typing import Protocol
@@ -40,6 +43,11 @@ ESPEAK_RENDER_TIMEOUT_S = 30.0
 ESPEAK_IDLE_POLL_S = 0.002
 ESPEAK = "espeak"
 SAPI5 = "sapi5"
+NSSS = "nsss"
+SAY_PROGRAM = "/usr/bin/say"
+# SAPI's ISpVoice::Rate is -10..10 (learn.microsoft.com, ISpVoice::SetRate); pyttsx3's sapi5 driver
+# turns words per minute into it as int(log(wpm / a, b)) with a voice's (a, b), at most 10.
+SAPI_RATE_MIN, SAPI_RATE_MAX = -10, 10
 
 
 class CancelToken(Protocol):
@@ -68,6 +76,10 @@ class Runner:
 
     def voices(self) -> list[tuple[str, str]]:
         return [(str(voice.id), str(voice.name or voice.id)) for voice in self.engine.getProperty("voices")]
+
+    def default_voice(self) -> str:
+        """The engine's voice at start: what an empty voice setting means."""
+        return str(self.engine.getProperty("voice") or "")
 
     def close(self) -> None:
         """Leave the engine idle; the owner thread then drops the last reference to it."""
@@ -137,6 +149,11 @@ class ExternalLoopRunner(Runner):
         self.engine.save_to_file(text, str(path))  # synchronous on SAPI5
         self._settle()
 
+    def set_property(self, name: str, value: object) -> None:
+        if name == "rate":
+            value = sapi_safe_wpm(int(value), *_sapi_rate_curve(str(self.engine.getProperty("voice"))))
+        self.engine.setProperty(name, value)
+
     def _settle(self) -> None:
         deadline = time.monotonic() + SETTLE_TIMEOUT_S
         while self.engine.isBusy() and time.monotonic() < deadline:
@@ -177,6 +194,8 @@ class DriverLoopRunner(Runner):
 def create_runner(driver_name: str | None, scratch: Path, player: WavPlayer | None, needs_player: bool) -> Runner:
     """Start the engine on the calling (owner) thread; SpeechUnavailable in plain words if it cannot."""
     name = driver_name or pyttsx3.engine.default_engine_by_sys_platform()
+    if name == NSSS and Path(SAY_PROGRAM).is_file():
+        return _say_runner(scratch)
     if name == ESPEAK:
         player = player or find_player()
         if player is None and needs_player:  # checked first: no engine is left half-made
@@ -194,6 +213,28 @@ def create_runner(driver_name: str | None, scratch: Path, player: WavPlayer | No
     if name == SAPI5:
         return ExternalLoopRunner(engine)
     return DriverLoopRunner(engine)
+
+
+def sapi_safe_wpm(wpm: int, base_wpm: float, step: float) -> int:
+    """The nearest rate to `wpm` that pyttsx3's int(log(wpm / base_wpm, step)) keeps within -10..10."""
+    low = math.ceil(base_wpm * step ** SAPI_RATE_MIN)
+    high = math.floor(base_wpm * step ** SAPI_RATE_MAX)
+    return max(low, min(high, wpm))
+
+
+def _sapi_rate_curve(voice_id: str) -> tuple[float, float]:
+    from pyttsx3.drivers.sapi5 import E_REG, MSMARY  # the driver's own (a, b) per voice; Windows only
+
+    return E_REG.get(voice_id, E_REG[MSMARY])
+
+
+def _say_runner(scratch: Path) -> Runner:
+    from app.speech.say_runner import SayRunner
+
+    try:
+        return SayRunner(scratch)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise SpeechUnavailable(tr(ENGINE_FAILED), detail=repr(exc)) from None
 
 
 def _initialise_com() -> None:

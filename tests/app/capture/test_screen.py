@@ -47,3 +47,18 @@ def test_wayland_without_xwayland_is_named(monkeypatch):
     monkeypatch.setattr("sys.platform", "linux")
     with pytest.raises(CaptureError, match="Wayland"):
         capture_screen("all", None)
+
+
+MSS_CLASS_SINCE = (10, 2)  # mss 10.2.0 exports mss.MSS and deprecates the mss.mss() factory
+
+
+def test_the_mss_version_the_project_allows_has_the_class_the_capture_uses():
+    import re
+    from pathlib import Path
+
+    import mss
+
+    pyproject = (Path(__file__).resolve().parents[3] / "pyproject.toml").read_text(encoding="utf-8")
+    floor = re.search(r'"mss>=([\d.]+)"', pyproject).group(1)
+    assert tuple(int(part) for part in floor.split("."))[:2] >= MSS_CLASS_SINCE
+    assert isinstance(mss.MSS, type) and tuple(int(p) for p in mss.__version__.split(".")[:2]) >= MSS_CLASS_SINCE

@@ -93,3 +93,9 @@ def test_one_combination_for_two_actions_is_refused_for_the_second():
     problems = validate_bindings({"describe_screen": combo, "describe_window": combo, "stop": None})
     assert list(problems) == ["describe_window"]
     assert 'already the shortcut for "Describe the screen"' in problems["describe_window"]
+
+
+@pytest.mark.parametrize("text", ["Ctrl+Alt+F12", "Ctrl+Shift+F12", "Alt+F12"])
+def test_f12_is_refused_on_windows_only(text):
+    assert "debuggers" in validate(parse(text), "win32")
+    assert validate(parse(text), "darwin") is None

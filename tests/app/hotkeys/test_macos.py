@@ -1,9 +1,11 @@
 """The macOS backend, with the Quartz API MOCKED.
 
-CoreGraphics cannot exist on the Linux test machines, so FakeQuartz stands in for
-app.hotkeys.macos_quartz.QuartzApi (the only code that calls it): the Accessibility trust
-check, and an event tap whose key events the test sends. The backend's thread, key table
-and decisions run for real.
+MOCK: no macOS here. CoreGraphics cannot exist on the Linux test machines, so FakeQuartz
+stands in for app.hotkeys.macos_quartz.QuartzApi (the only code that calls it): the
+Accessibility permission (missing until the test grants it, as the user does in System
+Settings, with a count of macOS's prompts), and an event tap whose key events the test
+sends. The backend's thread, key table and decisions run for real. QuartzApi's own ctypes
+declarations are tested in test_macos_quartz.py against a compiled stand-in library.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ class FakeQuartz:
 
     def __init__(self, is_trusted: bool = True):
         self.trusted = is_trusted
+        self.prompts = 0
         self.on_key = None
         self._stop = threading.Event()
 
-    def is_trusted(self) -> bool:
+    def is_trusted(self, should_prompt: bool = False) -> bool:
+        if should_prompt and not self.trusted:
+            self.prompts += 1  # macOS shows its "would like to control this computer" dialog
         return self.trusted
 
     def create_tap(self, on_key):
@@ -54,7 +59,7 @@ def mac(qapp):
 
     def make(**fake_options):
         fake = FakeQuartz(**fake_options)
-        manager = HotkeyManager(MacBackend(api_factory=lambda: fake), debounce_s=0.0)
+        manager = HotkeyManager(MacBackend(api_factory=lambda: fake, trust_poll_s=0.01), debounce_s=0.0)
         made.append(manager)
         return manager, fake
 
@@ -63,12 +68,27 @@ def mac(qapp):
         manager.shutdown()
 
 
-def test_missing_accessibility_permission_is_explained_in_plain_words(mac):
-    manager, _ = mac(is_trusted=False)
+def test_missing_accessibility_permission_prompts_once_then_the_shortcuts_start_when_allowed(qtbot, mac):
+    manager, fake = mac(is_trusted=False)
     results = manager.apply(default_bindings())
-    assert {r.status for r in results.values()} == {Status.UNSUPPORTED}
-    message = manager.unsupported_reason
+    assert {r.status for r in results.values()} == {Status.PENDING}
+    message = results["describe_screen"].message
     assert "System Settings" in message and "Accessibility" in message and "turn on VisionPangu Assistant" in message
+    assert manager.unsupported_reason is None and fake.prompts == 1
+    assert fake.on_key is None  # no tap without the permission
+    with qtbot.waitSignal(manager.results_changed, timeout=SIGNAL_TIMEOUT_MS):
+        fake.trusted = True  # the user turns the app on in System Settings
+    assert {r.status for r in manager.results().values()} == {Status.OK}
+    assert fake.prompts == 1  # asked once, then only checked
+    with qtbot.waitSignal(manager.activated, timeout=SIGNAL_TIMEOUT_MS):
+        assert fake.key(KEYCODE_D, DEFAULT_FLAGS) is True
+
+
+def test_closing_while_waiting_for_the_permission_ends_the_thread(mac):
+    manager, fake = mac(is_trusted=False)
+    manager.apply(default_bindings())
+    manager.shutdown()
+    assert fake.on_key is None
 
 
 def test_shortcut_fires_once_and_is_kept_from_the_focused_app(qtbot, mac):

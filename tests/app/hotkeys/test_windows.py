@@ -137,3 +137,12 @@ def test_shutdown_unregisters_everything(win):
     manager.apply(default_bindings())
     manager.shutdown()
     assert fake.registered == {}
+
+
+def test_ctrl_pause_is_registered_as_vk_cancel_which_windows_sends_for_it(win):
+    from app.hotkeys.windows import VK_CANCEL, VK_PAUSE
+
+    manager, fake = win()
+    results = manager.apply({"describe_screen": "Ctrl+Pause", "stop": "Alt+Pause"})
+    assert results["describe_screen"].status is Status.OK and results["stop"].status is Status.OK
+    assert sorted(vk for _, vk in fake.registered.values()) == [VK_CANCEL, VK_PAUSE]

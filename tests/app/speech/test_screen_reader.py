@@ -1,9 +1,11 @@
 """Screen-reader detection and NVDA's controller client.
 
 Linux detection runs for real: a private dbus-daemon with a stand-in for the AT-SPI bus's
-status object (Orca itself needs a full desktop session). NVDA and the Windows flag cannot
-exist here: they are mocked, and only here: a fake controller-client library with NVDA's
-three functions, and a fake user32 with SystemParametersInfoW.
+status object (Orca itself needs a full desktop session). NVDA, the Windows flag and
+VoiceOver cannot exist here. MOCK: no macOS/Windows here: a fake controller-client library
+with NVDA's three functions (one that can hang, as a hung NVDA does), a compiled stand-in
+user32 exporting SystemParametersInfoW with its documented prototype (so the app's ctypes
+declaration is what writes the flag), and a fake AppKit NSWorkspace.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ import time
 import pytest
 
 from app.speech import screen_reader
-from app.speech.screen_reader import NvdaController, detect_screen_reader
+from app.speech.screen_reader import NvdaController, detect_screen_reader, find_nvda_client, nvda_architecture
+from tests.app.native_stand_in import build_stand_in
 
 
 class FakeNvdaLibrary:
@@ -28,11 +31,17 @@ class FakeNvdaLibrary:
         self.running = running
         self.spoken: list[str] = []
         self.cancels = 0
+        self.threads: set[int] = set()
+        self.hang = threading.Event()  # set: NVDA hangs in speakText until `release` is set
+        self.release = threading.Event()
 
     def nvdaController_testIfRunning(self) -> int:
         return 0 if self.running else 1717  # RPC_S_UNKNOWN_IF, what the client returns without NVDA
 
     def nvdaController_speakText(self, text) -> int:
+        self.threads.add(threading.get_ident())
+        if self.hang.is_set():
+            self.release.wait(10)
         if not self.running:
             return 1717
         self.spoken.append(text.value)
@@ -78,31 +87,94 @@ def test_announcer_sends_results_to_nvda_when_it_runs_and_to_qt_otherwise(qapp):
     assert heard[-1] == ("Through Qt now.", False)
 
 
-class FakeUser32:
-    """Mock of Windows' user32 (no Windows here): SystemParametersInfoW(SPI_GETSCREENREADER)."""
-
-    def __init__(self, flag: bool):
-        self.flag = flag
-
-    def SystemParametersInfoW(self, action, _param, pointer, _winini):
-        assert action == screen_reader.SPI_GETSCREENREADER
-        ctypes.cast(pointer, ctypes.POINTER(ctypes.c_int)).contents.value = int(self.flag)
-        return 1
+USER32_STAND_IN = """
+static long flag = 0;
+void stand_in_flag(long value) { flag = value; }
+long SystemParametersInfoW(unsigned long action, unsigned long param, void *value, unsigned long ini) {
+    if (action != 0x0046 || value == 0) return 0;  /* SPI_GETSCREENREADER writes a BOOL */
+    *(long *)value = flag; return 1;
+}
+"""
 
 
-@pytest.mark.parametrize("flag", [True, False])
-def test_windows_reads_the_screen_reader_flag(monkeypatch, flag):
-    class FakeWindll:
-        user32 = FakeUser32(flag)
+@pytest.fixture(scope="module")
+def user32(tmp_path_factory):
+    library = build_stand_in(tmp_path_factory.mktemp("user32"), "user32", USER32_STAND_IN)
+    library.stand_in_flag.argtypes = (ctypes.c_long,)
+    return library
 
+
+@pytest.mark.parametrize("flag, process, expected", [(True, "NVDA", (True, "NVDA")), (False, "", (False, "")),
+                                                     (True, "", (None, ""))])
+def test_windows_flag_counts_with_a_screen_reader_process_and_a_stale_one_never_silences_the_voice(
+        monkeypatch, user32, flag, process, expected):
+    from app.native_calls import declare
+
+    user32.stand_in_flag(int(flag))
     monkeypatch.setattr(screen_reader.sys, "platform", "win32")
-    monkeypatch.setattr(ctypes, "windll", FakeWindll(), raising=False)
-    assert detect_screen_reader().is_running is flag
+    monkeypatch.setattr(screen_reader, "load_user32", lambda: declare(user32, screen_reader.USER32_PROTOTYPES))
+    monkeypatch.setattr(screen_reader, "_running_windows_screen_reader", lambda: process)
+    info = detect_screen_reader()
+    assert (info.is_running, info.name) == expected  # (None: Automatic uses the voice and the reader)
 
 
-def test_macos_cannot_tell(monkeypatch):
+class FakeWorkspace:
+    """MOCK: AppKit's NSWorkspace.sharedWorkspace() (no macOS here)."""
+
+    def __init__(self, is_voiceover_on: bool):
+        self.is_voiceover_on = is_voiceover_on
+
+    def isVoiceOverEnabled(self):
+        return self.is_voiceover_on
+
+
+@pytest.mark.parametrize("is_on", [True, False])
+def test_macos_asks_whether_voiceover_is_on(monkeypatch, is_on):
+    import types
+
+    appkit = types.ModuleType("AppKit")
+    appkit.NSWorkspace = types.SimpleNamespace(sharedWorkspace=lambda: FakeWorkspace(is_on))
+    monkeypatch.setitem(sys.modules, "AppKit", appkit)
+    monkeypatch.setattr(screen_reader.sys, "platform", "darwin")
+    info = detect_screen_reader()
+    if is_on:
+        assert (info.is_running, info.name, info.reads_announcements) == (True, "VoiceOver", True)
+    else:
+        assert info.is_running is False
+
+
+def test_macos_without_appkit_cannot_tell(monkeypatch):
+    monkeypatch.setitem(sys.modules, "AppKit", None)  # import fails, as without pyobjc
     monkeypatch.setattr(screen_reader.sys, "platform", "darwin")
     assert detect_screen_reader().is_running is None
+
+
+def test_the_nvda_client_folder_follows_the_process_architecture(tmp_path):
+    assert nvda_architecture("ARM64", True) == "arm64"
+    assert nvda_architecture("AMD64", True) == "x64" and nvda_architecture("x86", False) == "x86"
+    for arch in ("x64", "arm64"):
+        (tmp_path / arch).mkdir()
+        (tmp_path / arch / "nvdaControllerClient.dll").write_bytes(b"MZ")
+    assert find_nvda_client([tmp_path], "arm64") == [tmp_path / "arm64" / "nvdaControllerClient.dll"]
+    assert find_nvda_client([tmp_path], "x86") == []
+
+
+def test_nvda_calls_run_off_the_callers_thread_and_a_hung_nvda_does_not_freeze_it():
+    library = FakeNvdaLibrary()
+    nvda = NvdaController(library, call_timeout_s=0.2)
+    assert nvda.speak("First.") and threading.get_ident() not in library.threads
+    library.hang.set()
+    started = time.monotonic()
+    assert nvda.speak("NVDA hangs now.") is False  # given up after the timeout
+    assert nvda.is_running() is False and not nvda.speak("Not queued behind the hung call.")
+    assert time.monotonic() - started < 1.0
+    library.hang.clear()
+    library.release.set()  # NVDA recovers
+    deadline = time.monotonic() + 5
+    while not nvda.is_running():
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert nvda.speak("Back.") and library.spoken == ["First.", "NVDA hangs now.", "Back."]
 
 
 def _serve_a11y_status(address: str, enabled: bool, ready: threading.Event, stop: threading.Event) -> None:
