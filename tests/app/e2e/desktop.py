@@ -17,7 +17,7 @@ from pathlib import Path
 import mss
 import numpy as np
 
-from app.instance import forward
+from app.instance import RUNTIME_FOLDER, forward
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,8 +55,15 @@ class Desktop:
         assert done.returncode == 0, f"xdotool {args}: {done.stderr}"
         return done.stdout.strip()
 
+    def forward(self, request: dict) -> dict | None:
+        """`request` to the app on this desktop, through its socket, as a second launch sends it."""
+        # Where app.instance.server_name() puts the socket under the app's own environment (its
+        # private XDG_RUNTIME_DIR), not this process's.
+        path = Path(self.env["XDG_RUNTIME_DIR"]) / RUNTIME_FOLDER / self.env["VISIONPANGU_INSTANCE"]
+        return forward(request, str(path))
+
     def status(self) -> dict | None:
-        return forward({"command": "status"}, self.env["VISIONPANGU_INSTANCE"])
+        return self.forward({"command": "status"})
 
     def grab(self, left: int, top: int, width: int, height: int) -> np.ndarray:
         with mss.MSS(display=self.display) as sct:
