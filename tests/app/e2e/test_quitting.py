@@ -46,6 +46,7 @@ SETTINGS_INI = "[history]\nsave=true\n[describe]\ndetail=brief\n"
 TRAY_HOST = Path(__file__).with_name("tray_host.py")
 WAYS = ("sigterm", "sigint", "sighup", "menu", "tray", "display-lost")
 
+
 def _require_programs() -> None:
     """Skip without them, except in CI, where their absence is a failure (.ci/run installs them)."""
     require_xvfb()
