@@ -129,6 +129,16 @@ class Application(QObject):
         self.window.activateWindow()
 
     def quit(self) -> None:
+        """Once, from the event loop (never inside another slot), in this order:
+
+        1. timers and native connections: the global-shortcut thread ends and closes its X
+           connection, then the active-window poll stops and closes its own;
+        2. the controller records a description still being written and stops captures;
+        3. the engine worker ends (and a running conversion);
+        4. speech and announcements stop;
+        5. history and settings are flushed to disk;
+        6. tray and window go, and Qt's loop ends.
+        """
         if self.is_quitting:
             return
         self.is_quitting = True
@@ -138,10 +148,16 @@ class Application(QObject):
         self.setup.shutdown()
         self.speech.shutdown()
         self.announcer.shutdown()
+        self.flush()
         self.tray.hide()
         self.window.close()
         if self._should_quit_qt:
             QApplication.instance().quit()
+
+    def flush(self) -> None:
+        """Everything the user would lose is on disk (also when a session manager asks before a logout)."""
+        self.history.flush()
+        self.settings.flush()
 
     # --- engine ------------------------------------------------------------------------------
     def _on_engine_started(self, engine) -> None:

@@ -486,6 +486,8 @@ class Controller(QObject):
         self.settings.set(DETAIL, level)
 
     def shutdown(self) -> None:
+        if self.phase in (DESCRIBING, ANSWERING):  # what was written so far goes into the history, as on Stop
+            self._record(self._stream)
         self.speech.stop()
         self.jobs.close()
         self._planner.shutdown(wait=True, cancel_futures=True)

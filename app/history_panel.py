@@ -32,6 +32,7 @@ class HistoryPanel(QObject):
         self.view, self.store, self._settings = view, store, settings
         self._report, self._reopen = report, reopen
         self.entries: list[HistoryEntry] = []
+        self._unsaved: dict[str, HistoryEntry] = {}  # by id: changed since they were last written
         self._row_to_restore = -1
         view.itemActivated.connect(self._on_activated)
         view.installEventFilter(self)
@@ -63,12 +64,21 @@ class HistoryPanel(QObject):
             item = self.view.item(row)
             if item.data(ENTRY_ROLE) == entry.id:
                 item.setText(entry.title())
+        self._unsaved[entry.id] = entry
+        self.flush()
+
+    def flush(self) -> None:
+        """Save every changed entry not on disk yet (one whose save failed is tried again), if saving is on."""
         if not self._settings.get(SAVE_HISTORY):
+            self._unsaved.clear()
             return
-        try:
-            self.store.save(entry)
-        except OSError as exc:
-            self._report(_tr("History could not be saved: {0}").format(exc.strerror or exc), True)
+        for entry in list(self._unsaved.values()):
+            try:
+                self.store.save(entry)
+            except OSError as exc:
+                self._report(_tr("History could not be saved: {0}").format(exc.strerror or exc), True)
+                return
+            del self._unsaved[entry.id]
 
     def _on_activated(self, item: QListWidgetItem) -> None:
         entry = next((e for e in self.entries if e.id == item.data(ENTRY_ROLE)), None)
@@ -86,6 +96,7 @@ class HistoryPanel(QObject):
 
     def clear(self) -> None:
         self.entries.clear()
+        self._unsaved.clear()
         self.view.clear()
         try:
             self.store.clear()

@@ -18,7 +18,6 @@ from pathlib import Path
 from app.commands import SOURCES
 
 EXIT_OK, EXIT_FAILED = 0, 1
-SIGNAL_POLL_MS = 250
 log = logging.getLogger("app")
 
 
@@ -81,19 +80,6 @@ def _install_error_reporter(application) -> None:
     sys.excepthook = report
 
 
-def _quit_on_signals(application) -> None:
-    """Ctrl+C in a terminal, or a session ending with SIGTERM, quits cleanly (the worker too)."""
-    import signal
-
-    from PySide6.QtCore import QTimer
-
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: application.quit())
-    timer = QTimer(application)
-    timer.timeout.connect(lambda: None)  # Python runs signal handlers only between bytecodes
-    timer.start(SIGNAL_POLL_MS)
-
-
 def no_screen_message() -> str | None:
     """Linux without a display would make Qt abort with a core dump: say it plainly instead."""
     import os
@@ -117,6 +103,7 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
 
     from app.application import Application
     from app.instance import InstanceError, InstanceServer, forward
+    from app.quit_signals import QuitOnSignals
     from app.settings import Settings
     from app.ui.tray import app_icon
 
@@ -144,7 +131,10 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
         return EXIT_OK
     server.command_received.connect(application.run_command)
     _install_error_reporter(application)
-    _quit_on_signals(application)
+    signals = QuitOnSignals(application.quit, parent=application)
+    # However the loop ends (Quit, a signal, a session manager's "die"), the app quits in order first.
+    qt_app.aboutToQuit.connect(application.quit)
+    qt_app.commitDataRequest.connect(lambda _manager: application.flush())  # a session manager's logout
     is_background = request["command"] != "show" and application.tray.is_available()
     application.start(show=not is_background)
     if request["command"] != "show":
@@ -152,4 +142,5 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     code = qt_app.exec()
     application.quit()
     server.close()
+    signals.close()
     return code

@@ -192,5 +192,9 @@ class Settings(QObject):
         self._store.sync()
         self.changed.emit(setting.key)
 
+    def flush(self) -> None:
+        """Write anything QSettings still holds in memory (every set() already syncs)."""
+        self._store.sync()
+
     def schema_version(self) -> int:
         return int(self._store.value(VERSION_KEY, 0))

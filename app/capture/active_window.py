@@ -58,6 +58,7 @@ class ActiveWindowTracker(QObject):
         self._backend_error: CaptureError | None = None
         self._own_pid = own_pid if own_pid is not None else os.getpid()
         self.remembered: int | None = None
+        self._is_stopped = False
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -67,6 +68,8 @@ class ActiveWindowTracker(QObject):
         self.poll()  # stops the timer again where there is nothing to watch
 
     def stop(self) -> None:
+        """For good: the timer stops, then the connection closes; polls after this do nothing."""
+        self._is_stopped = True
         self._timer.stop()
         if self._backend is not None:
             self._backend.close()
@@ -88,6 +91,8 @@ class ActiveWindowTracker(QObject):
         return info is not None and info.pid == self._own_pid
 
     def poll(self) -> None:
+        if self._is_stopped:
+            return
         try:
             backend = self._get_backend()
         except CaptureError:

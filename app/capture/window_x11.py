@@ -3,12 +3,18 @@
 Plain Xlib through ctypes, no extra package. Xlib's default error handler exits the
 process on a BadWindow (a window that closed between two calls), so every call runs
 with a recording handler installed and the previous one restored afterwards.
+A connection the X server has closed (the session ended) is never used again: Xlib's
+answer to any call on it, XCloseDisplay included, is its process-wide I/O error handler,
+which exits the process from inside the call (Xlib manual, XSetIOErrorHandler) while Qt
+and Python are still running; that crashed the app when its X server went away.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import select
+import socket
 from ctypes import POINTER, byref, c_char_p, c_int, c_long, c_ubyte, c_uint, c_ulong, c_void_p
 
 from app.capture.window_info import WindowInfo
@@ -53,11 +59,26 @@ def _load_xlib():
     lib.XSetErrorHandler.restype = c_void_p
     lib.XSetErrorHandler.argtypes = [c_void_p]
     lib.XSync.argtypes = [c_void_p, c_int]
+    lib.XConnectionNumber.argtypes = [c_void_p]
     return lib
 
 
+def _has_hung_up(fd: int) -> bool:
+    """True if the peer closed the socket: readable, and a peek finds the end of the stream."""
+    readable, _, _ = select.select([fd], [], [], 0)
+    if not readable:
+        return False
+    with socket.fromfd(fd, socket.AF_UNIX, socket.SOCK_STREAM) as peer:  # a duplicate: ours stays open
+        try:
+            return not peer.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return False
+        except OSError:  # ECONNRESET and the like: gone as well
+            return True
+
+
 class X11Windows:
-    """One display connection, used only on the GUI thread."""
+    """One display connection, used only on the GUI thread; after close() every query answers None."""
 
     def __init__(self, display: str | None = None):
         self._x = _load_xlib()
@@ -73,7 +94,14 @@ class X11Windows:
         return 0
 
     def _guarded(self, call):
-        """Run `call` with errors recorded instead of fatal; None if X reported one."""
+        """Run `call` with errors recorded instead of fatal; None if X reported one or the connection is closed.
+
+        Every Xlib call goes through here, so none can reach Xlib with the NULL display a
+        closed connection leaves (Xlib dereferences it: a segmentation fault), nor on a
+        connection the server has closed (see the module docstring).
+        """
+        if not self._is_usable():
+            return None
         previous = self._x.XSetErrorHandler(ctypes.cast(self._handler, c_void_p))
         self._had_error = False
         try:
@@ -82,6 +110,11 @@ class X11Windows:
         finally:
             self._x.XSetErrorHandler(previous)
         return None if self._had_error else result
+
+    def _is_usable(self) -> bool:
+        if self._display and _has_hung_up(self._x.XConnectionNumber(self._display)):
+            self._display = None  # left to the process's end: closing it would call the I/O error handler
+        return bool(self._display)
 
     def _atom(self, name: str) -> int:
         return self._x.XInternAtom(self._display, name.encode(), 0)
@@ -163,6 +196,6 @@ class X11Windows:
         return ""
 
     def close(self) -> None:
-        if self._display:
+        if self._is_usable():
             self._x.XCloseDisplay(self._display)
-            self._display = None
+        self._display = None

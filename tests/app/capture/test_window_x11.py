@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -135,3 +136,38 @@ def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_pat
             openbox.wait(WAIT_S)
         server.terminate()
         server.wait(WAIT_S)
+
+
+# In a child process: a regression is a crash or an exit of that process, not of the test run.
+USE_AFTER = """
+import sys
+from app.capture.window_x11 import X11Windows
+backend = X11Windows(sys.argv[1])
+if sys.argv[2] == "close":
+    backend.close()
+else:
+    input()  # the test ends the X server, then answers
+print(backend.active_window(), backend.window_info(1), backend.close(), flush=True)
+"""
+
+
+def _use_after(display: str, how: str, before_answer=None) -> subprocess.CompletedProcess:
+    child = subprocess.Popen([sys.executable, "-c", USE_AFTER, display, how], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    if before_answer is not None:
+        time.sleep(0.5)  # connected
+        before_answer()
+    out, err = child.communicate("\n", timeout=WAIT_S)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+def test_after_close_every_query_answers_none_instead_of_calling_xlib_with_no_display(xvfb):
+    done = _use_after(xvfb, "close")
+    assert (done.returncode, done.stdout.strip()) == (0, "None None None"), done.stderr
+
+
+def test_when_the_x_server_has_gone_queries_answer_none_and_closing_does_not_exit(tmp_path):
+    process, display = start_xvfb()
+    done = _use_after(display, "server-gone", lambda: (process.kill(), process.wait()))
+    assert (done.returncode, done.stdout.strip()) == (0, "None None None"), done.stderr

@@ -55,10 +55,15 @@ class Desktop:
         assert done.returncode == 0, f"xdotool {args}: {done.stderr}"
         return done.stdout.strip()
 
+    def forward(self, request: dict) -> dict | None:
+        """`request` to the app on this desktop, through its socket, as a second launch sends it."""
+        # Where app.instance.server_name() puts the socket under the app's own environment (its
+        # private XDG_RUNTIME_DIR), not this process's.
+        path = Path(self.env["XDG_RUNTIME_DIR"]) / RUNTIME_FOLDER / self.env[INSTANCE_ENV]
+        return forward(request, str(path))
+
     def status(self) -> dict | None:
-        """The app's own status query, over the socket in the app's runtime folder (not this process's)."""
-        socket = Path(self.env["XDG_RUNTIME_DIR"]) / RUNTIME_FOLDER / self.env[INSTANCE_ENV]
-        return forward({"command": "status"}, str(socket))
+        return self.forward({"command": "status"})
 
     def grab(self, left: int, top: int, width: int, height: int) -> np.ndarray:
         with mss.MSS(display=self.display) as sct:
