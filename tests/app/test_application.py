@@ -35,7 +35,9 @@ def test_the_window_shows_at_once_and_the_model_loads_in_the_background(make_app
     assert application.window.isVisible()  # before the model has loaded
     assert application.window.status_label.text() == "Loading model..."
     qtbot.waitUntil(lambda: application.controller.is_model_ready, timeout=LOAD_MS)
-    assert heard.texts() == ["Loading model...", "Ready."]
+    # The tiny test model's vision encoder is F16: on a processor with AVX512_BF16 a one-time tip
+    # about re-converting is said too (tests/app/test_reconvert_hint.py); it is not a load step.
+    assert [t for t in heard.texts() if not t.startswith("Tip:")] == ["Loading model...", "Ready."]
     assert application.window.status_label.text() == "Ready."
     assert not application.window.is_setup_shown()
 

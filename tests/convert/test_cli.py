@@ -61,8 +61,8 @@ def test_convert_with_relative_folders_quantizes_from_the_callers_folder(checkpo
     """The quantizer child runs in another folder, so relative paths must reach it resolved."""
     checkpoint = tmp_path / "ckpt"
     checkpoint.symlink_to(checkpoints["internvl"], target_is_directory=True)
-    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", "ckpt", "--out", "models"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", "ckpt", "--out", "models",
+                           "--mmproj-type", "f16"], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "models").iterdir()) == [
         "manifest.json", "mmproj-f16.gguf", "model-Q4_K_M.gguf"]
