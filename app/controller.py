@@ -28,19 +28,42 @@ from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from app.ui.main_page import MainPage
 from engine.client import Conversation
+from engine import flow
+from engine.flow import DescribeFlow, Request, description_request, plan_close_ups
 from engine.images import DARK_LEVEL, check_uniform
-from engine.regions import DEFAULT_REGIONS, choose_regions, has_close_ups
+from engine.notices import NOTICE_TEXTS
 from engine.user_text import TextError, check_language, check_question
 
 log = logging.getLogger(__name__)
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
-GLANCE_DETAIL = "brief"  # the glance: the overview tile alone (256 image tokens), a short answer
-# Close-ups in the second look, by the detail level the user chose (brief: the glance alone).
-SECOND_LOOK_REGIONS = {"standard": DEFAULT_REGIONS, "detailed": 2 * DEFAULT_REGIONS}
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Controller", text)
+
+
+class _SentRequests:
+    """The engine bridge as the describe flow sends to it, noting each ticket until the engine ends it."""
+
+    def __init__(self, controller: "Controller"):
+        self._controller = controller
+        self.open_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
+
+    def describe(self, ticket, conversation) -> None:
+        self.open_tickets.add(ticket)
+        self._controller.engine.describe(ticket, conversation)
+
+    def ask(self, ticket, conversation, question) -> None:
+        self.open_tickets.add(ticket)
+        self._controller.engine.ask(ticket, conversation, question)
+
+    def refine(self, ticket, conversation, regions) -> None:
+        self.open_tickets.add(ticket)
+        self._controller.engine.refine(ticket, conversation, regions)
+
+    def cancel(self) -> None:
+        if self._controller.engine is not None:
+            self._controller.engine.cancel()
 
 
 class Controller(QObject):
@@ -69,19 +92,13 @@ class Controller(QObject):
         self.current: HistoryEntry | None = None
         self._pending: tuple[str, str | None] | None = None  # (source label, question) of the request in flight
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
-        self._stream = ""
-        self._engine_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
-        self._told_set_aside: set[str] = set()  # history entries whose set-aside follow-ups were reported
-        # Glance first: (ticket, the close-ups, the next one's index) while the glance or a close-up
-        # runs; the text so far then prefixes the next close-up's in the history and the window.
-        # The close-ups are None while they are being chosen, and a glance that ends before that
-        # waits in _glance_done (its text and figures).
-        self._second_look: tuple[int, list | None, int] | None = None
-        self._glance_done: tuple[str, dict] | None = None
-        self._look_failed = 0  # the ticket whose close-ups could not be chosen: the user is told at its end
+        self._stream = ""  # the current pass's text so far
+        self._sent = _SentRequests(self)
+        self.flow = DescribeFlow(self._sent, self._on_flow_event, self._plan)
         self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-look")
-        self._planned.connect(self._on_planned)
-        self._description_prefix = ""
+        self._planned.connect(self.flow.planned)
+        self._notices: list[str] = []  # what the user should know about the request, said at its end
+        self._description_prefix = ""  # the glance and close-ups so far: the next close-up's text follows
         self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
         self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
         page.question_asked.connect(self.ask)
@@ -89,7 +106,7 @@ class Controller(QObject):
     @property
     def engine_busy(self) -> bool:
         """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
-        return bool(self._engine_tickets)
+        return bool(self._sent.open_tickets)
 
     @property
     def status_text(self) -> str:
@@ -105,18 +122,20 @@ class Controller(QObject):
         self.has_model = True
         self.is_model_ready = False
         for finished in (engine.done, engine.cancelled, engine.failed):  # first: a second look re-adds its ticket
-            finished.connect(lambda ticket, *_rest: self._engine_tickets.discard(ticket))
+            finished.connect(lambda ticket, *_rest: self._sent.open_tickets.discard(ticket))
         engine.loading.connect(self._on_loading)
         engine.loaded.connect(self._on_loaded)
         engine.load_failed.connect(self._on_load_failed)
-        engine.chunk.connect(self._on_chunk)
-        engine.done.connect(self._on_done)
+        engine.chunk.connect(self.flow.chunk)
+        engine.done.connect(self.flow.done)
+        engine.cancelled.connect(self.flow.cancelled)
         engine.failed.connect(self._on_failed)
         self._on_loading()  # now, not when the engine thread's signal arrives: the window shows it at once
 
     def detach_engine(self, message: str) -> None:
         self.engine, self.has_model, self.is_model_ready = None, False, False
-        self._engine_tickets.clear()
+        self.flow.stop()
+        self._sent.open_tickets.clear()
         if self.phase != IDLE:
             self._set_phase(IDLE)
         self.report(message, is_error=True)
@@ -126,7 +145,7 @@ class Controller(QObject):
         if self.phase == IDLE and self.status_text != _tr("Loading model..."):
             self.report(_tr("Loading model..."))
 
-    def _on_loaded(self, _data: dict) -> None:
+    def _on_loaded(self, _loaded) -> None:
         self.is_model_ready = True
         if self.phase == IDLE:
             self.report(_tr("Ready."))
@@ -144,9 +163,8 @@ class Controller(QObject):
         self.jobs.abandon()
         if self.phase in (DESCRIBING, ANSWERING):
             self._record(self._stream)
-            if self.engine is not None:
-                self.engine.cancel()
-        self._second_look, self._glance_done, self._description_prefix = None, None, ""
+        self.flow.stop()
+        self._notices, self._description_prefix = [], ""
         self.ticket += 1
         return self.ticket
 
@@ -244,10 +262,9 @@ class Controller(QObject):
             self._set_phase(IDLE)
             self.report(str(exc) + " " + _tr("Change it in Settings."), is_error=True)
             return
-        detail = self.settings.get(DETAIL)
-        glance_first = bool(self.settings.get(GLANCE_FIRST)) and detail in SECOND_LOOK_REGIONS and has_close_ups(rgb)
-        entry.conversation = Conversation(rgb, GLANCE_DETAIL if glance_first else detail, language)
-        self._second_look, self._glance_done, self._description_prefix = None, None, ""
+        request = description_request(ticket, rgb, self.settings.get(DETAIL), language,
+                                      bool(self.settings.get(GLANCE_FIRST)), self._window_hint(ticket, rgb.shape))
+        entry.conversation = request.conversation
         self._show_entry(entry)
         self._stream = ""
         self._set_phase(DESCRIBING)
@@ -255,14 +272,7 @@ class Controller(QObject):
         self.speech.play_started()
         self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
-        self._engine_tickets.add(ticket)
-        self.engine.describe(ticket, entry.conversation)
-        if glance_first:
-            # Chosen once the glance is on its way, and off the GUI thread: scoring a large image takes
-            # 0.1-0.2 s, which would hold back the window and the screen reader's announcements.
-            self._second_look = (ticket, None, 0)
-            self._planner.submit(self._plan_second_look, ticket, rgb, SECOND_LOOK_REGIONS[detail],
-                                 self._window_hint(ticket, rgb.shape))
+        self.flow.start(request)
 
     def _window_hint(self, ticket: int, shape: tuple) -> tuple[int, int, int, int] | None:
         """For a whole screen, the window the user works in (in image pixels): it matters most."""
@@ -277,50 +287,46 @@ class Controller(QObject):
             log.info("no active window for the second look", exc_info=True)
             return None
 
-    def _plan_second_look(self, ticket: int, rgb: np.ndarray, count: int, hint) -> None:
-        """(Planner thread) Regions for the second, sharper look after a glance, most informative first."""
-        try:
-            regions, failed = choose_regions(rgb, count, hint=hint), False
-        except Exception:  # never seen; the glance then stands alone rather than the request hanging
-            log.exception("choosing the close-ups failed")
-            regions, failed = [], True
-        self._planned.emit(ticket, regions, failed)
+    def _plan(self, ticket: int, rgb: np.ndarray, count: int, hint) -> None:
+        """The flow's planner: the close-ups are chosen on the planner thread, handed back on the GUI thread."""
+        self._planner.submit(lambda: self._planned.emit(ticket, *plan_close_ups(rgb, count, hint)))
 
-    def _on_planned(self, ticket: int, regions: list, failed: bool) -> None:
-        if self._second_look is None or self._second_look[0] != ticket or self._second_look[1] is not None:
-            return  # replaced or stopped meanwhile
-        self._second_look = (ticket, regions, 0) if regions else None
-        if failed:
-            self._look_failed = ticket
-        if self._glance_done is not None:  # the glance ended first and waits for its close-ups
-            text, data = self._glance_done
-            self._glance_done = None
-            if regions:
-                self._look_closer(ticket, text)
-            else:
-                self._finish(text, data, was_question=False)
+    def _on_flow_event(self, ticket: int, event: flow.FlowEvent) -> None:
+        if ticket != self.ticket:
+            return
+        if isinstance(event, flow.TextChunk):
+            self._stream += event.text
+            self.page.append_text(event.text)
+            self._announce_results(self.speech.feed(event.text))
+        elif isinstance(event, flow.PassDone):
+            self._announce_results(self.speech.finish())
+            self._record(event.text)
+        elif isinstance(event, flow.CloseUp):
+            self._look_closer(event)
+        elif isinstance(event, flow.Notice):
+            self._notices.append(QCoreApplication.translate("Notices", NOTICE_TEXTS[event.kind]))
+        elif isinstance(event, flow.Finished):
+            self._finish(event.is_answer)
+        elif isinstance(event, flow.Failed):
+            self._fail(event.message)
 
-    def _look_closer(self, ticket: int, text_so_far: str) -> None:
-        """The next close-up of the second look, one request each, most informative first.
+    def _look_closer(self, close_up: flow.CloseUp) -> None:
+        """A close-up of the second look is asked for: it follows the text so far after a blank line.
 
         One close-up at a time (about one encode + prefill each) keeps speech going: its few
         sentences are written while the glance or the previous close-up is still being spoken.
         """
-        _, regions, index = self._second_look
-        self._second_look = (ticket, regions, index + 1) if index + 1 < len(regions) else None
         entry = self.current
-        if text_so_far.strip():  # an empty answer leaves no blank paragraph behind
-            self._description_prefix += text_so_far.strip() + "\n\n"
+        if self._stream.strip():  # an empty answer leaves no blank paragraph behind
+            self._description_prefix += self._stream.strip() + "\n\n"
             self.page.append_text("\n\n")
         self._pending = (entry.source, None)
         self._stream = ""
-        if index == 0:
+        if close_up.index == 1:
             # Said after the glance (queued behind its last sentence, never over it): the user knows more is
             # coming, and that Stop now keeps just the glance.
             self._say_with_results(_tr("Taking a closer look."))
-        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(index + 1, len(regions)))
-        self._engine_tickets.add(ticket)
-        self.engine.refine(ticket, entry.conversation, [regions[index]])
+        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(close_up.index, close_up.total))
 
     def _show_entry(self, entry: HistoryEntry) -> None:
         self.current = entry
@@ -360,53 +366,18 @@ class Controller(QObject):
         self.speech.resolve()
         self.speech.play_started()
         self.report(_tr("Answering..."))
-        self._engine_tickets.add(ticket)
-        self.engine.ask(ticket, entry.conversation, question)
+        self.flow.start(Request(ticket, entry.conversation, question))
 
-    # --- streamed results -----------------------------------------------------------------------
-    def _on_chunk(self, ticket: int, text: str) -> None:
-        if ticket != self.ticket or self.phase not in (DESCRIBING, ANSWERING):
-            return
-        self._stream += text
-        self.page.append_text(text)
-        self._announce_results(self.speech.feed(text))
-
-    def _on_done(self, ticket: int, data: dict) -> None:
-        if ticket != self.ticket or self.phase not in (DESCRIBING, ANSWERING):
-            return
-        self._announce_results(self.speech.finish())
-        text = str(data.get("text", self._stream))
-        was_question = self._pending is not None and self._pending[1] is not None
-        self._record(text)
-        if self._second_look is not None and self._second_look[0] == ticket and not was_question:
-            if self._second_look[1] is None:  # its close-ups are still being chosen
-                self._glance_done = (text, data)
-            else:
-                self._look_closer(ticket, text)
-            return
-        self._finish(text, data, was_question)
-
-    def _finish(self, text: str, data: dict, was_question: bool) -> None:
+    # --- results -------------------------------------------------------------------------------
+    def _finish(self, was_question: bool) -> None:
         """The description or answer is complete: copy it if asked, and say anything the user should know."""
         self._set_phase(IDLE)
+        text = self.current.exchanges[-1][1] if was_question and self.current.exchanges else self.page.text()
         copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
         if copied:
-            QGuiApplication.clipboard().setText(text.strip() if was_question else self.page.text().strip())
-        entry_id = self.current.id if self.current is not None else None
-        stats = data.get("stats") or {}
-        notices = []  # honest about memory: what the model no longer holds, or why an answer stopped
-        if self._look_failed == self.ticket and not was_question:
-            notices.append(_tr("A sharper look was not possible this time, so this is the quick description."))
-        self._look_failed = 0
-        if stats.get("set_aside_turns") and entry_id not in self._told_set_aside:
-            # once per image: answers can no longer draw on the earliest questions
-            self._told_set_aside.add(entry_id)
-            notices.append(_tr("To make room, the model no longer remembers your earliest questions about this image."))
-        if stats.get("answer_room") and data.get("stop_reason") == "limit":
-            notices.append(_tr("The answer stopped early: the model's memory for this image is full. "
-                               "A lower detail level leaves more room."))
-        if notices:
-            notice = " ".join(notices)
+            QGuiApplication.clipboard().setText(text.strip())
+        if self._notices:  # honest about memory: what the model no longer holds, or why an answer stopped
+            notice = " ".join(self._notices)
             self.reporter.show(_tr("Ready.") + " " + notice)
             self._say_with_results(notice)
         elif copied:
@@ -437,9 +408,13 @@ class Controller(QObject):
         self._pending = None
         self.entry_changed.emit(self.current)
 
-    def _on_failed(self, ticket: int, _kind: str, message: str) -> None:
-        if ticket not in (0, self.ticket):
-            return
+    def _on_failed(self, ticket: int, kind: str, message: str) -> None:
+        if ticket == 0:  # no request: the worker was lost between requests
+            self._fail(message)
+        else:
+            self.flow.failed(ticket, kind, message)
+
+    def _fail(self, message: str) -> None:
         if self.phase in (DESCRIBING, ANSWERING):
             self._record(self._stream)
             self.page.append_text("\n\n" + message)

@@ -41,7 +41,7 @@ def create_earcons():
 
 
 def create_splitter():
-    from app.speech.splitter import SentenceSplitter
+    from engine.sentences import SentenceSplitter
 
     return SentenceSplitter()
 

@@ -23,6 +23,7 @@ from engine.images import TILE, fit_tiles
 from engine.multimodal import CHUNK_IMAGE, MultimodalContext
 from engine.prompts import (ChatFormat, Piece, detail_level, follow_up_max_tokens, refine_instruction,
                             refine_max_tokens, system_prompt)
+from engine.protocol import Chunk, Describe, Done, Load, Stats, StopReason
 from engine.regions import Region
 
 N_BATCH = 512
@@ -55,7 +56,7 @@ CLOSING_TOKENS = 1
 # Encoded tiles kept (repeat requests, close-ups, rebuilt conversations): the detailed level's 13
 # tiles and a second look's close-ups, about 1.6 MB each with this model.
 ENCODED_CACHE_SIZE = 16
-Emit = Callable[[str, dict], None]
+Emit = Callable[[Chunk], None]
 ShouldStop = Callable[[], bool]
 
 
@@ -71,8 +72,9 @@ class _Picture:
     mtmd holds its close-ups. That keeps it out of the worker's peak memory (README, "Results").
     """
 
-    def __init__(self, req: dict):
-        self._pixels: np.ndarray | None = np.frombuffer(req.pop("image"), dtype=np.uint8).reshape(req["shape"])
+    def __init__(self, req: Describe):
+        pixels, req.pixels = req.pixels, None
+        self._pixels: np.ndarray | None = np.frombuffer(pixels, dtype=np.uint8).reshape(req.shape)
         self.size = (int(self._pixels.shape[1]), int(self._pixels.shape[0]))
 
     @property
@@ -86,20 +88,20 @@ class _Picture:
 
 
 class Session:
-    def __init__(self, load: dict):
+    def __init__(self, load: Load):
         native_log.install()
         import llama_cpp
         from llama_cpp import Llama
 
         started = time.perf_counter()
         self._lib = llama_cpp
-        self.n_ctx = int(load["n_ctx"])
-        self.llm = Llama(load["model_path"], n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
-                         n_threads=load["n_threads"], n_threads_batch=load["n_threads"],
+        self.n_ctx = int(load.n_ctx)
+        self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
+                         n_threads=load.n_threads, n_threads_batch=load.n_threads,
                          flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
                          verbose=False)
-        self.mtmd = MultimodalContext(load["mmproj_path"], self.llm.model, load["n_threads"], flash_attn=True)
-        self.format = ChatFormat(load["architecture"], load.get("chat_template"))
+        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True)
+        self.format = ChatFormat(load.architecture, load.chat_template)
         self.generator = Generator(self.llm)
         self._encoded: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.image_encodes = 0
@@ -108,7 +110,7 @@ class Session:
         # Cache positions [start, end) of the follow-ups appended to the cached conversation, oldest
         # first: when the context fills, the oldest is removed in place and the rest shifted back.
         self._spans: list[tuple[int, int]] = []
-        self._warm_up(load.get("language"))
+        self._warm_up(load.language)
         self.load_s = time.perf_counter() - started
 
     @property
@@ -118,10 +120,10 @@ class Session:
     def _warm_up(self, language: str | None) -> None:
         """Pay first-use costs at load and leave the system prompt in the cache for the first request."""
         grey = np.full((TILE, TILE, 3), 128, dtype=np.uint8)
-        request = {"detail": "brief", "language": language}
+        request = Describe(0, "", None, grey.shape, "brief", language)
         chunks = self.mtmd.tokenize(self.format.render(self._base_messages(request)), [grey])
         try:
-            self._eval(chunks, 0, lambda: False, {}, cache_images=False)
+            self._eval(chunks, 0, lambda: False, Stats(), cache_images=False)
             self.generator.decode_token(self.llm.token_eos())
         finally:
             chunks.close()
@@ -138,12 +140,9 @@ class Session:
         self._spans = []
 
     # --- evaluation ------------------------------------------------------------------
-    def _eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: dict, cache_images: bool = True) -> bool:
+    def _eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: Stats, cache_images: bool = True) -> bool:
         """Encode and prefill chunk by chunk from position `n_past`; False if stopped between chunks."""
         start = n_past
-        stats.setdefault("encode_s", 0.0)
-        stats.setdefault("prefill_s", 0.0)
-        stats.setdefault("image_prefill_s", 0.0)  # of prefill_s, the image tiles' share
         tiles_seen: dict[str, int] = {}  # mtmd gives every tile of one image the image's id
         for i in range(len(chunks)):
             if should_stop():
@@ -157,40 +156,40 @@ class Session:
                 t1 = time.perf_counter()
                 n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
                 prefill_s = time.perf_counter() - t1
-                stats["encode_s"] += t1 - t0
-                stats["prefill_s"] += prefill_s
-                stats["image_prefill_s"] += prefill_s
+                stats.encode_s += t1 - t0
+                stats.prefill_s += prefill_s
+                stats.image_prefill_s += prefill_s
                 continue
             if n_past == 0 and i == 0 and self._prefix == chunk.tokens:
                 n_past = len(chunk.tokens)  # the system prompt is already in the cache
-                stats["prefix_cached_tokens"] = n_past
+                stats.prefix_cached_tokens = n_past
                 continue
             t0 = time.perf_counter()
             n_past = self.mtmd.eval_text_chunk(self.llm.ctx, chunks, i, n_past, N_BATCH, i == len(chunks) - 1)
-            stats["prefill_s"] += time.perf_counter() - t0
+            stats.prefill_s += time.perf_counter() - t0
             if i == 0 and n_past == len(chunk.tokens):
                 self._prefix = chunk.tokens
-        stats["prompt_tokens"] = n_past - start
+        stats.prompt_tokens = n_past - start
         return True
 
-    def _tokenize(self, pieces: list[Piece], images: list[np.ndarray], stats: dict, add_special: bool = True):
+    def _tokenize(self, pieces: list[Piece], images: list[np.ndarray], stats: Stats, add_special: bool = True):
         """mtmd's tokenizer and image preprocessing, timed: llama.cpp's work, not the app's."""
         t0 = time.perf_counter()
         chunks = self.mtmd.tokenize(pieces, images, add_special=add_special)
-        stats["tokenize_s"] = stats.get("tokenize_s", 0.0) + time.perf_counter() - t0
+        stats.tokenize_s += time.perf_counter() - t0
         return chunks
 
-    def _encode(self, chunks, i: int, key: tuple, stats: dict, cache_images: bool) -> np.ndarray:
+    def _encode(self, chunks, i: int, key: tuple, stats: Stats, cache_images: bool) -> np.ndarray:
         """Encoded tile `key` = (image id, tile number, tokens), from the cache when possible."""
         n_tokens = key[2]
         embd = self._encoded.get(key) if cache_images else None
         if embd is not None:
             self._encoded.move_to_end(key)
-            stats["encoder_cache_hits"] = stats.get("encoder_cache_hits", 0) + 1
+            stats.encoder_cache_hits += 1
             return embd
         embd = self.mtmd.encode_image(chunks, i, self.llm.n_embd())
         self.image_encodes += 1
-        stats["image_tokens"] = stats.get("image_tokens", 0) + n_tokens
+        stats.image_tokens += n_tokens
         if cache_images:
             self._encoded[key] = embd
             while len(self._encoded) > ENCODED_CACHE_SIZE:
@@ -198,37 +197,36 @@ class Session:
         return embd
 
     # --- conversations -----------------------------------------------------------------
-    def _base_messages(self, req: dict) -> list[dict]:
-        level = detail_level(req["detail"])
-        instruction = req.get("instruction") or level.instruction
-        return [{"role": "system", "content": system_prompt(req.get("language"))},
+    def _base_messages(self, req: Describe) -> list[dict]:
+        level = detail_level(req.detail)
+        instruction = req.instruction or level.instruction
+        return [{"role": "system", "content": system_prompt(req.language)},
                 {"role": "user", "content": instruction, "images": 1}]
 
-    def _new_turn(self, req: dict, image_size: tuple[int, int]) -> dict:
-        if req.get("regions"):
-            regions = [Region(*r) for r in req["regions"]]
+    def _new_turn(self, req: Describe, image_size: tuple[int, int]) -> dict:
+        if req.regions:
+            regions = [Region(*r) for r in req.regions]
             places = [r.where(*image_size) for r in regions]
             return {"role": "user", "content": refine_instruction(places), "images": len(regions),
-                    "regions": req["regions"]}
-        return {"role": "user", "content": req["question"]}
+                    "regions": req.regions}
+        return {"role": "user", "content": req.question}
 
-    def run(self, req: dict, emit: Emit, should_stop: ShouldStop) -> dict:
+    def run(self, req: Describe, emit: Emit, should_stop: ShouldStop) -> Done:
         """Describe (no new turn), answer a question, or take a second look at regions."""
         started = time.perf_counter()
-        stats: dict = {}
+        stats = Stats()
         encodes_before = self.image_encodes
         image = _Picture(req)  # takes the pixels out of the request: the worker does not keep them
-        history = req.get("history") or []
-        is_follow_up = bool(req.get("question") or req.get("regions"))
-        turn = self._new_turn(req, image.size) if is_follow_up else None
+        history = req.history
+        turn = self._new_turn(req, image.size) if req.is_follow_up else None
         if turn is None:
-            max_tokens = detail_level(req["detail"]).max_tokens
+            max_tokens = detail_level(req.detail).max_tokens
         else:
             max_tokens = refine_max_tokens(len(turn["regions"])) if "regions" in turn else follow_up_max_tokens()
         span_start = None  # where an appended turn starts in the cache
         try:
             appended = None
-            if turn is not None and self._conversation == (req["conversation"], len(history)):
+            if turn is not None and self._conversation == (req.conversation, len(history)):
                 appended = self._continue(req, image, history, turn, stats, should_stop, max_tokens)
             if appended is not None:
                 ok, span_start = appended
@@ -239,30 +237,32 @@ class Session:
             raise
         if not ok:
             self._conversation = None
-            return {"stop_reason": "cancelled", "text": "", "stats": stats}
-        result = self.generator.generate(max_tokens, lambda text: emit("chunk", {"text": text}), should_stop, started)
+            return Done(req.id, "", StopReason.CANCELLED, stats)
+        result = self.generator.generate(max_tokens, lambda text: emit(Chunk(req.id, text)), should_stop, started)
+        stop_reason = StopReason(result.stop_reason)
         turns = len(history) + (2 if turn else 1)
-        self._conversation = (req["conversation"], turns) if result.stop_reason != "cancelled" else None
+        self._conversation = (req.conversation, turns) if stop_reason != StopReason.CANCELLED else None
         if self._conversation is not None and span_start is not None:
             self._spans.append((span_start, self._cache_end()))
-        stats.update(first_token_s=result.first_token_s, decode_s=result.decode_s, n_tokens=result.n_tokens,
-                     total_s=time.perf_counter() - started, image_encodes=self.image_encodes - encodes_before,
-                     native_s=stats["tokenize_s"] + stats["encode_s"] + stats["prefill_s"] + result.native_s)
-        return {"stop_reason": result.stop_reason, "text": result.text, "stats": stats, "user_turn": turn}
+        stats.first_token_s, stats.decode_s, stats.n_tokens = result.first_token_s, result.decode_s, result.n_tokens
+        stats.total_s = time.perf_counter() - started
+        stats.image_encodes = self.image_encodes - encodes_before
+        stats.native_s = stats.tokenize_s + stats.encode_s + stats.prefill_s + result.native_s
+        return Done(req.id, result.text, stop_reason, stats, turn)
 
     @staticmethod
     def _close_ups(image: _Picture, turns: list[dict]) -> list[np.ndarray]:
         return [Region(*r).crop(image.pixels) for turn in turns for r in turn.get("regions") or []]
 
-    def _rebuild(self, req: dict, image: _Picture, history: list[dict], turn: dict | None, stats: dict,
+    def _rebuild(self, req: Describe, image: _Picture, history: list[dict], turn: dict | None, stats: Stats,
                  should_stop: ShouldStop, max_tokens: int) -> tuple[bool, int]:
         """Evaluate the whole conversation, reusing the cached system-prompt prefix.
 
         When the conversation and the answer to come no longer fit the context, the oldest
         follow-ups (question and answer, or a second look and its description) are set
-        aside, never the image and its description: `stats["set_aside_turns"]` counts them.
+        aside, never the image and its description: `stats.set_aside_turns` counts them.
         With nothing left to set aside, the answer gets the room that is left (at least
-        MIN_ANSWER_TOKENS; `stats["answer_room"]`). Returns (False if stopped, the answer's budget).
+        MIN_ANSWER_TOKENS; `stats.answer_room`). Returns (False if stopped, the answer's budget).
         """
         self._conversation = None
         self._spans = []  # turns read in a rebuild are set aside by rebuilding (below), not in place
@@ -271,7 +271,7 @@ class Session:
         # full-size pixels let go as soon as PIL holds its copy: mtmd's tokenizer never runs
         # with them still held (the worker's busiest moment for memory).
         crops = {id(t): self._close_ups(image, [t]) for t in kept + ([turn] if turn else [])}
-        scaled = fit_tiles(image.pixels, detail_level(req["detail"]).max_tiles, let_go=image.release)
+        scaled = fit_tiles(image.pixels, detail_level(req.detail).max_tiles, let_go=image.release)
         image.release()  # also when the image needed no scaling (then `scaled` is the image itself)
         while True:
             turns = kept + ([turn] if turn else [])
@@ -282,15 +282,15 @@ class Session:
                 break
             if len(kept) < 3:
                 if room >= MIN_ANSWER_TOKENS:
-                    max_tokens = stats["answer_room"] = room
+                    max_tokens = stats.answer_room = room
                     break
                 chunks.close()
                 raise SessionError(self._too_long_message(turn))
             chunks.close()
             del kept[1:3]  # kept[0] is the description; then (user, assistant) pairs, oldest first
         if len(kept) < len(history):
-            stats["set_aside_turns"] = (len(history) - len(kept)) // 2
-        stats["image_size"] = [int(scaled.shape[1]), int(scaled.shape[0])]
+            stats.set_aside_turns = (len(history) - len(kept)) // 2
+        stats.image_size = (int(scaled.shape[1]), int(scaled.shape[0]))
         del images, scaled, crops  # mtmd holds its own copies now
         try:
             first = chunks.describe(0)
@@ -311,7 +311,7 @@ class Session:
                     "Choose a lower detail level.")
         return "This question is too long for the model's memory. Ask a shorter question."
 
-    def _continue(self, req: dict, image: _Picture, history: list[dict], turn: dict, stats: dict,
+    def _continue(self, req: Describe, image: _Picture, history: list[dict], turn: dict, stats: Stats,
                   should_stop: ShouldStop, max_tokens: int) -> tuple[bool, int] | None:
         """Append one turn to the cached conversation: no work for anything already read.
 
@@ -325,7 +325,7 @@ class Session:
             while n_past + chunks.n_tokens() + max_tokens + CLOSING_TOKENS > self.n_ctx:
                 if not self._spans or not self._set_aside_oldest():
                     return None  # the caller rebuilds from the image
-                stats["set_aside_turns"] = stats.get("set_aside_turns", 0) + 1
+                stats.set_aside_turns += 1
                 n_past = self._cache_end()
             image.release()
             return self._eval(chunks, n_past, should_stop, stats), n_past

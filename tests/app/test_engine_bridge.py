@@ -53,8 +53,8 @@ def test_a_description_streams_then_a_follow_up_uses_the_same_conversation(qtbot
     # chunk, chunk, ..., done: the order a screen reader hears them in
     assert [e[0] for e in events] == ["chunk"] * (len(events) - 1) + ["done"] and len(events) > 1
     done = events[-1][1:]
-    assert done[0] == 1 and done[1]["text"] == "".join(e[2] for e in events[:-1])
-    assert done[1]["text"]  # gibberish from random weights, but real generated text
+    assert done[0] == 1 and done[1].text == "".join(e[2] for e in events[:-1])
+    assert done[1].text  # gibberish from random weights, but real generated text
     with qtbot.waitSignal(engine.done, timeout=REQUEST_MS, check_params_cb=lambda t, d: t == 2):
         engine.ask(2, conversation, "What colour is it?")
     assert [turn["role"] for turn in conversation.turns] == ["assistant", "user", "assistant"]
