@@ -27,7 +27,6 @@ from app.settings import COPY_RESULTS, DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS,
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from app.ui.main_page import MainPage
-from engine.client import Conversation
 from engine import flow
 from engine.flow import DescribeFlow, Request, description_request, plan_close_ups
 from engine.images import DARK_LEVEL, check_uniform
@@ -90,7 +89,11 @@ class Controller(QObject):
         self.phase = IDLE
         self.ticket = 0
         self.current: HistoryEntry | None = None
-        self._pending: tuple[str, str | None] | None = None  # (source label, question) of the request in flight
+        self._label = ""  # the source of the capture in flight
+        # The pass in flight writes into the current entry (the source of the window's text, copy,
+        # repeat and the saved history): its description, or the answer to `_question`.
+        self._question: str | None = None
+        self._is_writing = False
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
         self._stream = ""  # the current pass's text so far
         self._sent = _SentRequests(self)
@@ -162,7 +165,7 @@ class Controller(QObject):
         self.announcer.cancel()
         self.jobs.abandon()
         if self.phase in (DESCRIBING, ANSWERING):
-            self._record(self._stream)
+            self._end_pass()
         self.flow.stop()
         self._notices, self._description_prefix = [], ""
         self.ticket += 1
@@ -219,7 +222,7 @@ class Controller(QObject):
     def _capture(self, label: str, job: Callable[[threading.Event], np.ndarray], status: str,
                  ticket: int | None = None, is_screen: bool = False) -> None:
         ticket = ticket if ticket is not None else self._new_ticket()
-        self._pending = (label, None)
+        self._label = label
         self._is_screen_capture = is_screen
         self._set_phase(CAPTURING)
         self.reporter.show(status)  # not announced: "Describing" follows within moments
@@ -234,7 +237,7 @@ class Controller(QObject):
     def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
         if ticket != self.ticket:
             return
-        label = self._pending[0] if self._pending else _tr("Image")
+        label = self._label or _tr("Image")
         entry = HistoryEntry(source=label, image=rgb)
         uniform = check_uniform(rgb)
         if uniform.is_uniform:
@@ -266,7 +269,7 @@ class Controller(QObject):
                                       bool(self.settings.get(GLANCE_FIRST)), self._window_hint(ticket, rgb.shape))
         entry.conversation = request.conversation
         self._show_entry(entry)
-        self._stream = ""
+        self._start_pass(None)
         self._set_phase(DESCRIBING)
         self.speech.resolve()
         self.speech.play_started()
@@ -296,11 +299,13 @@ class Controller(QObject):
             return
         if isinstance(event, flow.TextChunk):
             self._stream += event.text
+            self._write(self._stream)
             self.page.append_text(event.text)
             self._announce_results(self.speech.feed(event.text))
         elif isinstance(event, flow.PassDone):
             self._announce_results(self.speech.finish())
-            self._record(event.text)
+            self._write(event.text)
+            self._end_pass()
         elif isinstance(event, flow.CloseUp):
             self._look_closer(event)
         elif isinstance(event, flow.Notice):
@@ -320,8 +325,7 @@ class Controller(QObject):
         if self._stream.strip():  # an empty answer leaves no blank paragraph behind
             self._description_prefix += self._stream.strip() + "\n\n"
             self.page.append_text("\n\n")
-        self._pending = (entry.source, None)
-        self._stream = ""
+        self._start_pass(None)
         if close_up.index == 1:
             # Said after the glance (queued behind its last sentence, never over it): the user knows more is
             # coming, and that Stop now keeps just the glance.
@@ -351,28 +355,22 @@ class Controller(QObject):
             return
         ticket = self._new_ticket()
         entry = self.current
-        if entry.conversation is None:  # reopened from saved history: rebuild the turns
-            entry.conversation = Conversation(entry.image, self.settings.get(DETAIL),
-                                              self.settings.get(LANGUAGE) or None)
-            turns = [{"role": "assistant", "content": entry.description}]
-            for q, a in entry.exchanges:
-                turns += [{"role": "user", "content": q}, {"role": "assistant", "content": a}]
-            entry.conversation.turns = turns
-        self._pending = (entry.source, question)
-        self._stream = ""
+        conversation = entry.follow_up_conversation(self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
+        entry.exchanges.append((question, ""))
+        self._start_pass(question)
         self.page.question.clear()
         self.page.append_text(_tr("\n\nQ: {0}\nA: ").format(question))
         self._set_phase(ANSWERING)
         self.speech.resolve()
         self.speech.play_started()
         self.report(_tr("Answering..."))
-        self.flow.start(Request(ticket, entry.conversation, question))
+        self.flow.start(Request(ticket, conversation, question))
 
     # --- results -------------------------------------------------------------------------------
     def _finish(self, was_question: bool) -> None:
         """The description or answer is complete: copy it if asked, and say anything the user should know."""
         self._set_phase(IDLE)
-        text = self.current.exchanges[-1][1] if was_question and self.current.exchanges else self.page.text()
+        text = self.current.exchanges[-1][1] if was_question else self.current.full_text()
         copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
         if copied:
             QGuiApplication.clipboard().setText(text.strip())
@@ -397,16 +395,23 @@ class Controller(QObject):
             for sentence in sentences:
                 self.announcer.announce(sentence)
 
-    def _record(self, text: str) -> None:
-        if self.current is None or self._pending is None:
+    def _start_pass(self, question: str | None) -> None:
+        self._question, self._stream, self._is_writing = question, "", True
+        self._write("")  # a close-up's blank line is kept even if it is stopped before a word
+
+    def _write(self, text: str) -> None:
+        """The pass's text so far, into the current entry."""
+        if not self._is_writing or self.current is None:
             return
-        question = self._pending[1]
-        if question is None:
+        if self._question is None:
             self.current.description = self._description_prefix + text
         else:
-            self.current.exchanges.append((question, text))
-        self._pending = None
-        self.entry_changed.emit(self.current)
+            self.current.exchanges[-1] = (self._question, text)
+
+    def _end_pass(self) -> None:
+        if self._is_writing and self.current is not None:
+            self._is_writing = False
+            self.entry_changed.emit(self.current)
 
     def _on_failed(self, ticket: int, kind: str, message: str) -> None:
         if ticket == 0:  # no request: the worker was lost between requests
@@ -416,7 +421,7 @@ class Controller(QObject):
 
     def _fail(self, message: str) -> None:
         if self.phase in (DESCRIBING, ANSWERING):
-            self._record(self._stream)
+            self._end_pass()
             self.page.append_text("\n\n" + message)
         self.speech.stop()
         self._set_phase(IDLE)
@@ -430,7 +435,7 @@ class Controller(QObject):
         self.report(_tr("Stopped.") if was_busy else _tr("Speech stopped."))
 
     def copy(self) -> None:
-        text = self.page.text().strip()
+        text = self._text()
         if not text:
             self.report(_tr("There is no description to copy yet."), is_error=True)
             return
@@ -439,7 +444,7 @@ class Controller(QObject):
 
     def repeat_last(self) -> None:
         """Say the current description and answers again, from the start."""
-        text = self.page.text().strip()
+        text = self._text()
         if not text:
             self.report(_tr("There is no description to repeat yet."), is_error=True)
             return
@@ -449,6 +454,10 @@ class Controller(QObject):
         if self.speech.announces_results:
             self.announcer.announce(text)
         self.speech.say_text(text)
+
+    def _text(self) -> str:
+        """The current description and answers, as the window shows them (without error messages)."""
+        return self.current.full_text().strip() if self.current is not None else ""
 
     def reopen(self, entry: HistoryEntry) -> None:
         self._new_ticket()

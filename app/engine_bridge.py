@@ -1,8 +1,8 @@
 """The GUI's link to the engine: one thread owns the EngineClient and turns events into signals.
 
 `EngineClient.next_event` blocks, so the client lives on its own QThread and nothing
-else ever touches it (STYLE.md #2): the GUI queues commands, the thread sends copies
-back as Qt signals (STYLE.md #3). Every request carries a ticket chosen by the GUI, so
+else ever touches it (one owner per resource): the GUI queues commands, the thread sends
+copies back as Qt signals (the only way data crosses to the GUI thread). Every request carries a ticket chosen by the GUI, so
 an event still in the Qt queue from a replaced request is recognised and dropped.
 A worker that dies or hangs after loading is restarted at once, so the next request
 finds the model ready; one that dies while loading is reported, not restarted in a loop.
@@ -15,7 +15,8 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
-from engine.client import Conversation, EngineClient, WorkerLost
+from engine.client import EngineClient, WorkerLost
+from engine.conversation import Conversation
 from engine.model_files import ModelPair
 from engine.protocol import Cancelled, Chunk, Done, ErrorKind, Event, Failed, Loaded
 
@@ -49,15 +50,15 @@ class EngineBridge(QThread):
 
     # --- GUI side ----------------------------------------------------------------------
     def describe(self, ticket: int, conversation: Conversation) -> None:
-        """From here on the conversation belongs to the engine thread (it records turns)."""
-        self._commands.put(("describe", ticket, conversation, None))
+        """The engine thread gets a snapshot: the caller's conversation is only ever changed by the caller."""
+        self._commands.put(("describe", ticket, conversation.snapshot(), None))
 
     def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
-        self._commands.put(("describe", ticket, conversation, question))
+        self._commands.put(("describe", ticket, conversation.snapshot(), question))
 
     def refine(self, ticket: int, conversation: Conversation, regions: list) -> None:
         """The second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
-        self._commands.put(("refine", ticket, conversation, regions))
+        self._commands.put(("refine", ticket, conversation.snapshot(), regions))
 
     def cancel(self) -> None:
         self._commands.put(("cancel",))

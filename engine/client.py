@@ -1,8 +1,8 @@
 """The caller's side of the engine: no model here, only a worker process and a pipe.
 
-The client validates model files before any worker touches them, keeps each
-conversation (image, detail, language, turns) so a fresh worker can rebuild it, and
-turns a dead or silent worker into one clear error event; the next request starts a
+The client validates model files before any worker touches them, sends each request
+with its whole conversation (engine/conversation.py, kept by the caller) so a fresh worker
+can rebuild it, and turns a dead or silent worker into one clear error event; the next request starts a
 new worker. A new request cancels the one in flight; events of a cancelled request
 are dropped, so nothing from it is ever shown or spoken.
 """
@@ -13,16 +13,12 @@ import itertools
 import logging
 import multiprocessing
 import time
-import uuid
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from engine import native_log
 from engine import worker as w
+from engine.conversation import Conversation
 from engine.model_files import ModelPair
-from engine.protocol import (Cancel, Cancelled, Chunk, Describe, Done, ErrorKind, Event, Failed, Heartbeat, Load,
-                             Loaded, Shutdown)
+from engine.protocol import Cancel, Cancelled, Chunk, ErrorKind, Event, Failed, Heartbeat, Load, Loaded, Shutdown
 
 # Tokens of conversation the model holds. The detailed level's 13 tiles (3,328 image tokens),
 # the system prompt and a 768-token answer take about 4,300 (4,500 with the benchmark's synthetic
@@ -57,17 +53,6 @@ def physical_cores() -> int:
     return max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 1)
 
 
-@dataclass
-class Conversation:
-    image: np.ndarray
-    detail: str
-    language: str | None
-    instruction: str | None = None
-    turns: list[dict] = field(default_factory=list)  # after the first description request
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    is_set_aside_told: bool = False  # the user heard that the earliest follow-ups were set aside
-
-
 class EngineClient:
     def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int | None = None,
                  hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None):
@@ -81,7 +66,6 @@ class EngineClient:
         self._conn = None
         self._active: int | None = None
         self._cancelled: int | None = None  # the request a cancel was sent for
-        self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
         self._has_loaded = False  # the current worker has reported its model loaded
         self._resolved: list[Event] = []  # events decided here, handed out before the worker's
@@ -149,17 +133,12 @@ class EngineClient:
     def _submit(self, conversation: Conversation, question: str | None, regions: list | None = None) -> int:
         self._ensure_worker()
         request_id = next(self._ids)
-        image = np.ascontiguousarray(conversation.image, dtype=np.uint8)
-        request = Describe(request_id, conversation.id, image.tobytes(), image.shape, conversation.detail,
-                           conversation.language, conversation.instruction, list(conversation.turns), question,
-                           regions)
+        request = conversation.request(request_id, question, regions)
         self._active = request_id  # the worker cancels whatever it was doing when this arrives
-        self._pending = {request_id: conversation}
         try:
             self._conn.send(request)
         except PIPE_ERRORS as exc:  # it died after the liveness check: the next request starts a new one
             self._active = None
-            self._pending.clear()
             self._discard_worker()
             raise WorkerLost() from exc
         return request_id
@@ -176,7 +155,6 @@ class EngineClient:
                 pass
         if not self._has_loaded:  # it waits behind the model's (re)load: cancelled now, not once that ends
             self._active = None
-            self._pending.pop(request_id, None)
             self._resolved.append(Cancelled(request_id))
 
     # --- events ----------------------------------------------------------------------
@@ -223,16 +201,10 @@ class EngineClient:
             # written before the worker saw the cancel: never shown, never spoken
             return None if request_id == self._cancelled else event
         self._active = None
-        conversation = self._pending.pop(request_id, None)
-        if isinstance(event, Done) and conversation is not None:
-            if event.user_turn:
-                conversation.turns.append(event.user_turn)
-            conversation.turns.append({"role": "assistant", "content": event.text})
         return event
 
     def _worker_lost(self, kind: ErrorKind) -> Event:
         request_id, self._active = self._active, None
-        self._pending.clear()
         self._discard_worker()
         if not self._has_loaded and kind == ErrorKind.WORKER_DIED:
             # llama.cpp ends the process on some files that pass every check made before it opens

@@ -20,7 +20,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from engine.client import Conversation
+from engine.conversation import Conversation
 from engine.notices import NoticeKind
 from engine.protocol import Done, ErrorKind, Stats, StopReason
 from engine.regions import DEFAULT_REGIONS, Region, choose_regions, has_close_ups
@@ -178,6 +178,7 @@ class DescribeFlow:
     def done(self, ticket: int, done: Done) -> None:
         if ticket != self.ticket:
             return
+        self._request.conversation.record(done)
         self._note(done)
         self._emit(ticket, PassDone(done.text, done.stop_reason, done.stats))
         if self._regions is None:  # its close-ups are still being chosen

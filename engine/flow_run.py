@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Iterator
 
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, Request, Stopped, plan_close_ups
 from engine.protocol import Cancelled, Chunk, Done
 from engine.protocol import Failed as EngineFailed

@@ -1,6 +1,6 @@
 """The messages between the client (engine/client.py) and the worker process (engine/worker.py).
 
-Both sides import this module and nothing else of each other's: requests go down the pipe,
+Both sides read and write messages only as defined here: requests go down the pipe,
 events come back, each a dataclass pickled whole. An event's `kind` names it for callers that
 only route (the command line's --json output, tests); its fields are read by name.
 """

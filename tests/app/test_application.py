@@ -642,7 +642,7 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot
     """With nothing left to set aside, a follow-up gets the room that is left, and the user hears why it stopped."""
     import engine.client
     from app.settings import DETAIL
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     settings.set(DETAIL, "brief")
     question = "What colour is the largest shape?"

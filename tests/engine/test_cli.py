@@ -171,7 +171,7 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
     """A follow-up that leaves less than a whole answer's room is answered in the room left, and told."""
     from engine.client import DEFAULT_CONTEXT
     from engine.prompts import follow_up_max_tokens
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     def ask(words: int) -> list[dict]:
         proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--json",

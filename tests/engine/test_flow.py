@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from engine import flow
-from engine.client import Conversation
+from engine.conversation import Conversation
 from engine.flow import DescribeFlow, Request, description_request
 from engine.notices import NoticeKind
 from engine.protocol import Done, ErrorKind, Stats, StopReason

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine.bench.reference import LlamaCppReference
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.images import fit_tiles
 from engine.model_files import find_model_pair
 from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt

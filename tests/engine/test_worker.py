@@ -15,15 +15,18 @@ import time
 import numpy as np
 import pytest
 
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.protocol import ErrorKind
 from engine.model_files import find_model_pair
 
 EVENT_WAIT_S = 60.0
 
 
-def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "error"), on_chunk=None):
-    """Events for `request_id` up to the first terminal one; fails rather than hangs."""
+def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "error"), on_chunk=None,
+            conversation: Conversation | None = None):
+    """Events for `request_id` up to the first terminal one; fails rather than hangs. A finished answer
+    is recorded in `conversation`, as the describe flow records it for the app and the command line."""
     events = []
     deadline = time.monotonic() + EVENT_WAIT_S
     while time.monotonic() < deadline:
@@ -33,6 +36,8 @@ def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "
         events.append(event)
         if event.kind == "chunk" and on_chunk:
             on_chunk(event)
+        if event.kind == "done" and conversation is not None:
+            conversation.record(event)
         if event.kind in until:
             return events
     pytest.fail(f"no terminal event for request {request_id}; got {[e.kind for e in events]}")
@@ -84,7 +89,7 @@ def test_streams_chunks_then_done(client):
 
 def test_same_request_gives_same_text(client):
     conversation = Conversation(photo(), "brief", None)
-    first = collect(client, client.describe(conversation))[-1]
+    first = collect(client, client.describe(conversation), conversation=conversation)[-1]
     second = collect(client, client.describe(Conversation(photo(), "brief", None)))[-1]
     assert first.text == second.text  # greedy decoding is repeatable
     assert second.stats.image_encodes == 0  # the unchanged image's tiles were reused
@@ -125,26 +130,26 @@ def test_new_request_replaces_the_one_in_flight(client):
 
 def test_follow_up_reuses_the_cached_image(client):
     conversation = Conversation(photo(5), "standard", "en")
-    described = collect(client, client.describe(conversation))[-1]
+    described = collect(client, client.describe(conversation), conversation=conversation)[-1]
     assert described.stats.image_encodes == 1
-    answer = collect(client, client.ask(conversation, "What colour is the top left corner?"))[-1]
+    answer = collect(client, client.ask(conversation, "What colour is the top left corner?"), conversation=conversation)[-1]
     assert answer.kind == "done"
     assert answer.stats.image_encodes == 0
     assert answer.stats.encode_s == 0.0  # the vision encoder never ran
     assert answer.stats.prompt_tokens < 40  # only the question was read
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
-    again = collect(client, client.ask(conversation, "Is there any text?"))[-1]
+    again = collect(client, client.ask(conversation, "Is there any text?"), conversation=conversation)[-1]
     assert again.stats.image_encodes == 0
 
 
 def test_follow_up_matches_a_full_rebuild(pair, client):
     """The cached continuation computes the same answer as a fresh worker rebuilding it all."""
     conversation = Conversation(photo(6), "brief", None)
-    collect(client, client.describe(conversation))
-    cached = collect(client, client.ask(conversation, "Describe the colours."))[-1]
+    collect(client, client.describe(conversation), conversation=conversation)
+    cached = collect(client, client.ask(conversation, "Describe the colours."), conversation=conversation)[-1]
     conversation.turns = conversation.turns[:-2]  # forget the answer, as after a crash
     with started(pair) as fresh:
-        rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."))[-1]
+        rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."), conversation=conversation)[-1]
     assert rebuilt.stats.image_encodes == 1
     assert rebuilt.text == cached.text
 
@@ -188,13 +193,13 @@ def test_hung_worker_is_detected_then_recovers(client):
 
 def test_conversation_survives_a_crash(client):
     conversation = Conversation(photo(11), "brief", None)
-    collect(client, client.describe(conversation))
+    collect(client, client.describe(conversation), conversation=conversation)
     os.kill(client.pid, signal.SIGKILL)
     time.sleep(0.2)
-    events = collect(client, client.ask(conversation, "What is in the middle?"))
+    events = collect(client, client.ask(conversation, "What is in the middle?"), conversation=conversation)
     if events[-1].kind == "error":  # the death may be noticed on this request: then the next one works
         assert events[-1].error == ErrorKind.WORKER_DIED
-        events = collect(client, client.ask(conversation, "What is in the middle?"))
+        events = collect(client, client.ask(conversation, "What is in the middle?"), conversation=conversation)
     assert events[-1].kind == "done"
     assert events[-1].stats.image_encodes == 1  # rebuilt in the new worker
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
@@ -206,12 +211,12 @@ def test_glance_then_second_look_then_question(client):
 
     image = photo(12, shape=(1080, 1920))
     conversation = Conversation(image, "brief", None)
-    glance = collect(client, client.describe(conversation))[-1]
+    glance = collect(client, client.describe(conversation), conversation=conversation)[-1]
     assert glance.stats.image_tokens == 256  # the overview only
     regions = choose_regions(image, 3)
     assert len(regions) == 3
     for region in regions:  # as the app and the command line do: one close-up per request
-        look = collect(client, client.refine(conversation, [region]))[-1]
+        look = collect(client, client.refine(conversation, [region]), conversation=conversation)[-1]
         assert look.kind == "done"
         assert look.stats.image_encodes == 1  # only this close-up was encoded
         assert look.stats.image_tokens == 256
@@ -220,7 +225,7 @@ def test_glance_then_second_look_then_question(client):
         assert look.stats.n_tokens <= refine_max_tokens(1)
     assert [t.get("regions") for t in conversation.turns[1::2]] == [[r.as_list()] for r in regions]
     assert all("a close-up view of one part" in t["content"] for t in conversation.turns[1::2])
-    answer = collect(client, client.ask(conversation, "What does the text say?"))[-1]
+    answer = collect(client, client.ask(conversation, "What does the text say?"), conversation=conversation)[-1]
     assert answer.stats.image_encodes == 0
 
 
@@ -229,9 +234,9 @@ def test_several_close_ups_in_one_request(client):
 
     image = photo(15, shape=(1080, 1920))
     conversation = Conversation(image, "brief", None)
-    glance = collect(client, client.describe(conversation))[-1]
+    glance = collect(client, client.describe(conversation), conversation=conversation)[-1]
     regions = choose_regions(image, 3)
-    look = collect(client, client.refine(conversation, regions))[-1]
+    look = collect(client, client.refine(conversation, regions), conversation=conversation)[-1]
     assert look.stats.image_encodes == 3 and look.stats.image_tokens == 3 * 256
     assert look.stats.prompt_tokens < glance.stats.prompt_tokens + 3 * 256
     assert conversation.turns[1]["regions"] == [r.as_list() for r in regions]
@@ -243,13 +248,13 @@ def test_second_look_survives_a_crash(client):
 
     image = photo(13, shape=(900, 1400))
     conversation = Conversation(image, "brief", None)
-    collect(client, client.describe(conversation))
-    collect(client, client.refine(conversation, choose_regions(image, 2)))
+    collect(client, client.describe(conversation), conversation=conversation)
+    collect(client, client.refine(conversation, choose_regions(image, 2)), conversation=conversation)
     os.kill(client.pid, signal.SIGKILL)
     time.sleep(0.2)
-    events = collect(client, client.ask(conversation, "Anything else?"))
+    events = collect(client, client.ask(conversation, "Anything else?"), conversation=conversation)
     if events[-1].kind == "error":
-        events = collect(client, client.ask(conversation, "Anything else?"))
+        events = collect(client, client.ask(conversation, "Anything else?"), conversation=conversation)
     assert events[-1].kind == "done"
     assert events[-1].stats.image_encodes == 3  # overview and both close-ups, rebuilt
 
@@ -290,11 +295,11 @@ def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
     """A small context fills after a few follow-ups: the oldest are set aside, never the image."""
     with started(pair, n_ctx=1280) as client:
         conversation = Conversation(photo(19), "brief", None)
-        described = collect(client, client.describe(conversation))[-1]
+        described = collect(client, client.describe(conversation), conversation=conversation)[-1]
         assert described.kind == "done"
         set_aside = []
         for n in range(6):
-            answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"))[-1]
+            answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"), conversation=conversation)[-1]
             assert answer.kind == "done", answer  # never "too long"
             assert answer.stats.image_encodes == 0  # the image's tiles came from the cache
             # set aside in place (removed from the cache, the rest shifted back): only the question is read
@@ -304,24 +309,24 @@ def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
         assert len(conversation.turns) == 13  # the caller's history keeps everything
         # a fresh worker rebuilds the same long conversation: it sets the oldest aside too, and answers
         with started(pair, n_ctx=1280) as fresh:
-            rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"))[-1]
+            rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"), conversation=conversation)[-1]
         assert rebuilt.kind == "done" and rebuilt.stats.set_aside_turns >= 1
         assert rebuilt.stats.image_encodes == 1
         # a question that cannot fit even alone with the description: a plain error
-        error = collect(client, client.ask(conversation, "word " * 2000))[-1]
+        error = collect(client, client.ask(conversation, "word " * 2000), conversation=conversation)[-1]
         assert error.kind == "error" and "too long" in error.message
 
 
 def test_a_follow_up_with_little_room_gets_the_room_that_is_left(pair):
     """With no follow-up left to set aside, an answer that would not fit whole gets what room is left."""
     from engine.prompts import follow_up_max_tokens
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     conversation = Conversation(photo(23), "brief", None)
     question = "What colour is the largest shape?"
     with started(pair, n_ctx=1280) as roomy:
-        described = collect(roomy, roomy.describe(conversation))[-1]
-        whole = collect(roomy, roomy.ask(conversation, question))[-1]
+        described = collect(roomy, roomy.describe(conversation), conversation=conversation)[-1]
+        whole = collect(roomy, roomy.ask(conversation, question), conversation=conversation)[-1]
     assert whole.kind == "done" and whole.stats.answer_room == 0
     # the conversation so far (prompt, description), the question's tokens, and room for only part of an answer
     read = described.stats.prompt_tokens + described.stats.n_tokens
@@ -329,10 +334,10 @@ def test_a_follow_up_with_little_room_gets_the_room_that_is_left(pair):
     room = (MIN_ANSWER_TOKENS + follow_up_max_tokens()) // 2
     conversation.turns = conversation.turns[:1]  # the description only: nothing to set aside
     with started(pair, n_ctx=read + asked + room + 8) as tight:
-        short = collect(tight, tight.ask(conversation, question))[-1]
+        short = collect(tight, tight.ask(conversation, question), conversation=conversation)[-1]
     assert short.kind == "done", short
     assert MIN_ANSWER_TOKENS <= short.stats.answer_room < follow_up_max_tokens()
     assert short.stats.n_tokens <= short.stats.answer_room
     with started(pair, n_ctx=read + asked + MIN_ANSWER_TOKENS // 2) as full:
-        refused = collect(full, full.ask(conversation, question))[-1]
+        refused = collect(full, full.ask(conversation, question), conversation=conversation)[-1]
     assert refused.kind == "error" and "too long" in refused.message
