@@ -1,4 +1,4 @@
-"""Every setting, declared once: key, type, default, label, description (STYLE.md #7).
+"""Every setting, declared once: key, type, default, label, description.
 
 Values live in an INI file through QSettings (app/paths.py says where) and are read
 typed: a damaged or out-of-range value reads as the default instead of breaking the

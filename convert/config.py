@@ -1,6 +1,6 @@
 """Read a checkpoint's config.json into typed hyperparameters and detect its layout.
 
-VisionPangu's published layout is not yet known (DESIGN.md): it is either
+VisionPangu's published checkpoint layout is not yet known: it is either
 InternVL-style (`InternVLChatModel`: vision_model.*, mlp1.*, language_model.*) or
 LLaVA-style (vision_tower, mm_projector, language model at the top). Both are read
 here; anything else is refused by name.

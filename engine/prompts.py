@@ -1,4 +1,4 @@
-"""Prompts and chat formatting. The words live in resources/prompts.json (STYLE.md #6)."""
+"""Prompts and chat formatting. The words live in resources/prompts.json, as data."""
 
 from __future__ import annotations
 
