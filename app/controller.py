@@ -1,4 +1,5 @@
-"""What happens when the user asks for a description: capture, check, describe, stream, speak.
+"""What happens when the user asks for a description: routing from a command to a capture, a check,
+the describe flow (engine/flow.py) and the presenter (app/presenter.py), which shows and speaks it.
 
 Each request gets a new ticket; captures and engine events carrying an older ticket
 are dropped, so pressing a key again simply replaces what was going on. Every status
@@ -8,9 +9,7 @@ none of this moves focus or raises the window (a desktop shortcut may have start
 
 from __future__ import annotations
 
-import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -21,19 +20,18 @@ from app.capture.advice import black_capture_advice, pointer_position
 from app.capture.errors import CaptureError
 from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
+from app.close_up_planner import CloseUpPlanner
 from app.history import HistoryEntry
+from app.presenter import DescriptionView, Presenter
 from app.reporter import Reporter
-from app.settings import COPY_RESULTS, DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
+from app.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
-from app.ui.main_page import MainPage
 from engine import flow
-from engine.flow import DescribeFlow, Request, description_request, plan_close_ups
+from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
-from engine.notices import NOTICE_TEXTS
 from engine.user_text import TextError, check_language, check_question
 
-log = logging.getLogger(__name__)
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
 
 
@@ -41,75 +39,44 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("Controller", text)
 
 
-class _SentRequests:
-    """The engine bridge as the describe flow sends to it, noting each ticket until the engine ends it."""
-
-    def __init__(self, controller: "Controller"):
-        self._controller = controller
-        self.open_tickets: set[int] = set()  # requests the worker has not finished or cancelled yet
-
-    def describe(self, ticket, conversation) -> None:
-        self.open_tickets.add(ticket)
-        self._controller.engine.describe(ticket, conversation)
-
-    def ask(self, ticket, conversation, question) -> None:
-        self.open_tickets.add(ticket)
-        self._controller.engine.ask(ticket, conversation, question)
-
-    def refine(self, ticket, conversation, regions) -> None:
-        self.open_tickets.add(ticket)
-        self._controller.engine.refine(ticket, conversation, regions)
-
-    def cancel(self) -> None:
-        if self._controller.engine is not None:
-            self._controller.engine.cancel()
-
-
 class Controller(QObject):
     entry_added = Signal(object)  # HistoryEntry
     entry_changed = Signal(object)
     phase_changed = Signal(str)
-    _planned = Signal(int, object, bool)  # ticket, the second look's close-ups (chosen off the GUI thread), failed
 
-    def __init__(self, page: MainPage, settings: Settings, speech: SpeechLink, announcer: Announcer,
+    def __init__(self, page: DescriptionView, settings: Settings, speech: SpeechLink, announcer: Announcer,
                  set_status: Callable[[str], None],
                  capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
                  parent: QObject | None = None):
         super().__init__(parent)
-        self.page, self.settings, self.speech, self.announcer = page, settings, speech, announcer
+        self.settings, self.speech, self.announcer = settings, speech, announcer
         self.reporter = Reporter(set_status, announcer, speech)
         self.report = self.reporter.report
+        self.presenter = Presenter(page, settings, speech, announcer, self.reporter, self.entry_added.emit,
+                                   self.entry_changed.emit)
         self._capture_window = capture_window
         self.jobs = CaptureJobs(self)
         self.jobs.finished.connect(self._on_captured)
         self.jobs.failed.connect(self._on_capture_failed)
-        self.engine = None
-        self.is_model_ready = False
-        self.has_model = False
-        self.phase = IDLE
-        self.ticket = 0
-        self.current: HistoryEntry | None = None
+        self.engine, self.is_model_ready, self.has_model = None, False, False
+        self.phase, self.ticket = IDLE, 0
         self._label = ""  # the source of the capture in flight
-        # The pass in flight writes into the current entry (the source of the window's text, copy,
-        # repeat and the saved history): its description, or the answer to `_question`.
-        self._question: str | None = None
-        self._is_writing = False
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
-        self._stream = ""  # the current pass's text so far
-        self._sent = _SentRequests(self)
-        self.flow = DescribeFlow(self._sent, self._on_flow_event, self._plan)
-        self._planner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-look")
-        self._planned.connect(self.flow.planned)
-        self._notices: list[str] = []  # what the user should know about the request, said at its end
-        self._description_prefix = ""  # the glance and close-ups so far: the next close-up's text follows
+        self._planner = CloseUpPlanner(self)
+        self.flow = DescribeFlow(None, self._on_flow_event, self._planner)  # the engine, once attached
+        self._planner.planned.connect(self.flow.planned)
+        self.copy, self.repeat_last = self.presenter.copy, self.presenter.repeat
         self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
         self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
-        page.question_asked.connect(self.ask)
+
+    @property
+    def current(self) -> HistoryEntry | None:
+        return self.presenter.current
 
     @property
     def engine_busy(self) -> bool:
         """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
-        return bool(self._sent.open_tickets)
+        return self.engine is not None and self.engine.is_busy
 
     @property
     def status_text(self) -> str:
@@ -121,11 +88,8 @@ class Controller(QObject):
 
     # --- engine -------------------------------------------------------------------------------
     def attach_engine(self, engine) -> None:
-        self.engine = engine
-        self.has_model = True
-        self.is_model_ready = False
-        for finished in (engine.done, engine.cancelled, engine.failed):  # first: a second look re-adds its ticket
-            finished.connect(lambda ticket, *_rest: self._sent.open_tickets.discard(ticket))
+        self.engine, self.has_model, self.is_model_ready = engine, True, False
+        self.flow.attach(engine)
         engine.loading.connect(self._on_loading)
         engine.loaded.connect(self._on_loaded)
         engine.load_failed.connect(self._on_load_failed)
@@ -137,8 +101,8 @@ class Controller(QObject):
 
     def detach_engine(self, message: str) -> None:
         self.engine, self.has_model, self.is_model_ready = None, False, False
+        self.flow.attach(None)  # the engine is being let go: nothing more is sent to it
         self.flow.stop()
-        self._sent.open_tickets.clear()
         if self.phase != IDLE:
             self._set_phase(IDLE)
         self.report(message, is_error=True)
@@ -155,8 +119,7 @@ class Controller(QObject):
 
     def _on_load_failed(self, message: str) -> None:
         self.is_model_ready = False
-        self._set_phase(IDLE)
-        self.report(message, is_error=True)
+        self._refuse(message)
 
     # --- requests -------------------------------------------------------------------------------
     def _new_ticket(self) -> int:
@@ -164,10 +127,8 @@ class Controller(QObject):
         self.speech.stop()
         self.announcer.cancel()
         self.jobs.abandon()
-        if self.phase in (DESCRIBING, ANSWERING):
-            self._end_pass()
+        self.presenter.stop()
         self.flow.stop()
-        self._notices, self._description_prefix = [], ""
         self.ticket += 1
         return self.ticket
 
@@ -191,9 +152,7 @@ class Controller(QObject):
         try:
             label, job = self._capture_window()
         except CaptureError as exc:
-            self._set_phase(IDLE)
-            self.report(str(exc), is_error=True)
-            return
+            return self._refuse(str(exc))
         self._capture(label, lambda _abort: job(), _tr("Capturing {0}...").format(label), ticket, is_screen=True)
 
     def describe_clipboard(self) -> None:
@@ -201,9 +160,7 @@ class Controller(QObject):
         try:
             source = source_from_mime(QGuiApplication.clipboard().mimeData(), "clipboard")
         except CaptureError as exc:
-            self._set_phase(IDLE)
-            self.report(str(exc), is_error=True)
-            return
+            return self._refuse(str(exc))
         self.describe_source(source, ticket)
 
     def describe_source(self, source: ImageSource, ticket: int | None = None) -> None:
@@ -229,8 +186,11 @@ class Controller(QObject):
         self.jobs.run(ticket, job)
 
     def _on_capture_failed(self, ticket: int, message: str) -> None:
-        if ticket != self.ticket:
-            return
+        if ticket == self.ticket:
+            self._refuse(message)
+
+    def _refuse(self, message: str) -> None:
+        """The request cannot go on: back to idle, and the user is told why."""
         self._set_phase(IDLE)
         self.report(message, is_error=True)
 
@@ -244,98 +204,40 @@ class Controller(QObject):
             note = uniform.describe()
             if self._is_screen_capture and sum(uniform.mean_rgb) / 3 <= DARK_LEVEL:
                 note += " " + black_capture_advice()
-            entry.description, entry.is_note = note, True
-            self._show_entry(entry)
             self._set_phase(IDLE)
-            self.speech.resolve()
-            self.report(note)
-            self.speech.say(note)
-            if self.settings.get(COPY_RESULTS):
-                QGuiApplication.clipboard().setText(note)
-            self.entry_changed.emit(entry)
+            self.presenter.show_note(entry, note)
             return
         if not self.has_model:
-            self._set_phase(IDLE)
-            self.report(_tr("The model is not set up yet, so nothing can be described. Open Set up model in the "
-                            "Edit menu."), is_error=True)
-            return
+            return self._refuse(_tr("The model is not set up yet, so nothing can be described. Open Set up model "
+                                    "in the Edit menu."))
         try:
             language = check_language(self.settings.get(LANGUAGE) or None)
         except TextError as exc:
-            self._set_phase(IDLE)
-            self.report(str(exc) + " " + _tr("Change it in Settings."), is_error=True)
-            return
+            return self._refuse(str(exc) + " " + _tr("Change it in Settings."))
         request = description_request(ticket, rgb, self.settings.get(DETAIL), language,
                                       bool(self.settings.get(GLANCE_FIRST)), self._window_hint(ticket, rgb.shape))
         entry.conversation = request.conversation
-        self._show_entry(entry)
-        self._start_pass(None)
+        self.presenter.begin_description(entry)
         self._set_phase(DESCRIBING)
-        self.speech.resolve()
-        self.speech.play_started()
         self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
         self.flow.start(request)
 
     def _window_hint(self, ticket: int, shape: tuple) -> tuple[int, int, int, int] | None:
         """For a whole screen, the window the user works in (in image pixels): it matters most."""
-        region = self._screen_regions.pop(ticket, None)
-        if region is None:
-            return None
-        from app.capture.screen import rect_in_image
+        from app.capture.screen import window_in_capture
 
-        try:
-            return rect_in_image(self.active_window_rect(), region, shape)
-        except Exception:  # no window known, or the window system refused: look where the text is
-            log.info("no active window for the second look", exc_info=True)
-            return None
-
-    def _plan(self, ticket: int, rgb: np.ndarray, count: int, hint) -> None:
-        """The flow's planner: the close-ups are chosen on the planner thread, handed back on the GUI thread."""
-        self._planner.submit(lambda: self._planned.emit(ticket, *plan_close_ups(rgb, count, hint)))
+        return window_in_capture(self.active_window_rect, self._screen_regions.pop(ticket, None), shape)
 
     def _on_flow_event(self, ticket: int, event: flow.FlowEvent) -> None:
         if ticket != self.ticket:
             return
-        if isinstance(event, flow.TextChunk):
-            self._stream += event.text
-            self._write(self._stream)
-            self.page.append_text(event.text)
-            self._announce_results(self.speech.feed(event.text))
-        elif isinstance(event, flow.PassDone):
-            self._announce_results(self.speech.finish())
-            self._write(event.text)
-            self._end_pass()
-        elif isinstance(event, flow.CloseUp):
-            self._look_closer(event)
-        elif isinstance(event, flow.Notice):
-            self._notices.append(QCoreApplication.translate("Notices", NOTICE_TEXTS[event.kind]))
-        elif isinstance(event, flow.Finished):
-            self._finish(event.is_answer)
-        elif isinstance(event, flow.Failed):
+        if isinstance(event, flow.Failed):
             self._fail(event.message)
-
-    def _look_closer(self, close_up: flow.CloseUp) -> None:
-        """A close-up of the second look is asked for: it follows the text so far after a blank line.
-
-        One close-up at a time (about one encode + prefill each) keeps speech going: its few
-        sentences are written while the glance or the previous close-up is still being spoken.
-        """
-        entry = self.current
-        if self._stream.strip():  # an empty answer leaves no blank paragraph behind
-            self._description_prefix += self._stream.strip() + "\n\n"
-            self.page.append_text("\n\n")
-        self._start_pass(None)
-        if close_up.index == 1:
-            # Said after the glance (queued behind its last sentence, never over it): the user knows more is
-            # coming, and that Stop now keeps just the glance.
-            self._say_with_results(_tr("Taking a closer look."))
-        self.reporter.show(_tr("Taking a closer look ({0} of {1})...").format(close_up.index, close_up.total))
-
-    def _show_entry(self, entry: HistoryEntry) -> None:
-        self.current = entry
-        self.page.set_text(entry.description)
-        self.entry_added.emit(entry)
+            return
+        if isinstance(event, flow.Finished):
+            self._set_phase(IDLE)
+        self.presenter.on_event(event)
 
     def ask(self, question: str) -> None:
         question = question.strip()
@@ -356,62 +258,10 @@ class Controller(QObject):
         ticket = self._new_ticket()
         entry = self.current
         conversation = entry.follow_up_conversation(self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
-        entry.exchanges.append((question, ""))
-        self._start_pass(question)
-        self.page.question.clear()
-        self.page.append_text(_tr("\n\nQ: {0}\nA: ").format(question))
+        self.presenter.begin_answer(question)
         self._set_phase(ANSWERING)
-        self.speech.resolve()
-        self.speech.play_started()
         self.report(_tr("Answering..."))
         self.flow.start(Request(ticket, conversation, question))
-
-    # --- results -------------------------------------------------------------------------------
-    def _finish(self, was_question: bool) -> None:
-        """The description or answer is complete: copy it if asked, and say anything the user should know."""
-        self._set_phase(IDLE)
-        text = self.current.exchanges[-1][1] if was_question else self.current.full_text()
-        copied = bool(self.settings.get(COPY_RESULTS) and text.strip())
-        if copied:
-            QGuiApplication.clipboard().setText(text.strip())
-        if self._notices:  # honest about memory: what the model no longer holds, or why an answer stopped
-            notice = " ".join(self._notices)
-            self.reporter.show(_tr("Ready.") + " " + notice)
-            self._say_with_results(notice)
-        elif copied:
-            self.reporter.show(_tr("Ready. Copied to the clipboard."))
-        else:
-            self.reporter.show(_tr("Ready."))  # not announced: the end is, just below
-        # The one place the end of a description or answer is announced: politely, after its last sentence.
-        self.announcer.announce(_tr("Answer finished.") if was_question else _tr("Description finished."))
-
-    def _say_with_results(self, text: str) -> None:
-        """A short note in the stream of results, by whichever output reads them (queued, never over them)."""
-        self._announce_results([text])
-        self.speech.say(text)
-
-    def _announce_results(self, sentences: list[str]) -> None:
-        if self.speech.announces_results:
-            for sentence in sentences:
-                self.announcer.announce(sentence)
-
-    def _start_pass(self, question: str | None) -> None:
-        self._question, self._stream, self._is_writing = question, "", True
-        self._write("")  # a close-up's blank line is kept even if it is stopped before a word
-
-    def _write(self, text: str) -> None:
-        """The pass's text so far, into the current entry."""
-        if not self._is_writing or self.current is None:
-            return
-        if self._question is None:
-            self.current.description = self._description_prefix + text
-        else:
-            self.current.exchanges[-1] = (self._question, text)
-
-    def _end_pass(self) -> None:
-        if self._is_writing and self.current is not None:
-            self._is_writing = False
-            self.entry_changed.emit(self.current)
 
     def _on_failed(self, ticket: int, kind: str, message: str) -> None:
         if ticket == 0:  # no request: the worker was lost between requests
@@ -420,12 +270,8 @@ class Controller(QObject):
             self.flow.failed(ticket, kind, message)
 
     def _fail(self, message: str) -> None:
-        if self.phase in (DESCRIBING, ANSWERING):
-            self._end_pass()
-            self.page.append_text("\n\n" + message)
-        self.speech.stop()
         self._set_phase(IDLE)
-        self.report(message, is_error=True)
+        self.presenter.fail(message)
 
     # --- stop and copy --------------------------------------------------------------------------
     def stop(self) -> None:
@@ -434,36 +280,10 @@ class Controller(QObject):
         self._set_phase(IDLE)
         self.report(_tr("Stopped.") if was_busy else _tr("Speech stopped."))
 
-    def copy(self) -> None:
-        text = self._text()
-        if not text:
-            self.report(_tr("There is no description to copy yet."), is_error=True)
-            return
-        QGuiApplication.clipboard().setText(text)
-        self.report(_tr("Description copied."))
-
-    def repeat_last(self) -> None:
-        """Say the current description and answers again, from the start."""
-        text = self._text()
-        if not text:
-            self.report(_tr("There is no description to repeat yet."), is_error=True)
-            return
-        self.speech.stop()
-        self.announcer.cancel()
-        self.speech.resolve()
-        if self.speech.announces_results:
-            self.announcer.announce(text)
-        self.speech.say_text(text)
-
-    def _text(self) -> str:
-        """The current description and answers, as the window shows them (without error messages)."""
-        return self.current.full_text().strip() if self.current is not None else ""
-
     def reopen(self, entry: HistoryEntry) -> None:
         self._new_ticket()
         self._set_phase(IDLE)
-        self.current = entry
-        self.page.set_text(entry.full_text())
+        self.presenter.show_entry(entry, is_new=False)
         self.report(_tr("Reopened {0}.").format(entry.title()))
 
     def set_detail(self, level: str) -> None:
@@ -472,7 +292,7 @@ class Controller(QObject):
     def shutdown(self) -> None:
         self.speech.stop()
         self.jobs.close()
-        self._planner.shutdown(wait=True, cancel_futures=True)
+        self._planner.shutdown()
 
 
 def is_app_active() -> bool:

@@ -47,18 +47,35 @@ class EngineBridge(QThread):
         self._has_loaded = False
         self._closing = False
         self.worker_pid: int | None = None  # for diagnostics and tests; written by the thread
+        # (GUI thread) requests the worker has not finished or cancelled yet; connected first, so a
+        # second look's next close-up, sent when its predecessor is done, counts again.
+        self._open_tickets: set[int] = set()
+        for finished in (self.done, self.cancelled, self.failed):
+            finished.connect(self._on_finished)
 
     # --- GUI side ----------------------------------------------------------------------
+    @property
+    def is_busy(self) -> bool:
+        """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
+        return bool(self._open_tickets)
+
+    def _on_finished(self, ticket: int, *_rest) -> None:
+        self._open_tickets.discard(ticket)
+
     def describe(self, ticket: int, conversation: Conversation) -> None:
         """The engine thread gets a snapshot: the caller's conversation is only ever changed by the caller."""
-        self._commands.put(("describe", ticket, conversation.snapshot(), None))
+        self._send(("describe", ticket, conversation.snapshot(), None))
 
     def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
-        self._commands.put(("describe", ticket, conversation.snapshot(), question))
+        self._send(("describe", ticket, conversation.snapshot(), question))
 
     def refine(self, ticket: int, conversation: Conversation, regions: list) -> None:
         """The second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
-        self._commands.put(("refine", ticket, conversation.snapshot(), regions))
+        self._send(("refine", ticket, conversation.snapshot(), regions))
+
+    def _send(self, command: tuple) -> None:
+        self._open_tickets.add(command[1])
+        self._commands.put(command)
 
     def cancel(self) -> None:
         self._commands.put(("cancel",))

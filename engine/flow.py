@@ -124,13 +124,17 @@ Emit = Callable[[int, FlowEvent], None]  # (ticket, event)
 
 
 class DescribeFlow:
-    def __init__(self, describer: Describer, emit: Emit, planner: Planner):
+    def __init__(self, describer: Describer | None, emit: Emit, planner: Planner):
         self._describer, self._emit, self._planner = describer, emit, planner
         self._request: Request | None = None
         self._regions: list[Region] | None = None  # None while being chosen
         self._next = 0  # the next close-up's index
         self._waiting_glance: Done | None = None  # a glance that ended before its close-ups were chosen
         self._notices: list[NoticeKind] = []
+
+    def attach(self, describer: Describer | None) -> None:
+        """The engine to send to from now on (None: none, while the app has no model)."""
+        self._describer = describer
 
     @property
     def ticket(self) -> int | None:
@@ -156,7 +160,8 @@ class DescribeFlow:
         if self._request is None:
             return False
         ticket, self._request = self._request.ticket, None
-        self._describer.cancel()
+        if self._describer is not None:
+            self._describer.cancel()
         self._emit(ticket, Stopped())
         return True
 

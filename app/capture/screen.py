@@ -101,6 +101,18 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
         raise _unavailable(exc) from exc
 
 
+def window_in_capture(active_window_rect, region: dict | None, shape: tuple[int, ...]):
+    """The active window's rectangle in the pixels of a capture of `region`; None for no screen capture,
+    no window known, or a window system that refused (the second look then goes where the text is)."""
+    if region is None:
+        return None
+    try:
+        return rect_in_image(active_window_rect(), region, shape)
+    except Exception:
+        log.info("no active window for the second look", exc_info=True)
+        return None
+
+
 def rect_in_image(rect: tuple[int, int, int, int] | None, region: dict,
                   shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
     """A desktop rectangle (a window) in the pixels of a capture of `region` (scaled by limit_size)."""
