@@ -279,10 +279,9 @@ class Pyttsx3Speech(SpeechOutput):
 
 def _call_back(callback: Callable | None, *args) -> None:
     """A caller's callback must not end the owner thread: its failure is logged and speech goes on."""
-    if callback is None:
-        return
     try:
-        callback(*args)
+        if callback is not None:
+            callback(*args)
     except Exception:
         _log_failure("speech callback %r failed", callback)
 

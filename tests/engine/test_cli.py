@@ -191,3 +191,12 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
     assert proc.returncode == 0, proc.stderr.decode()
     assert "\nQ: " in proc.stdout.decode()
     assert "The answer stopped early: the model's memory for this image is full." in proc.stderr.decode()
+
+
+def test_a_command_line_run_loads_nothing_of_the_desktop_app(tmp_path):
+    """describe (as convert and bench) needs no Qt: neither the app package nor PySide6 is imported."""
+    code = ("import sys, main; code = main.main(['describe', sys.argv[1]]); "
+            "print(code, 'app' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing.png")], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert proc.stdout.decode().split() == ["2", "False", "False"], proc.stderr.decode()
