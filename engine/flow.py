@@ -23,12 +23,11 @@ import numpy as np
 from engine.conversation import Conversation
 from engine.notices import NoticeKind
 from engine.protocol import Done, ErrorKind, Stats, StopReason
-from engine.regions import DEFAULT_REGIONS, Region, choose_regions, has_close_ups
+from engine.prompts import detail_level
+from engine.regions import Region, choose_regions, has_close_ups
 
 log = logging.getLogger(__name__)
 GLANCE_DETAIL = "brief"  # the glance: the overview tile alone (256 image tokens), a short answer
-# Close-ups in the second look, by the detail level the user chose (brief: the glance alone).
-SECOND_LOOK_REGIONS = {"standard": DEFAULT_REGIONS, "detailed": 2 * DEFAULT_REGIONS}
 Rect = tuple[int, int, int, int]
 
 
@@ -58,7 +57,7 @@ def description_request(ticket: int, image: np.ndarray, detail: str, language: s
                         is_glance_first: bool, window_hint: Rect | None = None) -> Request:
     """A description at `detail`: glance first, then the level's close-ups, when asked and when the
     image is larger than the overview tile shows at full resolution; else one pass at `detail`."""
-    close_ups = SECOND_LOOK_REGIONS.get(detail, 0) if is_glance_first and has_close_ups(image) else 0
+    close_ups = detail_level(detail).close_ups if is_glance_first and has_close_ups(image) else 0
     conversation = Conversation(image, GLANCE_DETAIL if close_ups else detail, language)
     return Request(ticket, conversation, close_ups=close_ups, window_hint=window_hint)
 
