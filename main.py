@@ -9,20 +9,25 @@ import argparse
 import sys
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from app import launcher
+def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; without `has_app`, the commands alone: a command that needs no Qt
+    (describe, convert, bench) then imports nothing of the desktop app."""
     from convert import cli as convert_cli
     from engine import cli as engine_cli
     from engine.bench import cli as bench_cli
     from engine.evaluate import cli as evaluate_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
-    launcher.add_arguments(parser)
+    if has_app:
+        from app import launcher
+
+        launcher.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     engine_cli.add_parser(sub)
     bench_cli.add_parser(sub)
     evaluate_cli.add_parser(sub)
     convert_cli.add_parsers(sub)
+    parser.commands = tuple(sub.choices)  # the subcommands' names, for main()
     return parser
 
 
@@ -35,7 +40,10 @@ def stopped() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        parser = build_parser()  # imports most of the app: Ctrl+C often lands here
+        argv = sys.argv[1:] if argv is None else argv
+        parser = build_parser(has_app=False)
+        if not (argv and argv[0] in parser.commands):
+            parser = build_parser()  # imports most of the app: Ctrl+C often lands here
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             from app import launcher

@@ -94,6 +94,7 @@ class Application(QObject):
         for level, action in a.detail.items():
             action.triggered.connect(lambda _=False, lv=level: c.set_detail(lv))
         self.page.detail_chosen.connect(c.set_detail)
+        self.page.question_asked.connect(c.ask)
         self.settings.changed.connect(self._on_setting_changed)
         self.speech.error.connect(lambda message: c.report(message, is_error=True, should_speak=False))
         self.window.image_dropped.connect(self.controller.describe_source)

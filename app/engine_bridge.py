@@ -1,8 +1,8 @@
 """The GUI's link to the engine: one thread owns the EngineClient and turns events into signals.
 
 `EngineClient.next_event` blocks, so the client lives on its own QThread and nothing
-else ever touches it (STYLE.md #2): the GUI queues commands, the thread sends copies
-back as Qt signals (STYLE.md #3). Every request carries a ticket chosen by the GUI, so
+else ever touches it (one owner per resource): the GUI queues commands, the thread sends
+copies back as Qt signals (the only way data crosses to the GUI thread). Every request carries a ticket chosen by the GUI, so
 an event still in the Qt queue from a replaced request is recognised and dropped.
 A worker that dies or hangs after loading is restarted at once, so the next request
 finds the model ready; one that dies while loading is reported, not restarted in a loop.
@@ -15,20 +15,22 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
-from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient, WorkerLost
+from engine.client import EngineClient, WorkerLost
+from engine.conversation import Conversation
 from engine.model_files import ModelPair
+from engine.protocol import Cancelled, Chunk, Done, ErrorKind, Event, Failed, Loaded
 
 POLL_S = 0.02  # how often the thread looks at its command queue while waiting for events (Stop waits on it)
 CLOSE_WAIT_MS = 15000
-LOST_KINDS = (KIND_WORKER_DIED, KIND_WORKER_HUNG)
+LOST_KINDS = (ErrorKind.WORKER_DIED, ErrorKind.WORKER_HUNG)
 
 
 class EngineBridge(QThread):
     loading = Signal()
-    loaded = Signal(object)  # {"load_s", "n_threads"}
+    loaded = Signal(object)  # engine.protocol.Loaded
     load_failed = Signal(str)  # a plain message: the model cannot be used
     chunk = Signal(int, str)  # ticket, text
-    done = Signal(int, object)  # ticket, {"text", "stop_reason", "stats"}
+    done = Signal(int, object)  # ticket, engine.protocol.Done
     cancelled = Signal(int)
     failed = Signal(int, str, str)  # ticket (0: no request), kind, plain message
 
@@ -45,18 +47,35 @@ class EngineBridge(QThread):
         self._has_loaded = False
         self._closing = False
         self.worker_pid: int | None = None  # for diagnostics and tests; written by the thread
+        # (GUI thread) requests the worker has not finished or cancelled yet; connected first, so a
+        # second look's next close-up, sent when its predecessor is done, counts again.
+        self._open_tickets: set[int] = set()
+        for finished in (self.done, self.cancelled, self.failed):
+            finished.connect(self._on_finished)
 
     # --- GUI side ----------------------------------------------------------------------
+    @property
+    def is_busy(self) -> bool:
+        """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
+        return bool(self._open_tickets)
+
+    def _on_finished(self, ticket: int, *_rest) -> None:
+        self._open_tickets.discard(ticket)
+
     def describe(self, ticket: int, conversation: Conversation) -> None:
-        """From here on the conversation belongs to the engine thread (it records turns)."""
-        self._commands.put(("describe", ticket, conversation, None))
+        """The engine thread gets a snapshot: the caller's conversation is only ever changed by the caller."""
+        self._send(("describe", ticket, conversation.snapshot(), None))
 
     def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
-        self._commands.put(("describe", ticket, conversation, question))
+        self._send(("describe", ticket, conversation.snapshot(), question))
 
     def refine(self, ticket: int, conversation: Conversation, regions: list) -> None:
         """The second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
-        self._commands.put(("refine", ticket, conversation, regions))
+        self._send(("refine", ticket, conversation.snapshot(), regions))
+
+    def _send(self, command: tuple) -> None:
+        self._open_tickets.add(command[1])
+        self._commands.put(command)
 
     def cancel(self) -> None:
         self._commands.put(("cancel",))
@@ -122,31 +141,29 @@ class EngineBridge(QThread):
             except WorkerLost:  # the worker died between the liveness check and the send
                 if attempt == 0:
                     continue
-                self.failed.emit(ticket, KIND_WORKER_DIED,
+                self.failed.emit(ticket, ErrorKind.WORKER_DIED,
                                  "The description engine could not be started. Please try again.")
                 return
             self._tickets = {request_id: ticket}
             self.worker_pid = self._client.pid
             return
 
-    def _dispatch(self, event) -> None:
-        data = dict(event.data)
+    def _dispatch(self, event: Event) -> None:
         ticket = self._tickets.get(event.request_id, 0) if event.request_id is not None else 0
-        if event.kind == "loaded":
+        if isinstance(event, Loaded):
             self._has_loaded = True
-            self.loaded.emit(data)
-        elif event.kind == "chunk":
-            self.chunk.emit(ticket, str(data.get("text", "")))
-        elif event.kind == "done":
-            self.done.emit(ticket, data)
-        elif event.kind == "cancelled":
+            self.loaded.emit(event)
+        elif isinstance(event, Chunk):
+            self.chunk.emit(ticket, event.text)
+        elif isinstance(event, Done):
+            self.done.emit(ticket, event)
+        elif isinstance(event, Cancelled):
             self.cancelled.emit(ticket)
-        elif event.kind == "error":
-            self._on_error(ticket, event.request_id, data)
+        elif isinstance(event, Failed):
+            self._on_error(ticket, event)
 
-    def _on_error(self, ticket: int, request_id: int | None, data: dict) -> None:
-        kind = str(data.get("kind", "engine"))
-        message = str(data.get("message", "")) or "The description engine failed."
+    def _on_error(self, ticket: int, event: Failed) -> None:
+        kind, message = event.error, event.message
         if kind in LOST_KINDS:
             if not self._has_loaded:  # it died while loading: restarting would only crash again
                 self.load_failed.emit("The model crashed while loading. The model files may be damaged or "
@@ -154,7 +171,7 @@ class EngineBridge(QThread):
                 return
             self.failed.emit(ticket, kind, message)
             self._start_worker()
-        elif request_id is None and kind == "model":
+        elif event.request_id is None and kind == ErrorKind.MODEL:
             self.load_failed.emit(message)
         else:
             self.failed.emit(ticket, kind, message)

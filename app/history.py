@@ -1,7 +1,9 @@
 """This session's images and descriptions, and (only if the user opts in) their copy on disk.
 
 Each saved entry is two files named by its id: a PNG of the image and a JSON file with
-the source, the time, the description and the follow-up questions and answers. Files
+the source, the time, the description and the follow-up questions and answers as shown, and
+the conversation as the model read it (detail level, language, turns with the close-ups'
+regions), so a reopened entry's follow-ups send the engine what the live entry's did. Files
 are written to a temporary name and renamed, so a crash never leaves a half entry, and
 are private to the user (app/private_files.py): a screenshot can hold anything.
 """
@@ -19,11 +21,12 @@ from pathlib import Path
 import numpy as np
 
 from app.private_files import private_folder, tighten, write_private
+from engine.conversation import ROLE_ASSISTANT, ROLE_USER, Conversation
 
 log = logging.getLogger(__name__)
 MAX_SAVED = 200  # oldest saved entries are removed beyond this
 PNG_COMPRESSION = 1  # fast: history is written on the GUI thread
-ENTRY_VERSION = 1
+ENTRY_VERSION = 2  # 2: the conversation as the model read it
 
 
 @dataclass
@@ -35,8 +38,25 @@ class HistoryEntry:
     created: datetime = field(default_factory=datetime.now)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     image_path: Path | None = None  # where a saved entry's image is, loaded when reopened
-    conversation: object = None  # engine.client.Conversation, kept for follow-ups; never saved
+    conversation: Conversation | None = None  # for follow-ups; a saved entry's is rebuilt from `saved_conversation`
     is_note: bool = False  # an honest note (black screen), not a model description
+    saved_conversation: dict | None = None  # as read from disk, until the entry is asked about
+
+    def follow_up_conversation(self, detail: str, language: str | None) -> Conversation | None:
+        """The conversation a follow-up continues; None without an image.
+
+        A reopened entry gets its own back as it was saved. One saved before conversations were
+        (version 1) is rebuilt from its text at `detail` and `language`, the settings of now.
+        """
+        if self.conversation is None and self.load_image() is not None:
+            if self.saved_conversation is not None:
+                self.conversation = Conversation.from_saved(self.image, self.saved_conversation)
+            else:
+                turns = [{"role": ROLE_ASSISTANT, "content": self.description}]
+                for question, answer in self.exchanges:
+                    turns += [{"role": ROLE_USER, "content": question}, {"role": ROLE_ASSISTANT, "content": answer}]
+                self.conversation = Conversation(self.image, detail, language, turns=turns)
+        return self.conversation
 
     def full_text(self) -> str:
         parts = [self.description.strip()]
@@ -81,6 +101,9 @@ class HistoryStore:
         record = {"version": ENTRY_VERSION, "id": entry.id, "source": entry.source,
                   "created": entry.created.isoformat(timespec="seconds"), "description": entry.description,
                   "exchanges": [list(pair) for pair in entry.exchanges], "is_note": entry.is_note}
+        conversation = entry.conversation.saved() if entry.conversation is not None else entry.saved_conversation
+        if conversation is not None:
+            record["conversation"] = conversation
         write_private(self.folder / f"{entry.id}.json",
                       json.dumps(record, ensure_ascii=False, indent=1).encode("utf-8"))
         self._prune()
@@ -121,6 +144,10 @@ class HistoryStore:
                                      exchanges=[(str(q), str(a)) for q, a in record.get("exchanges", [])],
                                      created=datetime.fromisoformat(record["created"]), id=str(record["id"]),
                                      is_note=bool(record.get("is_note", False)))
+                if record.get("conversation") is not None:
+                    saved = record["conversation"]
+                    Conversation.from_saved(None, saved)  # damaged: skipped here, not when asked about
+                    entry.saved_conversation = saved
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("skipping damaged history record %s: %s", path, exc)
                 continue

@@ -1,4 +1,4 @@
-"""Every setting, declared once: key, type, default, label, description (STYLE.md #7).
+"""Every setting, declared once: key, type, default, label, description.
 
 Values live in an INI file through QSettings (app/paths.py says where) and are read
 typed: a damaged or out-of-range value reads as the default instead of breaking the
@@ -15,10 +15,11 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from app.paths import settings_path
 from app.private_files import create_private, private_folder
+from engine.prompts import DETAIL_LEVELS
 
 SCHEMA_VERSION = 2
 VERSION_KEY = "meta/schema_version"
-DETAIL_CHOICES = ("brief", "standard", "detailed")  # engine.prompts.DETAIL_LEVELS, without importing the engine
+DETAIL_CHOICES = DETAIL_LEVELS  # resources/prompts.json's levels
 MONITOR_POINTER, MONITOR_ALL = "pointer", "all"
 MAX_THREADS = 256
 OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH = "auto", "voice", "screen_reader", "both"

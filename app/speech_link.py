@@ -41,7 +41,7 @@ def create_earcons():
 
 
 def create_splitter():
-    from app.speech.splitter import SentenceSplitter
+    from engine.sentences import SentenceSplitter
 
     return SentenceSplitter()
 
@@ -74,7 +74,7 @@ class SpeechLink(QObject):
         self.has_earcons = True
         self.unavailable_reason: str | None = None
         if speech is None:
-            # on_error runs on the voice's own thread: only a signal may cross (STYLE.md #3)
+            # on_error runs on the voice's own thread: only a Qt signal may cross to the GUI thread
             speech, self.unavailable_reason = create_speech(self.error.emit)
         self.speech = speech
         self.splitter = splitter if splitter is not None else create_splitter()

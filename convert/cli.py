@@ -54,7 +54,7 @@ class _JsonProgress:
         pass
 
 
-class _ProgressBars:
+class ProgressBars:
     """Hands tqdm bars to the converter and closes them, so messages start on a fresh line."""
 
     def __init__(self):
@@ -74,7 +74,7 @@ class _ProgressBars:
 
 def run_convert(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    bars = _JsonProgress() if args.progress == "json" else _ProgressBars()
+    bars = _JsonProgress() if args.progress == "json" else ProgressBars()
     try:
         result = convert_checkpoint(args.checkpoint, args.out, args.quant, args.mmproj_type, bars)
     except ConversionError as exc:

@@ -48,7 +48,7 @@ class Shapes:
 SIZES = {
     # Rows of 256 let Q4_K_M really use k-quants on the tiny model.
     "tiny": Shapes(256, 2, 4, 2, 512, 1200, 64, 2, 4, 256, 1200, 2 * 1024 * 1024),
-    # The public shapes (DESIGN.md): OpenPangu-Embedded-1B and InternViT-300M.
+    # The public shapes of VisionPangu's parts: OpenPangu-Embedded-1B and InternViT-300M.
     "full": Shapes(1536, 26, 12, 6, 6144, 153376, 1024, 24, 16, 4096, 4000, 1024 * 1024 * 1024),
 }
 

@@ -13,11 +13,14 @@ import sys
 import traceback
 from pathlib import Path
 
+from engine.notices import NOTICE_TEXTS
+from engine.protocol import ErrorKind
+
 EXIT_OK, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_ENGINE, EXIT_INTERRUPTED = 0, 2, 3, 4, 130
 EVENT_TIMEOUT_S = 0.5
-# The "kind" of a --json error event: the engine's own kinds (engine.worker: "model", "engine",
-# engine.client: "worker_died", "worker_hung"), and "bad_input" for what is refused before the model runs.
-KIND_BAD_INPUT, KIND_MODEL, KIND_ENGINE = "bad_input", "model", "engine"
+# The "kind" of a --json error event: the engine's own (engine.protocol.ErrorKind), and "bad_input"
+# for what is refused before the model runs.
+KIND_BAD_INPUT = "bad_input"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,8 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detail", choices=DETAIL_LEVELS, default=DEFAULT_DETAIL)
     p.add_argument("--question", action="append", default=[], metavar="TEXT", help="a follow-up question (repeatable)")
     p.add_argument("--second-look", action="store_true",
-                   help="after the description, look again at the most informative regions at full resolution, "
-                        "one at a time, adding what was missed and correcting mistakes (best with --detail brief)")
+                   help="as the app does: a brief glance first, then a look at the most informative regions at full "
+                        "resolution, one at a time (3 at --detail standard, 6 at detailed), adding what was missed "
+                        "and correcting mistakes")
     p.add_argument("--language", help="answer language: en, zh, or a language named in words")
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
@@ -41,7 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 class _Output:
     def __init__(self, as_json: bool):
         self.as_json = as_json
-        self.told_set_aside = False
 
     def event(self, kind: str, /, **data) -> None:  # positional-only: an error event has its own "kind"
         if self.as_json:
@@ -95,7 +98,9 @@ def run_describe(args: argparse.Namespace) -> int:
 
 
 def _describe(args: argparse.Namespace) -> int:
-    from engine.client import Conversation, EngineClient, WorkerLost
+    from engine.client import EngineClient, WorkerLost
+    from engine.flow import Request, description_request
+    from engine.protocol import Failed
     from engine.image_file import read_stream
     from engine.images import ImageError, check_uniform, load_image
     from engine.model_files import ModelFileError, find_model_pair, resolve_model_dir
@@ -117,23 +122,21 @@ def _describe(args: argparse.Namespace) -> int:
     try:
         pair = find_model_pair(resolve_model_dir(args.model_dir))
     except ModelFileError as exc:
-        return out.fail(str(exc), EXIT_MODEL, KIND_MODEL)
+        return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
     client = EngineClient(pair, n_threads=args.threads)
     try:
         client.start()
         loaded = client.wait_loaded()
-        if loaded.kind == "error":
-            return out.fail(loaded.data["message"], EXIT_MODEL, KIND_MODEL)
-        out.event("loaded", load_s=round(loaded.data["load_s"], 3), n_threads=loaded.data["n_threads"])
-        conversation = Conversation(image, args.detail, args.language)
-        code = _stream(client, client.describe(conversation), out)
-        if code == EXIT_OK and args.second_look:
-            code = _second_look(client, conversation, out)
-        for question in args.question:
+        if isinstance(loaded, Failed):
+            return out.fail(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
+        out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads)
+        request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
+        code = _run(client, request, out)
+        for ticket, question in enumerate(args.question, start=2):
             if code != EXIT_OK:
                 break
             out.event("question", text=question)
-            code = _stream(client, client.ask(conversation, question), out)
+            code = _run(client, Request(ticket, request.conversation, question), out)
         return code
     except WorkerLost as exc:  # it died before it could take the request: an engine failure, not a closed stdout
         return out.fail(str(exc), EXIT_ENGINE, exc.kind)
@@ -141,37 +144,24 @@ def _describe(args: argparse.Namespace) -> int:
         client.close()
 
 
-def _second_look(client, conversation, out: _Output) -> int:
-    """One request per close-up, most informative first: each is printed while the next is read."""
-    from engine.regions import choose_regions
+def _run(client, request, out: _Output) -> int:
+    """One request through the describe flow: every close-up is printed while the next is read."""
+    from engine import flow, flow_run
 
-    image = conversation.image
-    for region in choose_regions(image):  # none when the overview already saw the image at full resolution
-        out.event("second_look", places=region.where(image.shape[1], image.shape[0]), regions=[region.as_list()])
-        code = _stream(client, client.refine(conversation, [region]), out)
-        if code != EXIT_OK:
-            return code
+    image = request.conversation.image
+    for event in flow_run.run(client, request, EVENT_TIMEOUT_S):
+        if isinstance(event, flow.TextChunk):
+            out.event("chunk", text=event.text)
+        elif isinstance(event, flow.CloseUp):
+            out.event("second_look", places=event.region.where(image.shape[1], image.shape[0]),
+                      regions=[event.region.as_list()])
+        elif isinstance(event, flow.PassDone):
+            out.event("done", text=event.text, stop_reason=event.stop_reason, stats=event.stats.as_dict())
+        elif isinstance(event, flow.Notice) and not out.as_json:
+            print(f"({NOTICE_TEXTS[event.kind]})", file=sys.stderr)
+        elif isinstance(event, flow.Failed):
+            code = EXIT_MODEL if event.error == ErrorKind.MODEL else EXIT_ENGINE
+            return out.fail(event.message, code, event.error)
+        elif isinstance(event, flow.Stopped):
+            return out.fail("The description was cancelled.", EXIT_ENGINE, ErrorKind.ENGINE)
     return EXIT_OK
-
-
-def _stream(client, request_id: int, out: _Output) -> int:
-    while True:
-        event = client.next_event(EVENT_TIMEOUT_S)
-        if event is None or event.request_id not in (request_id, None):
-            continue
-        if event.kind == "chunk":
-            out.event("chunk", text=event.data["text"])
-        elif event.kind == "done":
-            out.event("done", text=event.data["text"], stop_reason=event.data["stop_reason"],
-                      stats=event.data["stats"])
-            if event.data["stats"].get("set_aside_turns") and not out.as_json and not out.told_set_aside:
-                out.told_set_aside = True
-                print("(To make room, the model no longer remembers the earliest questions.)", file=sys.stderr)
-            if event.data["stats"].get("answer_room") and event.data["stop_reason"] == "limit" and not out.as_json:
-                print("(The answer stopped early: the model's memory for this image is full.)", file=sys.stderr)
-            return EXIT_OK
-        elif event.kind == "error":
-            kind = event.data["kind"]
-            return out.fail(event.data["message"], EXIT_MODEL if kind == KIND_MODEL else EXIT_ENGINE, kind)
-        elif event.kind == "cancelled":
-            return out.fail("The description was cancelled.", EXIT_ENGINE, KIND_ENGINE)

@@ -1,8 +1,8 @@
 """The caller's side of the engine: no model here, only a worker process and a pipe.
 
-The client validates model files before any worker touches them, keeps each
-conversation (image, detail, language, turns) so a fresh worker can rebuild it, and
-turns a dead or silent worker into one clear error event; the next request starts a
+The client validates model files before any worker touches them, sends each request
+with its whole conversation (engine/conversation.py, kept by the caller) so a fresh worker
+can rebuild it, and turns a dead or silent worker into one clear error event; the next request starts a
 new worker. A new request cancels the one in flight; events of a cancelled request
 are dropped, so nothing from it is ever shown or spoken.
 """
@@ -13,14 +13,12 @@ import itertools
 import logging
 import multiprocessing
 import time
-import uuid
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from engine import native_log
 from engine import worker as w
+from engine.conversation import Conversation
 from engine.model_files import ModelPair
+from engine.protocol import Cancel, Cancelled, Chunk, ErrorKind, Event, Failed, Heartbeat, Load, Loaded, Shutdown
 
 # Tokens of conversation the model holds. The detailed level's 13 tiles (3,328 image tokens),
 # the system prompt and a 768-token answer take about 4,300 (4,500 with the benchmark's synthetic
@@ -31,7 +29,6 @@ from engine.model_files import ModelPair
 DEFAULT_CONTEXT = 4608
 HANG_TIMEOUT_S = 20.0  # no message, not even a heartbeat, for this long: the worker is hung
 JOIN_TIMEOUT_S = 5.0
-KIND_WORKER_DIED, KIND_WORKER_HUNG = "worker_died", "worker_hung"
 DIED_MESSAGE = "The description engine stopped unexpectedly and will restart. Please try again."
 HUNG_MESSAGE = "The description engine stopped responding and was restarted. Please try again."
 # The pipe to a worker that has died: its send fails with one of these.
@@ -44,7 +41,7 @@ class WorkerLost(Exception):
     Not an OSError: a broken pipe to the worker must never pass for a closed stdout (engine/cli.py).
     """
 
-    kind = KIND_WORKER_DIED
+    kind = ErrorKind.WORKER_DIED
 
     def __init__(self):
         super().__init__(DIED_MESSAGE)
@@ -54,23 +51,6 @@ def physical_cores() -> int:
     import psutil
 
     return max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 1)
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str  # loaded, chunk, done, cancelled, error
-    request_id: int | None
-    data: dict
-
-
-@dataclass
-class Conversation:
-    image: np.ndarray
-    detail: str
-    language: str | None
-    instruction: str | None = None
-    turns: list[dict] = field(default_factory=list)  # after the first description request
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 class EngineClient:
@@ -86,7 +66,6 @@ class EngineClient:
         self._conn = None
         self._active: int | None = None
         self._cancelled: int | None = None  # the request a cancel was sent for
-        self._pending: dict[int, Conversation] = {}
         self._last_message = 0.0
         self._has_loaded = False  # the current worker has reported its model loaded
         self._resolved: list[Event] = []  # events decided here, handed out before the worker's
@@ -112,13 +91,9 @@ class EngineClient:
         self._has_loaded = False
         self._last_message = time.monotonic()
         self.restarts += 1
-        self._conn.send((w.LOAD, {
-            "model_path": str(self.pair.model_path), "mmproj_path": str(self.pair.mmproj_path),
-            "architecture": self.pair.architecture, "chat_template": self.pair.chat_template,
-            "n_threads": self.n_threads, "n_ctx": self.n_ctx, "language": self.language,
-            # llama.cpp's own logs and crash dumps reach stderr only when the caller is debugging
-            "debug": native_log.logger.isEnabledFor(logging.DEBUG),
-        }))
+        self._conn.send(Load(str(self.pair.model_path), str(self.pair.mmproj_path), self.pair.architecture,
+                             self.pair.chat_template, self.n_threads, self.n_ctx, self.language,
+                             is_debug=native_log.logger.isEnabledFor(logging.DEBUG)))
 
     def _ensure_worker(self) -> None:
         if not self.is_alive():
@@ -137,7 +112,7 @@ class EngineClient:
     def close(self) -> None:
         if self._conn is not None and self.is_alive():
             try:
-                self._conn.send((w.SHUTDOWN, {}))
+                self._conn.send(Shutdown())
                 self._proc.join(JOIN_TIMEOUT_S)
             except PIPE_ERRORS:
                 pass
@@ -158,20 +133,12 @@ class EngineClient:
     def _submit(self, conversation: Conversation, question: str | None, regions: list | None = None) -> int:
         self._ensure_worker()
         request_id = next(self._ids)
-        image = np.ascontiguousarray(conversation.image, dtype=np.uint8)
-        payload = {
-            "id": request_id, "conversation": conversation.id, "image": image.tobytes(), "shape": image.shape,
-            "detail": conversation.detail, "language": conversation.language,
-            "instruction": conversation.instruction, "history": list(conversation.turns), "question": question,
-            "regions": regions,
-        }
+        request = conversation.request(request_id, question, regions)
         self._active = request_id  # the worker cancels whatever it was doing when this arrives
-        self._pending = {request_id: conversation}
         try:
-            self._conn.send((w.DESCRIBE, payload))
+            self._conn.send(request)
         except PIPE_ERRORS as exc:  # it died after the liveness check: the next request starts a new one
             self._active = None
-            self._pending.clear()
             self._discard_worker()
             raise WorkerLost() from exc
         return request_id
@@ -183,13 +150,12 @@ class EngineClient:
         if self.is_alive():
             self._cancelled = request_id  # its chunks still in the pipe are not delivered
             try:
-                self._conn.send((w.CANCEL, {"id": request_id}))
+                self._conn.send(Cancel(request_id))
             except PIPE_ERRORS:  # it died just now: next_event reports that
                 pass
         if not self._has_loaded:  # it waits behind the model's (re)load: cancelled now, not once that ends
             self._active = None
-            self._pending.pop(request_id, None)
-            self._resolved.append(Event(w.CANCELLED, request_id, {"id": request_id}))
+            self._resolved.append(Cancelled(request_id))
 
     # --- events ----------------------------------------------------------------------
     def next_event(self, timeout: float) -> Event | None:
@@ -205,58 +171,54 @@ class EngineClient:
                 ready = self._conn.poll(max(0.0, min(remaining, 0.25)))
                 message = self._conn.recv() if ready else None
             except PIPE_ERRORS:
-                return self._worker_lost(KIND_WORKER_DIED)
+                return self._worker_lost(ErrorKind.WORKER_DIED)
             now = time.monotonic()
             if message is None:
                 if not self.is_alive():
-                    return self._worker_lost(KIND_WORKER_DIED)
+                    return self._worker_lost(ErrorKind.WORKER_DIED)
                 if now - self._last_message > self.hang_timeout:
-                    return self._worker_lost(KIND_WORKER_HUNG)
+                    return self._worker_lost(ErrorKind.WORKER_HUNG)
                 if remaining <= 0:
                     return None
                 continue
             self._last_message = now
-            event = self._accept(*message)
+            event = self._accept(message)
             if event is not None:
                 return event
 
-    def _accept(self, kind: str, data: dict) -> Event | None:
-        if kind == w.HEARTBEAT:
+    def _accept(self, event: Event) -> Event | None:
+        if isinstance(event, Heartbeat):
             return None
-        if kind == w.LOADED:
+        if isinstance(event, Loaded):
             self._has_loaded = True
-        request_id = data.get("id")
-        if kind in (w.CHUNK, w.DONE, w.CANCELLED, w.ERROR) and request_id is not None and request_id != self._active:
+            return event
+        request_id = event.request_id
+        if request_id is None:  # the model failed to load
+            return event
+        if request_id != self._active:
             return None  # a replaced request: never shown, never spoken
-        if kind == w.CHUNK and request_id is not None and request_id == self._cancelled:
-            return None  # written before the worker saw the cancel: never shown, never spoken
-        if kind in (w.DONE, w.CANCELLED, w.ERROR) and request_id is not None:
-            self._active = None
-            conversation = self._pending.pop(request_id, None)
-            if kind == w.DONE and conversation is not None:
-                if data.get("user_turn"):
-                    conversation.turns.append(data["user_turn"])
-                conversation.turns.append({"role": "assistant", "content": data["text"]})
-        return Event(kind, request_id, data)
+        if isinstance(event, Chunk):
+            # written before the worker saw the cancel: never shown, never spoken
+            return None if request_id == self._cancelled else event
+        self._active = None
+        return event
 
-    def _worker_lost(self, kind: str) -> Event:
+    def _worker_lost(self, kind: ErrorKind) -> Event:
         request_id, self._active = self._active, None
-        self._pending.clear()
         self._discard_worker()
-        if not self._has_loaded and kind == KIND_WORKER_DIED:
+        if not self._has_loaded and kind == ErrorKind.WORKER_DIED:
             # llama.cpp ends the process on some files that pass every check made before it opens
             # them (an assertion on a header value): trying again cannot help.
-            return Event(w.ERROR, request_id, {"id": request_id, "kind": w.KIND_MODEL, "message": (
+            return Failed(request_id, ErrorKind.MODEL, (
                 f"The model in {self.pair.model_path.parent} cannot be used: llama.cpp stopped while opening it. "
-                "Convert the checkpoint again, or choose another model folder.")})
-        message = HUNG_MESSAGE if kind == KIND_WORKER_HUNG else DIED_MESSAGE
-        return Event(w.ERROR, request_id, {"id": request_id, "kind": kind, "message": message})
+                "Convert the checkpoint again, or choose another model folder."))
+        return Failed(request_id, kind, HUNG_MESSAGE if kind == ErrorKind.WORKER_HUNG else DIED_MESSAGE)
 
     def wait_loaded(self, timeout: float = 600.0) -> Event:
         """Block until the worker reports the model loaded (or failed)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             event = self.next_event(deadline - time.monotonic())
-            if event is not None and event.kind in (w.LOADED, w.ERROR):
+            if isinstance(event, (Loaded, Failed)):
                 return event
-        return Event(w.ERROR, None, {"kind": KIND_WORKER_HUNG, "message": "The model took too long to load."})
+        return Failed(None, ErrorKind.WORKER_HUNG, "The model took too long to load.")

@@ -1,4 +1,4 @@
-"""Prompts and chat formatting. The words live in resources/prompts.json (STYLE.md #6)."""
+"""Prompts and chat formatting. The words live in resources/prompts.json, as data."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from functools import lru_cache
 from resources import read_text
 
 PANGU_ARCH = "pangu-embedded"
-DETAIL_LEVELS = ("brief", "standard", "detailed")
+DETAIL_LEVELS = ("brief", "standard", "detailed")  # resources/prompts.json's, in order (tests/engine/test_prompts.py)
 DEFAULT_DETAIL = "standard"
 DEFAULT_LANGUAGE = "English"
 
@@ -22,6 +22,7 @@ class DetailLevel:
     max_tiles: int
     max_tokens: int
     image_max_tokens: int  # the tile budget in image tokens: tiles plus the overview
+    close_ups: int  # after a glance, the second look's close-ups (engine/flow.py); 0: the glance alone
 
 
 @lru_cache(maxsize=1)
@@ -37,7 +38,7 @@ def detail_level(name: str) -> DetailLevel:
     tiles = int(level["max_tiles"])
     overview = 1 if tiles > 1 else 0
     return DetailLevel(name, level["instruction"], tiles, int(level["max_tokens"]),
-                       (tiles + overview) * int(_prompts()["tokens_per_tile"]))
+                       (tiles + overview) * int(_prompts()["tokens_per_tile"]), int(level["close_ups"]))
 
 
 def follow_up_max_tokens() -> int:

@@ -15,7 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CELL = 448  # one vision tile at native resolution
+from engine.images import TILE
+
+CELL = TILE  # a close-up is one vision tile at native resolution
 DEFAULT_REGIONS = 3
 HINT_WEIGHT = 1.5
 MIN_SCORE_FRACTION = 0.15  # a cell far duller than the best one is not worth a look

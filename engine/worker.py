@@ -1,6 +1,6 @@
 """The worker process: owns the model, answers one request at a time over a pipe.
 
-Messages are (kind, payload) tuples. The worker reads new messages between chunks and
+Messages are the dataclasses of engine/protocol.py. The worker reads new messages between chunks and
 between tokens: a cancel for the current request, or any new request, stops the
 current one within a token. A heartbeat thread lets the client tell a hung worker
 from a busy one.
@@ -14,14 +14,14 @@ import threading
 import traceback
 from collections import deque
 
-HEARTBEAT_S = 0.5
+from engine.protocol import (Cancel, Cancelled, Describe, Done, ErrorKind, Event, Failed, Heartbeat, Load, Loaded,
+                             Request, Shutdown, StopReason)
 
-# requests
-LOAD, DESCRIBE, CANCEL, SHUTDOWN = "load", "describe", "cancel", "shutdown"
-# events
-LOADED, CHUNK, DONE, CANCELLED, ERROR, HEARTBEAT = "loaded", "chunk", "done", "cancelled", "error", "heartbeat"
-# error kinds
-KIND_MODEL, KIND_ENGINE = "model", "engine"
+HEARTBEAT_S = 0.5
+LOAD_FAILED_MESSAGE = ("The model could not be loaded: llama.cpp refused the model files. Convert the checkpoint "
+                       "again, or choose another model folder.")
+NOT_LOADED_MESSAGE = "The model is not loaded."
+REQUEST_FAILED_MESSAGE = "The description failed inside the engine. Please try again."
 
 
 class _ParentGone(BaseException):
@@ -40,21 +40,21 @@ class _Link:
         self._lock = threading.Lock()
         self.pending: deque = deque()
 
-    def send(self, kind: str, payload: dict) -> None:
+    def send(self, event: Event) -> None:
         with self._lock:
             try:
-                self.conn.send((kind, payload))
+                self.conn.send(event)
             except (OSError, EOFError) as exc:
                 raise _ParentGone() from exc
 
-    def receive_waiting(self):
+    def receive_waiting(self) -> Request | None:
         """The next message if one is already waiting, else None."""
         try:
             return self.conn.recv() if self.conn.poll() else None
         except (OSError, EOFError) as exc:
             raise _ParentGone() from exc
 
-    def next(self):
+    def next(self) -> Request:
         if self.pending:
             return self.pending.popleft()
         try:
@@ -66,7 +66,7 @@ class _Link:
 def _heartbeat(link: _Link, stop: threading.Event) -> None:
     while not stop.wait(HEARTBEAT_S):
         try:
-            link.send(HEARTBEAT, {})
+            link.send(Heartbeat())
         except _ParentGone:
             return
 
@@ -134,17 +134,16 @@ def worker_main(conn) -> None:
     load_error: str | None = None
     try:
         while True:
-            kind, payload = link.next()
-            if kind == SHUTDOWN:
+            request = link.next()
+            if isinstance(request, Shutdown):
                 return
-            if kind == LOAD:
-                session, load_error = _load(link, payload)
-            elif kind == DESCRIBE:
+            if isinstance(request, Load):
+                session, load_error = _load(link, request)
+            elif isinstance(request, Describe):
                 if session is None:
-                    link.send(ERROR, {"id": payload["id"], "kind": KIND_MODEL,
-                                      "message": load_error or "The model is not loaded."})
+                    link.send(Failed(request.id, ErrorKind.MODEL, load_error or NOT_LOADED_MESSAGE))
                     continue
-                _serve(link, session, payload)
+                _serve(link, session, request)
                 if libc is not None:
                     libc.malloc_trim(0)
     except _ParentGone:
@@ -155,52 +154,50 @@ def worker_main(conn) -> None:
             session.close()
 
 
-def _load(link: _Link, payload: dict):
+def _load(link: _Link, load: Load):
     from engine import native_log
 
-    native_log.configure(bool(payload.get("debug")))
+    native_log.configure(load.is_debug)
     try:
         from engine.session import Session
 
-        session = Session(payload)
-    except Exception as exc:  # llama.cpp reports load failures as plain exceptions
-        message = f"The model could not be loaded: {exc}"
-        link.send(ERROR, {"id": None, "kind": KIND_MODEL, "message": message, "detail": traceback.format_exc()})
-        return None, message
-    link.send(LOADED, {"load_s": session.load_s, "n_threads": payload["n_threads"]})
+        session = Session(load)
+    except Exception:  # llama.cpp reports load failures as plain exceptions: their text goes to the log only
+        link.send(Failed(None, ErrorKind.MODEL, LOAD_FAILED_MESSAGE, traceback.format_exc()))
+        return None, LOAD_FAILED_MESSAGE
+    link.send(Loaded(session.load_s, load.n_threads))
     return session, None
 
 
-def _serve(link: _Link, session, request: dict) -> None:
-    request_id = request["id"]
+def _serve(link: _Link, session, request: Describe) -> None:
+    request_id = request.id
     stopped = [False]
     chunks_after_stop = [0]  # generated after the cancel arrived: "within a token or two" is checked on this
 
     def should_stop() -> bool:
         while (message := link.receive_waiting()) is not None:
-            kind, payload = message
-            if kind == CANCEL:
-                if payload.get("id") in (request_id, None):
+            if isinstance(message, Cancel):
+                if message.id in (request_id, None):
                     stopped[0] = True
             else:  # a new request (or shutdown) replaces the one in flight
-                link.pending.append((kind, payload))
+                link.pending.append(message)
                 stopped[0] = True
         return stopped[0]
 
-    def emit(kind: str, payload: dict) -> None:
-        if stopped[0] and kind == CHUNK:
+    def emit(chunk) -> None:
+        if stopped[0]:
             chunks_after_stop[0] += 1
-        link.send(kind, {"id": request_id, **payload})
+        link.send(chunk)
 
     try:
-        result = session.run(request, emit, should_stop)
+        done = session.run(request, emit, should_stop)
     except Exception as exc:
         from engine.session import SessionError
 
-        message = str(exc) if isinstance(exc, SessionError) else f"The description failed: {exc}"
-        link.send(ERROR, {"id": request_id, "kind": KIND_ENGINE, "message": message, "detail": traceback.format_exc()})
+        message = str(exc) if isinstance(exc, SessionError) else REQUEST_FAILED_MESSAGE
+        link.send(Failed(request_id, ErrorKind.ENGINE, message, traceback.format_exc()))
         return
-    if result["stop_reason"] == "cancelled":
-        link.send(CANCELLED, {"id": request_id, "chunks_after_cancel": chunks_after_stop[0]})
+    if done.stop_reason == StopReason.CANCELLED:
+        link.send(Cancelled(request_id, chunks_after_stop[0]))
     else:
-        link.send(DONE, {"id": request_id, **result})
+        link.send(done)

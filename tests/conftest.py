@@ -62,6 +62,6 @@ def conversions(checkpoints, tmp_path_factory) -> Conversions:
 
 @pytest.fixture(autouse=True, scope="session")
 def _test_environment():
-    # Speech is silent in tests unless a test asks for the real engine (STYLE.md #1).
+    # Speech is silent in tests unless a test asks for the real engine (no test speaks aloud).
     os.environ.setdefault("VISIONPANGU_SPEECH", "null")
     yield

@@ -7,6 +7,7 @@ virtual desktop.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -15,6 +16,8 @@ import numpy as np
 from app.capture.errors import CaptureError
 from app.capture.qimage import limit_size
 from app.settings import MONITOR_ALL
+
+log = logging.getLogger(__name__)
 
 
 def _tr(text: str) -> str:
@@ -38,7 +41,10 @@ def _unavailable(exc: Exception) -> CaptureError:
         return CaptureError(_tr(
             "The screen cannot be captured in this Wayland session. Start the app in an X11 or XWayland "
             "session, or take a screenshot with your desktop's tool and use Describe clipboard image."))
-    return CaptureError(_tr("The screen could not be captured: {0}").format(exc))
+    log.warning("screen capture failed: %s", exc)  # mss's own words go to the log, not to the user
+    return CaptureError(_tr("The screen could not be captured: no display could be reached. Please try again; "
+                            "if it keeps failing, take a screenshot with your desktop's tool and use Describe "
+                            "clipboard image."))
 
 
 def _check_access() -> None:
@@ -102,6 +108,18 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
             return _grab(sct, region)
     except mss.ScreenShotError as exc:
         raise _unavailable(exc) from exc
+
+
+def window_in_capture(active_window_rect, region: dict | None, shape: tuple[int, ...]):
+    """The active window's rectangle in the pixels of a capture of `region`; None for no screen capture,
+    no window known, or a window system that refused (the second look then goes where the text is)."""
+    if region is None:
+        return None
+    try:
+        return rect_in_image(active_window_rect(), region, shape)
+    except Exception:
+        log.info("no active window for the second look", exc_info=True)
+        return None
 
 
 def rect_in_image(rect: tuple[int, int, int, int] | None, region: dict,

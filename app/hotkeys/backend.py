@@ -82,7 +82,7 @@ class NullBackend(HotkeyBackend):
     """Grabs nothing and accepts everything; `trigger()` stands in for a key press.
 
     Selected by VISIONPANGU_HOTKEYS=null so that tests of the rest of the app never grab
-    keys on the developer's desktop (STYLE.md #1). trigger() may be called from any thread,
+    keys on the developer's desktop (the real back ends are tested on their own). trigger() may be called from any thread,
     like a real backend's key events.
     """
 

@@ -1,4 +1,4 @@
-"""The shortcut settings, declared once (STYLE.md #7): two per action.
+"""The shortcut settings, declared once: two per action.
 
 - `hotkeys/<action id>/enabled` (bool, default on): off means no shortcut at all;
 - `hotkeys/<action id>/keys` (str, the action's default combination in portable text):

@@ -1,7 +1,7 @@
 """Hands work to the thread that owns a native connection, and waits for the answer.
 
 Each backend has one thread that alone touches its native resource (an X display
-connection, a Windows message queue, a D-Bus connection, a macOS run loop), see STYLE.md #2.
+connection, a Windows message queue, a D-Bus connection, a macOS run loop): one owner per resource.
 Other threads submit a function; the owner runs it between events and the submitter gets
 the result through a Future. The owner is woken through a pipe it can select() on, or
 through a wake function the backend provides (Windows posts a thread message).

@@ -1,4 +1,4 @@
-"""The speech interface the app talks to, and the silent implementation (STYLE.md #1).
+"""The speech interface the app talks to, and the silent implementation (for tests and for no voice).
 
 `VISIONPANGU_SPEECH=null` selects NullSpeech everywhere (tests use it unless they ask
 for the real engine); `VISIONPANGU_SPEECH=file:DIR` renders each utterance with the real

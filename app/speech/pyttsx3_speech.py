@@ -2,7 +2,7 @@
 
 pyttsx3 engines are not thread-safe (its tracker reports hangs and "run loop already started" when
 two threads touch one engine), and the espeak driver keeps one process-wide synthesis callback, so
-exactly one engine exists per process, created, used and dropped on its owner thread (STYLE.md #2).
+exactly one engine exists per process, created, used and dropped on its owner thread.
 say() and stop() only touch a queue under a lock, so the GUI never waits for the voice.
 
 Every utterance carries the generation it was queued in; stop() starts a new generation, so an
@@ -281,10 +281,9 @@ class Pyttsx3Speech(SpeechOutput):
 
 def _call_back(callback: Callable | None, *args) -> None:
     """A caller's callback must not end the owner thread: its failure is logged and speech goes on."""
-    if callback is None:
-        return
     try:
-        callback(*args)
+        if callback is not None:
+            callback(*args)
     except Exception:
         _log_failure("speech callback %r failed", callback)
 

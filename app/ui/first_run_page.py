@@ -1,7 +1,7 @@
 """Shown while there is no usable model: choose the GGUF pair, or convert a downloaded checkpoint.
 
-The page only shows and asks; the controller decides (STYLE.md: widgets show, the
-controller owns the work). All text labels take keyboard focus so a screen-reader
+The page only shows and asks; the controller decides (widgets show, the controller
+owns the work). All text labels take keyboard focus so a screen-reader
 user can Tab to the message and the instructions and read them.
 """
 

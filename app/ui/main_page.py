@@ -193,3 +193,6 @@ class MainPage(QWidget):
 
     def text(self) -> str:
         return self.description.toPlainText()
+
+    def clear_question(self) -> None:
+        self.question.clear()

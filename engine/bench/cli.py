@@ -8,8 +8,9 @@ import platform
 import sys
 
 from engine.bench.images import BENCH_IMAGES
+from engine.prompts import DETAIL_LEVELS
 
-DETAILS = ("brief", "standard", "detailed")
+DETAILS = DETAIL_LEVELS
 GIB = 1024**3
 # Targets on a 2-core machine (the latency issue): (label, figure key, limit, comparison)
 TTFW_FLOOR_RATIO = 1.15

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.bench.images import make
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.model_files import find_model_pair
+from engine.protocol import Loaded, Stats
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / ".cache" / "bench"
@@ -17,6 +19,7 @@ EVENT_TIMEOUT_S = 900.0
 WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
 SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
 GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2
+BENCH_DETAIL = "standard"  # the glance + close-ups rows: the app's default level (a brief glance, 3 close-ups)
 # The synthetic model favours whole-word tokens (convert.synthetic, speaks_words), so its random
 # answers are words the app's sentence splitter cuts as it would cut real ones: time to first
 # speech is measured, not estimated. Its tokenizer has learnt the app's prompts, so they take
@@ -26,7 +29,7 @@ CHECKPOINT_DIR, MODELS_DIR = "checkpoint-prompt-words", "models-prompt-words"
 
 def ensure_model() -> Path:
     """The full-size synthetic model at Q4_K_M with an F16 mmproj, built once and cached."""
-    from convert.cli import _ProgressBars
+    from convert.cli import ProgressBars
     from convert.pipeline import convert_checkpoint
     from convert.synthetic import make_checkpoint
 
@@ -38,7 +41,7 @@ def ensure_model() -> Path:
         print("Making the full-size synthetic checkpoint (once)...", file=sys.stderr)
         make_checkpoint(checkpoint, "full", "internvl", seed=0, speaks_words=True)
     print("Converting it to Q4_K_M + f16 (once)...", file=sys.stderr)
-    bars = _ProgressBars()
+    bars = ProgressBars()
     convert_checkpoint(checkpoint, models, "Q4_K_M", "f16", bars)
     bars.close()
     return models
@@ -73,39 +76,40 @@ class Timeline:
     first_chunk: float | None = None
     first_speech: float | None = None
     done: float | None = None
-    data: dict = field(default_factory=dict)
+    stats: Stats = field(default_factory=Stats)
     pieces: list[tuple[float, str]] = field(default_factory=list)  # (when, text) handed to speech
 
 
-def stream(client: EngineClient, request_id: int) -> Timeline:
-    """Wait for one request, noting when text first arrives and when the app's sentence splitter
-    hands each piece to speech (the first one is TTFW)."""
-    from app.speech.splitter import SentenceSplitter
+def flow_timelines(client: EngineClient, request) -> list[Timeline]:
+    """Run one request through the describe flow (engine/flow.py), as the app does, noting for each
+    pass when text first arrives and when the app's sentence splitter hands each piece to speech
+    (the first one is TTFW)."""
+    from engine import flow
+    from engine.flow_run import run
+    from engine.sentences import SentenceSplitter
 
-    line = Timeline(time.perf_counter())
+    lines = [Timeline(time.perf_counter())]
     splitter = SentenceSplitter()
-    deadline = time.monotonic() + EVENT_TIMEOUT_S
-    while time.monotonic() < deadline:
-        event = client.next_event(1.0)
-        if event is None or event.request_id != request_id:
-            continue
-        now = time.perf_counter()
-        if event.kind == "chunk":
+    for event in run(client, request, EVENT_TIMEOUT_S):
+        now, line = time.perf_counter(), lines[-1]
+        if isinstance(event, flow.TextChunk):
             line.first_chunk = line.first_chunk or now
-            line.pieces += [(now, piece) for piece in splitter.feed(event.data["text"])]
-        elif event.kind == "done":
-            line.done, line.data = now, event.data
+            line.pieces += [(now, piece) for piece in splitter.feed(event.text)]
+        elif isinstance(event, flow.PassDone):
+            line.done, line.stats = now, event.stats
             line.pieces += [(now, piece) for piece in splitter.flush()]
             line.first_speech = line.pieces[0][0] if line.pieces else None
-            return line
-        elif event.kind in ("error", "cancelled"):
-            raise RuntimeError(f"benchmark request failed: {event.data}")
-    raise RuntimeError("benchmark request timed out")
+        elif isinstance(event, flow.CloseUp):  # sent just now
+            lines.append(Timeline(now))
+            splitter = SentenceSplitter()
+        elif isinstance(event, (flow.Failed, flow.Stopped)):
+            raise RuntimeError(f"benchmark request failed: {event}")
+    return lines
 
 
 def spoken_words(text: str) -> float:
     """Words as a voice says them: two CJK characters count as one word (as in the splitter)."""
-    from app.speech.splitter import CJK_CHARS_PER_WORD, is_cjk
+    from engine.sentences import CJK_CHARS_PER_WORD, is_cjk
 
     cjk = sum(1 for ch in text if is_cjk(ch))
     latin = "".join(" " if is_cjk(ch) else ch for ch in text).split()
@@ -124,7 +128,7 @@ def speech_wait_s(lines: list[Timeline]) -> float:
     pieces = []  # (ready at, seconds of speech)
     for line in lines:
         words = [spoken_words(text) for _, text in line.pieces]
-        seconds = line.data.get("stats", {}).get("n_tokens", 0) * WORDS_PER_TOKEN / SPEECH_WORDS_PER_S
+        seconds = line.stats.n_tokens * WORDS_PER_TOKEN / SPEECH_WORDS_PER_S
         total = sum(words) or 1.0
         pieces += [(ready, seconds * w / total) for (ready, _), w in zip(line.pieces, words)]
     if not pieces:
@@ -151,9 +155,9 @@ class Bench:
         started = time.perf_counter()
         self.client.start()
         loaded = self.client.wait_loaded()
-        if loaded.kind != "loaded":
-            raise RuntimeError(loaded.data["message"])
-        self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.data["load_s"],
+        if not isinstance(loaded, Loaded):
+            raise RuntimeError(loaded.message)
+        self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.load_s,
                      "peak_rss_bytes": peak_rss_bytes(self.client.pid)}
         self._peaks = [self.load["peak_rss_bytes"]]  # each row's own peak, where it can be reset
         self.n_threads = self.client.n_threads
@@ -168,6 +172,7 @@ class Bench:
         return self._reference
 
     def describe(self, name: str, detail: str, seed: int = 0) -> dict:
+        from engine.flow import Request
         from engine.images import fit_tiles
         from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
 
@@ -183,26 +188,25 @@ class Bench:
         # (to first order) instead of landing on one side. The first run reads the level's whole
         # budget; its per-token times give its total at the app's answer length.
         before = reference.run(prompt, tiles, level.max_tokens)
-        conversation = Conversation(image, detail, None)
-        line = stream(self.client, self.client.describe(conversation))
-        stats = line.data["stats"]
-        n_tokens = stats["n_tokens"]
+        (line,) = flow_timelines(self.client, Request(1, Conversation(image, detail, None)))
+        stats = line.stats
+        n_tokens = stats.n_tokens
         after = reference.run(prompt, tiles, n_tokens)
         refs = [before, after]
         ref_floors = [ref["encode_s"] + ref["image_prefill_s"] for ref in refs]
         ref_totals = [reference.total_s_for(ref, n_tokens) for ref in refs]
         floor, ref_total = sum(ref_floors) / 2, sum(ref_totals) / 2
-        own_floor = stats["encode_s"] + stats["image_prefill_s"]
+        own_floor = stats.encode_s + stats.image_prefill_s
         app_total = line.done - line.submitted
         first_token = line.first_chunk - line.submitted
         ttfw = (line.first_speech or line.done) - line.submitted
-        app_tiles = stats.get("image_tokens", 0) // 256
+        app_tiles = stats.image_tokens // 256
         return {
             "image": name, "detail": detail, "tiles": app_tiles,
-            "encode_per_tile_s": stats["encode_s"] / max(1, app_tiles),
+            "encode_per_tile_s": stats.encode_s / max(1, app_tiles),
             "reference_encode_per_tile_s": sum(ref["encode_s"] for ref in refs) / max(1, sum(ref["tiles"] for ref in refs)),
-            "prefill_s": stats["prefill_s"], "first_token_s": first_token,
-            "decode_tok_s": n_tokens / max(stats["decode_s"], 1e-9),
+            "prefill_s": stats.prefill_s, "first_token_s": first_token,
+            "decode_tok_s": n_tokens / max(stats.decode_s, 1e-9),
             "ttfw_s": ttfw, "total_s": app_total, "n_tokens": n_tokens, "floor_s": floor,
             "floor_before_s": ref_floors[0], "floor_after_s": ref_floors[1],
             # The same floor inside the app's own request (its encoder and image-prefill calls): no
@@ -217,7 +221,7 @@ class Bench:
             "overhead": app_total / ref_total,
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
-            "app_code_share": (app_total - stats["native_s"]) / app_total,
+            "app_code_share": (app_total - stats.native_s) / app_total,
         }
 
     def glance_and_second_look_median(self, name: str, repeats: int) -> dict:
@@ -235,14 +239,13 @@ class Bench:
         return row
 
     def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED) -> dict:
-        """The hotkey path: the glance, the close-ups one request each (as the app does), a follow-up."""
-        from engine.regions import choose_regions
+        """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a follow-up."""
+        from engine.flow import Request, description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
-        conversation = Conversation(image, "brief", None)
-        glance = stream(self.client, self.client.describe(conversation))
-        looks = [stream(self.client, self.client.refine(conversation, [region])) for region in choose_regions(image)]
-        follow = stream(self.client, self.client.ask(conversation, "What does the highlighted button say?"))
+        request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
+        glance, *looks = flow_timelines(self.client, request)
+        (follow,) = flow_timelines(self.client, Request(2, request.conversation, "What does the highlighted button say?"))
         t0 = glance.submitted
         return {
             "image": name, "regions": len(looks),

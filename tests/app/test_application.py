@@ -95,10 +95,10 @@ def _choose_regions_when_released(monkeypatch, result=None):
     """Holds the app's choice of close-ups until the test releases it; notes the thread it ran on."""
     import threading
 
-    import app.controller as controller_module
+    import engine.flow as flow_module
 
     release, threads = threading.Event(), []
-    real = controller_module.choose_regions
+    real = flow_module.choose_regions
 
     def held(*args, **kwargs):
         threads.append(threading.current_thread())
@@ -107,7 +107,7 @@ def _choose_regions_when_released(monkeypatch, result=None):
             raise result
         return real(*args, **kwargs) if result is None else result
 
-    monkeypatch.setattr(controller_module, "choose_regions", held)
+    monkeypatch.setattr(flow_module, "choose_regions", held)
     return release, threads
 
 
@@ -632,7 +632,7 @@ def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make
         wait_idle(application, qtbot)
         notes.append(application.window.status_label.text())
     assert notes[0] == "Ready."
-    said = "To make room, the model no longer remembers your earliest questions about this image."
+    said = "To make room, the model no longer remembers the earliest questions about this image."
     assert "Ready. " + said in notes  # shown,
     assert heard.texts().count(said) == 1 and application.speech.speech.spoken.count(said) == 1  # said once
     assert application.speech.speech.spoken[-1] != said  # the next answers were not followed by it again
@@ -644,7 +644,7 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot
     """With nothing left to set aside, a follow-up gets the room that is left, and the user hears why it stopped."""
     import engine.client
     from app.settings import DETAIL
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     settings.set(DETAIL, "brief")
     question = "What colour is the largest shape?"
@@ -662,13 +662,13 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot
         return application, done
 
     roomy, done = describe_and_ask(1280)
-    described, answered = done[0]["stats"], done[-1]["stats"]
-    assert answered["n_tokens"] > MIN_ANSWER_TOKENS + 16  # the whole answer is longer than the room given below
+    described, answered = done[0].stats, done[-1].stats
+    assert answered.n_tokens > MIN_ANSWER_TOKENS + 16  # the whole answer is longer than the room given below
     assert roomy.window.status_label.text() == "Ready."
     roomy.quit()
-    tight, done = describe_and_ask(described["prompt_tokens"] + described["n_tokens"] + answered["prompt_tokens"]
+    tight, done = describe_and_ask(described.prompt_tokens + described.n_tokens + answered.prompt_tokens
                                    + MIN_ANSWER_TOKENS + 8)
-    assert done[-1]["stats"]["answer_room"] >= MIN_ANSWER_TOKENS and done[-1]["stop_reason"] == "limit"
+    assert done[-1].stats.answer_room >= MIN_ANSWER_TOKENS and done[-1].stop_reason == "limit"
     said = "The answer stopped early: the model's memory for this image is full. A lower detail level leaves more room."
     assert tight.window.status_label.text() == "Ready. " + said
     assert tight.speech.speech.spoken[-1] == said

@@ -15,7 +15,7 @@ import psutil
 import pytest
 
 from app.engine_bridge import EngineBridge
-from engine.client import Conversation
+from engine.conversation import Conversation
 from engine.model_files import find_model_pair
 
 LOAD_MS = 180000  # generous: CI machines may be busy with other work
@@ -50,13 +50,16 @@ def test_a_description_streams_then_a_follow_up_uses_the_same_conversation(qtbot
     conversation = Conversation(_image(), "brief", None)
     with qtbot.waitSignal(engine.done, timeout=REQUEST_MS):
         engine.describe(1, conversation)
+    assert conversation.turns == []  # the engine thread had a snapshot: only the caller records
+    conversation.record(events[-1][2])
     # chunk, chunk, ..., done: the order a screen reader hears them in
     assert [e[0] for e in events] == ["chunk"] * (len(events) - 1) + ["done"] and len(events) > 1
     done = events[-1][1:]
-    assert done[0] == 1 and done[1]["text"] == "".join(e[2] for e in events[:-1])
-    assert done[1]["text"]  # gibberish from random weights, but real generated text
+    assert done[0] == 1 and done[1].text == "".join(e[2] for e in events[:-1])
+    assert done[1].text  # gibberish from random weights, but real generated text
     with qtbot.waitSignal(engine.done, timeout=REQUEST_MS, check_params_cb=lambda t, d: t == 2):
         engine.ask(2, conversation, "What colour is it?")
+    conversation.record(events[-1][2])
     assert [turn["role"] for turn in conversation.turns] == ["assistant", "user", "assistant"]
 
 

@@ -69,3 +69,71 @@ def test_titles_are_short_and_say_the_source():
     entry = _entry()
     entry.description = "word " * 50
     assert "Screen 0" in entry.title() and len(entry.title()) < 90
+
+
+def _glance_close_up_and_answer(image: np.ndarray):
+    """A live conversation as the describe flow records it: a glance, one close-up, one follow-up."""
+    from engine.conversation import Conversation
+    from engine.prompts import refine_instruction
+    from engine.protocol import Done, Stats, StopReason
+
+    conversation = Conversation(image, "brief", "fr")
+    close_up = {"role": "user", "content": refine_instruction(["the top left"]), "images": 1,
+                "regions": [[0, 0, 448, 448]]}
+    for n, turn in enumerate((None, close_up, {"role": "user", "content": "What colour?"})):
+        conversation.record(Done(n, f"Answer {n}.", StopReason.END, Stats(), turn))
+    return conversation
+
+
+def _sent(conversation, question: str) -> dict:
+    """What the client sends the worker for a follow-up, but the ids (engine.client: conversation.request)."""
+    from dataclasses import asdict
+
+    request = asdict(conversation.request(7, question))
+    del request["conversation"]
+    return request
+
+
+def test_a_reopened_entry_asks_the_engine_what_the_live_one_asked(tmp_path):
+    """Same detail (the glance's), language, close-ups with their regions and answers, whatever the settings now."""
+    image = np.random.default_rng(3).integers(0, 256, (600, 900, 3), dtype=np.uint8)
+    live = _glance_close_up_and_answer(image)
+    entry = HistoryEntry(source="Screen", image=image, description="Answer 0.\n\nAnswer 1.",
+                         exchanges=[("What colour?", "Answer 2.")], conversation=live)
+    store = HistoryStore(tmp_path)
+    store.save(entry)
+    (reopened,) = store.load()
+    again = reopened.follow_up_conversation("detailed", None)  # the settings changed since
+    assert again is not live and _sent(again, "And the corner?") == _sent(live, "And the corner?")
+    assert again.turns[1]["regions"] == [[0, 0, 448, 448]]
+    store.save(reopened)  # saved again once asked about: the conversation is kept, not lost
+    assert HistoryStore(tmp_path).load()[0].follow_up_conversation("standard", None).turns == live.turns
+
+
+def test_an_entry_saved_before_conversations_were_kept_is_rebuilt_from_its_text(tmp_path):
+    import json
+
+    store = HistoryStore(tmp_path)
+    entry = _entry(4)
+    store.save(entry)
+    path = tmp_path / f"{entry.id}.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert "conversation" not in record  # this entry never had one
+    (loaded,) = store.load()
+    conversation = loaded.follow_up_conversation("standard", "en")
+    assert (conversation.detail, conversation.language) == ("standard", "en")
+    assert [t["content"] for t in conversation.turns] == ["A red square number 4.", "What colour?", "Red."]
+
+
+def test_a_damaged_conversation_skips_the_record(tmp_path):
+    import json
+
+    store = HistoryStore(tmp_path)
+    entry = HistoryEntry(source="Screen", image=np.zeros((20, 30, 3), np.uint8), description="A.",
+                         conversation=_glance_close_up_and_answer(np.zeros((20, 30, 3), np.uint8)))
+    store.save(entry)
+    path = tmp_path / f"{entry.id}.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["conversation"]["turns"][1]["regions"] = [[0, 0, "wide"]]
+    path.write_text(json.dumps(record), encoding="utf-8")
+    assert store.load() == []

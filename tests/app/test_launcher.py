@@ -86,7 +86,7 @@ def test_a_describe_launch_starts_the_app_and_later_launches_are_forwarded(model
 
 
 def test_the_app_never_imports_llama_cpp():
-    """The model lives only in the worker process (DESIGN.md: app/ has no llama_cpp imports)."""
+    """The model lives only in the worker process (app/ has no llama_cpp imports)."""
     code = ("import sys, main, app.application, app.launcher; main.build_parser(); "
             "print('llama_cpp' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=WAIT_S,

@@ -60,9 +60,10 @@ def test_bench_reports_all_figures(conversions, capsys):
 
 def _line(done: float, pieces: list[tuple[float, str]], n_tokens: int):
     from engine.bench.runner import Timeline
+    from engine.protocol import Stats
 
     return Timeline(submitted=0.0, first_chunk=pieces[0][0], first_speech=pieces[0][0], done=done,
-                    data={"stats": {"n_tokens": n_tokens}}, pieces=pieces)
+                    stats=Stats(n_tokens=n_tokens), pieces=pieces)
 
 
 def test_speech_wait_counts_only_silence_after_the_voice_started():

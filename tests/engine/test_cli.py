@@ -127,21 +127,24 @@ def test_debug_shows_details_only_when_asked(tmp_path):
     assert "Traceback" not in run(str(path), "--debug").stderr.decode()
 
 
-def test_second_look(model_dir, tmp_path):
+@pytest.mark.parametrize("detail, close_ups", [("standard", 3), ("detailed", 6)])
+def test_second_look(model_dir, tmp_path, detail, close_ups):
+    """As the app does: a brief glance, then the chosen level's number of close-ups."""
     path = tmp_path / "screen.png"
     rng = np.random.default_rng(1)
     Image.fromarray(rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)).save(path)
-    proc = run(str(path), "--model-dir", str(model_dir), "--detail", "brief", "--second-look", "--json")
+    proc = run(str(path), "--model-dir", str(model_dir), "--detail", detail, "--second-look", "--json")
     assert proc.returncode == 0, proc.stderr.decode()
     events = [json.loads(line) for line in proc.stdout.decode().splitlines()]
     kinds = [e["event"] for e in events if e["event"] in ("second_look", "done")]
-    assert kinds == ["done"] + ["second_look", "done"] * 3  # the glance, then one close-up at a time
+    assert kinds == ["done"] + ["second_look", "done"] * close_ups  # the glance, then one close-up at a time
     looks = [e for e in events if e["event"] == "second_look"]
     assert all(len(e["regions"]) == 1 and e["places"] for e in looks)
-    assert len({tuple(e["regions"][0]) for e in looks}) == 3
+    assert len({tuple(e["regions"][0]) for e in looks}) == close_ups
     dones = [e for e in events if e["event"] == "done"]
+    assert dones[0]["stats"]["image_tokens"] == 256  # the glance: the overview tile alone
     # each close-up appends to the cached conversation: one new tile each, nothing read again
-    assert [d["stats"]["image_encodes"] for d in dones[1:]] == [1, 1, 1]
+    assert [d["stats"]["image_encodes"] for d in dones[1:]] == [1] * close_ups
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(model_dir, photo):
@@ -168,7 +171,7 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
     """A follow-up that leaves less than a whole answer's room is answered in the room left, and told."""
     from engine.client import DEFAULT_CONTEXT
     from engine.prompts import follow_up_max_tokens
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     def ask(words: int) -> list[dict]:
         proc = run(str(photo), "--model-dir", str(model_dir), "--detail", "brief", "--json",
@@ -188,3 +191,12 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(model_dir, photo):
     assert proc.returncode == 0, proc.stderr.decode()
     assert "\nQ: " in proc.stdout.decode()
     assert "The answer stopped early: the model's memory for this image is full." in proc.stderr.decode()
+
+
+def test_a_command_line_run_loads_nothing_of_the_desktop_app(tmp_path):
+    """describe (as convert and bench) needs no Qt: neither the app package nor PySide6 is imported."""
+    code = ("import sys, main; code = main.main(['describe', sys.argv[1]]); "
+            "print(code, 'app' in sys.modules, any(m.startswith('PySide6') for m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path / "missing.png")], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert proc.stdout.decode().split() == ["2", "False", "False"], proc.stderr.decode()

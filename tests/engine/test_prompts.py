@@ -82,3 +82,8 @@ def test_templates_run_sandboxed():
 
     with pytest.raises(SecurityError):
         fmt.render([])
+
+
+def test_each_level_declares_its_close_ups_once():
+    """The second look's count per level lives in prompts.json, read by the app, `describe` and `bench` alike."""
+    assert [detail_level(n).close_ups for n in DETAIL_LEVELS] == [0, 3, 6]

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from engine.bench.reference import LlamaCppReference
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.images import fit_tiles
 from engine.model_files import find_model_pair
 from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
@@ -31,10 +32,10 @@ def test_app_text_equals_llama_cpp_text(conversions, shape, detail):
         {"role": "system", "content": system_prompt(None)}, {"role": "user", "content": level.instruction, "images": 1}]), MEDIA_MARKER)
     reference = LlamaCppReference(str(pair.model_path), str(pair.mmproj_path), 2, 8192)
     try:
-        n_tokens = done.data["stats"]["n_tokens"]
+        n_tokens = done.stats.n_tokens
         ref = reference.run(prompt, [fit_tiles(image, level.max_tiles)], n_tokens)
-        assert ref["tiles"] * 256 == done.data["stats"]["image_tokens"]
-        assert reference.detokenize(ref["tokens"]) == done.data["text"]
+        assert ref["tiles"] * 256 == done.stats.image_tokens
+        assert reference.detokenize(ref["tokens"]) == done.text
         # the bench times a shorter answer from a longer run: each token's time, in order
         assert len(ref["token_done_s"]) == n_tokens > 2 and ref["token_done_s"] == sorted(ref["token_done_s"])
         assert ref["prompt_s"] == reference.total_s_for(ref, 0) < reference.total_s_for(ref, 1)

@@ -15,14 +15,18 @@ import time
 import numpy as np
 import pytest
 
-from engine.client import KIND_WORKER_DIED, KIND_WORKER_HUNG, Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
+from engine.protocol import ErrorKind
 from engine.model_files import find_model_pair
 
 EVENT_WAIT_S = 60.0
 
 
-def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "error"), on_chunk=None):
-    """Events for `request_id` up to the first terminal one; fails rather than hangs."""
+def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "error"), on_chunk=None,
+            conversation: Conversation | None = None):
+    """Events for `request_id` up to the first terminal one; fails rather than hangs. A finished answer
+    is recorded in `conversation`, as the describe flow records it for the app and the command line."""
     events = []
     deadline = time.monotonic() + EVENT_WAIT_S
     while time.monotonic() < deadline:
@@ -32,6 +36,8 @@ def collect(client: EngineClient, request_id: int, until=("done", "cancelled", "
         events.append(event)
         if event.kind == "chunk" and on_chunk:
             on_chunk(event)
+        if event.kind == "done" and conversation is not None:
+            conversation.record(event)
         if event.kind in until:
             return events
     pytest.fail(f"no terminal event for request {request_id}; got {[e.kind for e in events]}")
@@ -59,7 +65,7 @@ def client(pair):
     c = EngineClient(pair, n_threads=2, hang_timeout=3.0)
     c.start()
     loaded = c.wait_loaded(120)
-    assert loaded.kind == "loaded", loaded.data
+    assert loaded.kind == "loaded", loaded
     yield c
     c.close()
 
@@ -72,22 +78,22 @@ def test_streams_chunks_then_done(client):
     events = collect(client, client.describe(Conversation(photo(), "brief", None)))
     kinds = [e.kind for e in events]
     assert kinds[-1] == "done" and set(kinds[:-1]) == {"chunk"} and len(kinds) > 2
-    done = events[-1].data
-    assert done["text"] == "".join(e.data["text"] for e in events[:-1])
-    stats = done["stats"]
-    assert stats["image_encodes"] == 1 and stats["n_tokens"] > 0
-    assert stats["image_tokens"] == 256  # brief: the overview tile only
-    assert stats["prompt_tokens"] > 256 + 50  # image, system prompt and instruction all in the cache
-    assert stats["first_token_s"] > 0 and stats["total_s"] >= stats["first_token_s"]
+    done = events[-1]
+    assert done.text == "".join(e.text for e in events[:-1])
+    stats = done.stats
+    assert stats.image_encodes == 1 and stats.n_tokens > 0
+    assert stats.image_tokens == 256  # brief: the overview tile only
+    assert stats.prompt_tokens > 256 + 50  # image, system prompt and instruction all in the cache
+    assert stats.first_token_s > 0 and stats.total_s >= stats.first_token_s
 
 
 def test_same_request_gives_same_text(client):
     conversation = Conversation(photo(), "brief", None)
-    first = collect(client, client.describe(conversation))[-1]
+    first = collect(client, client.describe(conversation), conversation=conversation)[-1]
     second = collect(client, client.describe(Conversation(photo(), "brief", None)))[-1]
-    assert first.data["text"] == second.data["text"]  # greedy decoding is repeatable
-    assert second.data["stats"]["image_encodes"] == 0  # the unchanged image's tiles were reused
-    assert second.data["stats"]["encoder_cache_hits"] >= 1
+    assert first.text == second.text  # greedy decoding is repeatable
+    assert second.stats.image_encodes == 0  # the unchanged image's tiles were reused
+    assert second.stats.encoder_cache_hits >= 1
 
 
 def test_cancel_stops_within_a_token_or_two(client):
@@ -104,7 +110,7 @@ def test_cancel_stops_within_a_token_or_two(client):
 
     events = collect(client, request_id, on_chunk=on_chunk)
     assert events[-1].kind == "cancelled"
-    assert events[-1].data["chunks_after_cancel"] <= 2  # generated once the worker had the cancel
+    assert events[-1].chunks_after_cancel <= 2  # generated once the worker had the cancel
     assert seen_after_cancel == []  # what was already in the pipe is not delivered either
 
 
@@ -124,28 +130,28 @@ def test_new_request_replaces_the_one_in_flight(client):
 
 def test_follow_up_reuses_the_cached_image(client):
     conversation = Conversation(photo(5), "standard", "en")
-    described = collect(client, client.describe(conversation))[-1]
-    assert described.data["stats"]["image_encodes"] == 1
-    answer = collect(client, client.ask(conversation, "What colour is the top left corner?"))[-1]
+    described = collect(client, client.describe(conversation), conversation=conversation)[-1]
+    assert described.stats.image_encodes == 1
+    answer = collect(client, client.ask(conversation, "What colour is the top left corner?"), conversation=conversation)[-1]
     assert answer.kind == "done"
-    assert answer.data["stats"]["image_encodes"] == 0
-    assert answer.data["stats"]["encode_s"] == 0.0  # the vision encoder never ran
-    assert answer.data["stats"]["prompt_tokens"] < 40  # only the question was read
+    assert answer.stats.image_encodes == 0
+    assert answer.stats.encode_s == 0.0  # the vision encoder never ran
+    assert answer.stats.prompt_tokens < 40  # only the question was read
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
-    again = collect(client, client.ask(conversation, "Is there any text?"))[-1]
-    assert again.data["stats"]["image_encodes"] == 0
+    again = collect(client, client.ask(conversation, "Is there any text?"), conversation=conversation)[-1]
+    assert again.stats.image_encodes == 0
 
 
 def test_follow_up_matches_a_full_rebuild(pair, client):
     """The cached continuation computes the same answer as a fresh worker rebuilding it all."""
     conversation = Conversation(photo(6), "brief", None)
-    collect(client, client.describe(conversation))
-    cached = collect(client, client.ask(conversation, "Describe the colours."))[-1]
+    collect(client, client.describe(conversation), conversation=conversation)
+    cached = collect(client, client.ask(conversation, "Describe the colours."), conversation=conversation)[-1]
     conversation.turns = conversation.turns[:-2]  # forget the answer, as after a crash
     with started(pair) as fresh:
-        rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."))[-1]
-    assert rebuilt.data["stats"]["image_encodes"] == 1
-    assert rebuilt.data["text"] == cached.data["text"]
+        rebuilt = collect(fresh, fresh.ask(conversation, "Describe the colours."), conversation=conversation)[-1]
+    assert rebuilt.stats.image_encodes == 1
+    assert rebuilt.text == cached.text
 
 
 def test_worker_killed_mid_answer_then_recovers(client):
@@ -159,8 +165,8 @@ def test_worker_killed_mid_answer_then_recovers(client):
 
     started = time.monotonic()
     events = collect(client, request_id, on_chunk=on_chunk)
-    assert events[-1].kind == "error" and events[-1].data["kind"] == KIND_WORKER_DIED
-    assert "stopped unexpectedly" in events[-1].data["message"]
+    assert events[-1].kind == "error" and events[-1].error == ErrorKind.WORKER_DIED
+    assert "stopped unexpectedly" in events[-1].message
     assert time.monotonic() - started < 10
     events = collect(client, client.describe(Conversation(photo(8), "brief", None)))
     assert events[-1].kind == "done"
@@ -177,8 +183,8 @@ def test_hung_worker_is_detected_then_recovers(client):
             os.kill(client.pid, signal.SIGSTOP)
 
     events = collect(client, request_id, on_chunk=on_chunk)
-    assert events[-1].kind == "error" and events[-1].data["kind"] == KIND_WORKER_HUNG
-    assert "stopped responding" in events[-1].data["message"]
+    assert events[-1].kind == "error" and events[-1].error == ErrorKind.WORKER_HUNG
+    assert "stopped responding" in events[-1].message
     events = collect(client, client.describe(Conversation(photo(10), "brief", None)))
     assert events[-1].kind == "done"
     with pytest.raises(ProcessLookupError):
@@ -187,15 +193,15 @@ def test_hung_worker_is_detected_then_recovers(client):
 
 def test_conversation_survives_a_crash(client):
     conversation = Conversation(photo(11), "brief", None)
-    collect(client, client.describe(conversation))
+    collect(client, client.describe(conversation), conversation=conversation)
     os.kill(client.pid, signal.SIGKILL)
     time.sleep(0.2)
-    events = collect(client, client.ask(conversation, "What is in the middle?"))
+    events = collect(client, client.ask(conversation, "What is in the middle?"), conversation=conversation)
     if events[-1].kind == "error":  # the death may be noticed on this request: then the next one works
-        assert events[-1].data["kind"] == KIND_WORKER_DIED
-        events = collect(client, client.ask(conversation, "What is in the middle?"))
+        assert events[-1].error == ErrorKind.WORKER_DIED
+        events = collect(client, client.ask(conversation, "What is in the middle?"), conversation=conversation)
     assert events[-1].kind == "done"
-    assert events[-1].data["stats"]["image_encodes"] == 1  # rebuilt in the new worker
+    assert events[-1].stats.image_encodes == 1  # rebuilt in the new worker
     assert [t["role"] for t in conversation.turns] == ["assistant", "user", "assistant"]
 
 
@@ -205,22 +211,22 @@ def test_glance_then_second_look_then_question(client):
 
     image = photo(12, shape=(1080, 1920))
     conversation = Conversation(image, "brief", None)
-    glance = collect(client, client.describe(conversation))[-1]
-    assert glance.data["stats"]["image_tokens"] == 256  # the overview only
+    glance = collect(client, client.describe(conversation), conversation=conversation)[-1]
+    assert glance.stats.image_tokens == 256  # the overview only
     regions = choose_regions(image, 3)
     assert len(regions) == 3
     for region in regions:  # as the app and the command line do: one close-up per request
-        look = collect(client, client.refine(conversation, [region]))[-1]
+        look = collect(client, client.refine(conversation, [region]), conversation=conversation)[-1]
         assert look.kind == "done"
-        assert look.data["stats"]["image_encodes"] == 1  # only this close-up was encoded
-        assert look.data["stats"]["image_tokens"] == 256
+        assert look.stats.image_encodes == 1  # only this close-up was encoded
+        assert look.stats.image_tokens == 256
         # a rebuild would read the glance's whole prompt and answers again before the close-up
-        assert look.data["stats"]["prompt_tokens"] < glance.data["stats"]["prompt_tokens"]
-        assert look.data["stats"]["n_tokens"] <= refine_max_tokens(1)
+        assert look.stats.prompt_tokens < glance.stats.prompt_tokens
+        assert look.stats.n_tokens <= refine_max_tokens(1)
     assert [t.get("regions") for t in conversation.turns[1::2]] == [[r.as_list()] for r in regions]
     assert all("a close-up view of one part" in t["content"] for t in conversation.turns[1::2])
-    answer = collect(client, client.ask(conversation, "What does the text say?"))[-1]
-    assert answer.data["stats"]["image_encodes"] == 0
+    answer = collect(client, client.ask(conversation, "What does the text say?"), conversation=conversation)[-1]
+    assert answer.stats.image_encodes == 0
 
 
 def test_several_close_ups_in_one_request(client):
@@ -228,11 +234,11 @@ def test_several_close_ups_in_one_request(client):
 
     image = photo(15, shape=(1080, 1920))
     conversation = Conversation(image, "brief", None)
-    glance = collect(client, client.describe(conversation))[-1]
+    glance = collect(client, client.describe(conversation), conversation=conversation)[-1]
     regions = choose_regions(image, 3)
-    look = collect(client, client.refine(conversation, regions))[-1]
-    assert look.data["stats"]["image_encodes"] == 3 and look.data["stats"]["image_tokens"] == 3 * 256
-    assert look.data["stats"]["prompt_tokens"] < glance.data["stats"]["prompt_tokens"] + 3 * 256
+    look = collect(client, client.refine(conversation, regions), conversation=conversation)[-1]
+    assert look.stats.image_encodes == 3 and look.stats.image_tokens == 3 * 256
+    assert look.stats.prompt_tokens < glance.stats.prompt_tokens + 3 * 256
     assert conversation.turns[1]["regions"] == [r.as_list() for r in regions]
     assert "close-up views of 3 parts" in conversation.turns[1]["content"]
 
@@ -242,96 +248,96 @@ def test_second_look_survives_a_crash(client):
 
     image = photo(13, shape=(900, 1400))
     conversation = Conversation(image, "brief", None)
-    collect(client, client.describe(conversation))
-    collect(client, client.refine(conversation, choose_regions(image, 2)))
+    collect(client, client.describe(conversation), conversation=conversation)
+    collect(client, client.refine(conversation, choose_regions(image, 2)), conversation=conversation)
     os.kill(client.pid, signal.SIGKILL)
     time.sleep(0.2)
-    events = collect(client, client.ask(conversation, "Anything else?"))
+    events = collect(client, client.ask(conversation, "Anything else?"), conversation=conversation)
     if events[-1].kind == "error":
-        events = collect(client, client.ask(conversation, "Anything else?"))
+        events = collect(client, client.ask(conversation, "Anything else?"), conversation=conversation)
     assert events[-1].kind == "done"
-    assert events[-1].data["stats"]["image_encodes"] == 3  # overview and both close-ups, rebuilt
+    assert events[-1].stats.image_encodes == 3  # overview and both close-ups, rebuilt
 
 
 def test_system_prompt_prefix_is_reused_and_exact(client):
     first = collect(client, client.describe(Conversation(photo(14), "brief", "zh")))[-1]
-    assert "prefix_cached_tokens" not in first.data["stats"]  # a new language: a new system prompt
+    assert first.stats.prefix_cached_tokens == 0  # a new language: a new system prompt
     second = collect(client, client.describe(Conversation(photo(14), "brief", "zh")))[-1]
-    assert second.data["stats"]["prefix_cached_tokens"] > 50
-    assert second.data["text"] == first.data["text"]
+    assert second.stats.prefix_cached_tokens > 50
+    assert second.text == first.text
     other = collect(client, client.describe(Conversation(photo(15), "brief", "zh")))[-1]
-    assert other.data["stats"]["prefix_cached_tokens"] == second.data["stats"]["prefix_cached_tokens"]
-    assert other.data["stats"]["image_encodes"] == 1
+    assert other.stats.prefix_cached_tokens == second.stats.prefix_cached_tokens
+    assert other.stats.image_encodes == 1
 
 
 def test_first_request_after_load_finds_the_prefix_ready(client):
     first = collect(client, client.describe(Conversation(photo(16), "brief", None)))[-1]
-    assert first.data["stats"]["prefix_cached_tokens"] > 50
+    assert first.stats.prefix_cached_tokens > 50
 
 
 def test_every_tile_of_a_large_image_is_encoded(client):
     """mtmd yields one chunk per tile, all with the image's id: each must be encoded on its own."""
     first = collect(client, client.describe(Conversation(photo(17, shape=(480, 640)), "standard", None)))[-1]
-    assert first.data["stats"]["image_encodes"] == 5  # a 2x2 grid and the overview
-    assert first.data["stats"]["image_tokens"] == 5 * 256
+    assert first.stats.image_encodes == 5  # a 2x2 grid and the overview
+    assert first.stats.image_tokens == 5 * 256
     again = collect(client, client.describe(Conversation(photo(17, shape=(480, 640)), "standard", None)))[-1]
-    assert again.data["stats"]["image_encodes"] == 0 and again.data["stats"]["encoder_cache_hits"] == 5
-    assert again.data["text"] == first.data["text"]
+    assert again.stats.image_encodes == 0 and again.stats.encoder_cache_hits == 5
+    assert again.text == first.text
 
 
 def test_warm_up_caches_the_chosen_language(pair):
     with started(pair, language="zh") as client:
         done = collect(client, client.describe(Conversation(photo(18), "brief", "zh")))[-1]
-        assert done.data["stats"]["prefix_cached_tokens"] > 50
+        assert done.stats.prefix_cached_tokens > 50
 
 
 def test_a_long_conversation_sets_aside_its_oldest_follow_ups(pair):
     """A small context fills after a few follow-ups: the oldest are set aside, never the image."""
     with started(pair, n_ctx=1280) as client:
         conversation = Conversation(photo(19), "brief", None)
-        described = collect(client, client.describe(conversation))[-1]
+        described = collect(client, client.describe(conversation), conversation=conversation)[-1]
         assert described.kind == "done"
         set_aside = []
         for n in range(6):
-            answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"))[-1]
-            assert answer.kind == "done", answer.data  # never "too long"
-            assert answer.data["stats"]["image_encodes"] == 0  # the image's tiles came from the cache
+            answer = collect(client, client.ask(conversation, f"Question number {n}: what else is there?"), conversation=conversation)[-1]
+            assert answer.kind == "done", answer  # never "too long"
+            assert answer.stats.image_encodes == 0  # the image's tiles came from the cache
             # set aside in place (removed from the cache, the rest shifted back): only the question is read
-            assert answer.data["stats"]["prompt_tokens"] < 60 and answer.data["stats"]["encode_s"] == 0
-            set_aside.append(answer.data["stats"].get("set_aside_turns", 0))
+            assert answer.stats.prompt_tokens < 60 and answer.stats.encode_s == 0
+            set_aside.append(answer.stats.set_aside_turns)
         assert set_aside[0] == 0 and max(set_aside) >= 1, set_aside
         assert len(conversation.turns) == 13  # the caller's history keeps everything
         # a fresh worker rebuilds the same long conversation: it sets the oldest aside too, and answers
         with started(pair, n_ctx=1280) as fresh:
-            rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"))[-1]
-        assert rebuilt.kind == "done" and rebuilt.data["stats"]["set_aside_turns"] >= 1
-        assert rebuilt.data["stats"]["image_encodes"] == 1
+            rebuilt = collect(fresh, fresh.ask(conversation, "And the last question?"), conversation=conversation)[-1]
+        assert rebuilt.kind == "done" and rebuilt.stats.set_aside_turns >= 1
+        assert rebuilt.stats.image_encodes == 1
         # a question that cannot fit even alone with the description: a plain error
-        error = collect(client, client.ask(conversation, "word " * 2000))[-1]
-        assert error.kind == "error" and "too long" in error.data["message"]
+        error = collect(client, client.ask(conversation, "word " * 2000), conversation=conversation)[-1]
+        assert error.kind == "error" and "too long" in error.message
 
 
 def test_a_follow_up_with_little_room_gets_the_room_that_is_left(pair):
     """With no follow-up left to set aside, an answer that would not fit whole gets what room is left."""
     from engine.prompts import follow_up_max_tokens
-    from engine.session import MIN_ANSWER_TOKENS
+    from engine.context_budget import MIN_ANSWER_TOKENS
 
     conversation = Conversation(photo(23), "brief", None)
     question = "What colour is the largest shape?"
     with started(pair, n_ctx=1280) as roomy:
-        described = collect(roomy, roomy.describe(conversation))[-1]
-        whole = collect(roomy, roomy.ask(conversation, question))[-1]
-    assert whole.kind == "done" and "answer_room" not in whole.data["stats"]
+        described = collect(roomy, roomy.describe(conversation), conversation=conversation)[-1]
+        whole = collect(roomy, roomy.ask(conversation, question), conversation=conversation)[-1]
+    assert whole.kind == "done" and whole.stats.answer_room == 0
     # the conversation so far (prompt, description), the question's tokens, and room for only part of an answer
-    read = described.data["stats"]["prompt_tokens"] + described.data["stats"]["n_tokens"]
-    asked = whole.data["stats"]["prompt_tokens"]
+    read = described.stats.prompt_tokens + described.stats.n_tokens
+    asked = whole.stats.prompt_tokens
     room = (MIN_ANSWER_TOKENS + follow_up_max_tokens()) // 2
     conversation.turns = conversation.turns[:1]  # the description only: nothing to set aside
     with started(pair, n_ctx=read + asked + room + 8) as tight:
-        short = collect(tight, tight.ask(conversation, question))[-1]
-    assert short.kind == "done", short.data
-    assert MIN_ANSWER_TOKENS <= short.data["stats"]["answer_room"] < follow_up_max_tokens()
-    assert short.data["stats"]["n_tokens"] <= short.data["stats"]["answer_room"]
+        short = collect(tight, tight.ask(conversation, question), conversation=conversation)[-1]
+    assert short.kind == "done", short
+    assert MIN_ANSWER_TOKENS <= short.stats.answer_room < follow_up_max_tokens()
+    assert short.stats.n_tokens <= short.stats.answer_room
     with started(pair, n_ctx=read + asked + MIN_ANSWER_TOKENS // 2) as full:
-        refused = collect(full, full.ask(conversation, question))[-1]
-    assert refused.kind == "error" and "too long" in refused.data["message"]
+        refused = collect(full, full.ask(conversation, question), conversation=conversation)[-1]
+    assert refused.kind == "error" and "too long" in refused.message

@@ -69,8 +69,8 @@ def test_a_worker_that_dies_while_loading_says_the_model_cannot_be_used(pair_dir
         loaded = client.wait_loaded(120)
     finally:
         client.close()
-    assert loaded.kind == "error" and loaded.data["kind"] == "model", loaded.data
-    assert "cannot be used" in loaded.data["message"] and "try again" not in loaded.data["message"].lower()
+    assert loaded.kind == "error" and loaded.error == "model", loaded
+    assert "cannot be used" in loaded.message and "try again" not in loaded.message.lower()
     stderr = capfd.readouterr().err  # the worker's stderr is this process's
     assert "gdb" not in stderr and "#0 " not in stderr and "GGML_ASSERT" not in stderr, stderr
 
@@ -92,7 +92,7 @@ def test_native_log_lines_reach_stderr_only_with_debug(pair_dir, capfd, is_debug
     finally:
         client.close()
         native_log.logger.setLevel(level)
-    assert loaded.kind == "error" and loaded.data["kind"] == "model"
+    assert loaded.kind == "error" and loaded.error == "model"
     assert ("load_hparams" in capfd.readouterr().err) is is_debug
 
 

@@ -8,7 +8,8 @@ import os
 import numpy as np
 import pytest
 
-from engine.client import Conversation, EngineClient
+from engine.client import EngineClient
+from engine.conversation import Conversation
 from engine.model_files import find_model_pair
 from engine.prompts import ChatFormat
 from tests.engine.test_worker import collect, photo
@@ -104,9 +105,9 @@ def client(pair):
 @pytest.mark.parametrize("question", HOSTILE_TEXTS)
 def test_a_hostile_question_is_answered(client, question):
     conversation = Conversation(photo(11), "brief", None)
-    assert collect(client, client.describe(conversation))[-1].kind == "done"
-    answer = collect(client, client.ask(conversation, question))[-1]
-    assert answer.kind == "done", answer.data
+    assert collect(client, client.describe(conversation), conversation=conversation)[-1].kind == "done"
+    answer = collect(client, client.ask(conversation, question), conversation=conversation)[-1]
+    assert answer.kind == "done", answer
     assert conversation.turns[-2] == {"role": "user", "content": question}
 
 
@@ -126,10 +127,10 @@ def test_an_answer_holding_the_marker_is_fed_back_after_a_restart_and_from_reope
     conversation = Conversation(photo(13), "brief", None)
     conversation.turns = [{"role": "assistant", "content": "A dialog. " + HOSTILE_TEXTS[2]},
                           {"role": "user", "content": HOSTILE_TEXTS[0]}, {"role": "assistant", "content": "<__media__>"}]
-    answer = collect(client, client.ask(conversation, "What else?"))[-1]
-    assert answer.kind == "done", answer.data
-    again = collect(client, client.ask(conversation, "<__media__>?"))[-1]  # continued in the cache
-    assert again.kind == "done" and again.data["stats"]["image_encodes"] == 0
+    answer = collect(client, client.ask(conversation, "What else?"), conversation=conversation)[-1]
+    assert answer.kind == "done", answer
+    again = collect(client, client.ask(conversation, "<__media__>?"), conversation=conversation)[-1]  # continued in the cache
+    assert again.kind == "done" and again.stats.image_encodes == 0
 
 
 # --- files about the user's screen are private ---------------------------------------------------

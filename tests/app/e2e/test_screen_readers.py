@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from app.speech.splitter import SentenceSplitter
+from engine.sentences import SentenceSplitter
 from tests.app.e2e.accessibility_stack import AccessibilityStack
 from tests.app.speech.recording_speechd import normalized
 from tests.app.e2e.desktop import ROOT, WAIT_S, WINDOW_TITLE, make_desktop, wait_for

@@ -4,7 +4,7 @@ The language model streams arbitrary fragments ("The fi", "le report.p", "df is 
 possible sentence end is only decided once the text that settles it has arrived: "3.5", "e.g. the",
 "Mr. Smith", "report.pdf" and "Wait... what" are not ends; "open. It" is. Every decision depends
 only on the text, never on where the chunks happened to break, so any chunking of one answer yields
-the same sentences (the tests check this). Pure Python, no Qt: the GUI feeds it from its token slot.
+the same sentences (the tests check this). Pure Python, no Qt: the app feeds it from its token slot, the bench from its own loop.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from app.speech.splitter import (FIRST_HARD_WORD_LIMIT, FIRST_SOFT_WORD_LIMIT, HARD_CHAR_LIMIT, HARD_WORD_LIMIT,
+from engine.sentences import (FIRST_HARD_WORD_LIMIT, FIRST_SOFT_WORD_LIMIT, HARD_CHAR_LIMIT, HARD_WORD_LIMIT,
                                  SOFT_WORD_LIMIT, SentenceSplitter, is_cjk)
 
 ENGLISH = (

@@ -1,0 +1,77 @@
+"""The describe flow (engine/flow.py) driven in one thread, as `describe` and `bench` run it.
+
+`run` starts one request and yields the flow's events until it has finished, failed or stopped,
+reading the client's events in between. The close-ups are chosen in this thread right after
+the glance is sent, while the worker encodes it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Iterator
+
+from engine.client import EngineClient
+from engine.conversation import Conversation
+from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, Request, Stopped, plan_close_ups
+from engine.protocol import Cancelled, Chunk, Done
+from engine.protocol import Failed as EngineFailed
+from engine.regions import Region
+
+END_EVENTS = (Finished, Failed, Stopped)
+
+
+class ClientDescriber:
+    """engine.flow.Describer over an EngineClient: remembers which ticket each request id serves."""
+
+    def __init__(self, client: EngineClient):
+        self.client = client
+        self._tickets: dict[int, int] = {}
+
+    def describe(self, ticket: int, conversation: Conversation) -> None:
+        self._tickets = {self.client.describe(conversation): ticket}
+
+    def ask(self, ticket: int, conversation: Conversation, question: str) -> None:
+        self._tickets = {self.client.ask(conversation, question): ticket}
+
+    def refine(self, ticket: int, conversation: Conversation, regions: list[Region]) -> None:
+        self._tickets = {self.client.refine(conversation, regions): ticket}
+
+    def cancel(self) -> None:
+        self.client.cancel()
+
+    def ticket(self, request_id: int | None) -> int | None:
+        return self._tickets.get(request_id)
+
+
+def run(client: EngineClient, request: Request, event_timeout: float) -> Iterator[FlowEvent]:
+    """The flow's events for `request`, up to and including the one that ends it.
+
+    Raises engine.client.WorkerLost if the worker died before it could take a request.
+    """
+    events: deque[FlowEvent] = deque()
+    describer = ClientDescriber(client)
+    flow: DescribeFlow | None = None
+
+    def plan(ticket, image, count, hint) -> None:
+        flow.planned(ticket, *plan_close_ups(image, count, hint))
+
+    flow = DescribeFlow(describer, lambda _ticket, event: events.append(event), plan)
+    flow.start(request)
+    while True:
+        while events:
+            event = events.popleft()
+            yield event
+            if isinstance(event, END_EVENTS):
+                return
+        event = client.next_event(event_timeout)
+        if event is None:
+            continue
+        ticket = describer.ticket(event.request_id)
+        if isinstance(event, Chunk):
+            flow.chunk(ticket, event.text)
+        elif isinstance(event, Done):
+            flow.done(ticket, event)
+        elif isinstance(event, EngineFailed):
+            flow.failed(request.ticket if ticket is None else ticket, event.error, event.message)
+        elif isinstance(event, Cancelled):
+            flow.cancelled(ticket)
