@@ -13,7 +13,8 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED, EXIT_OK, KIND_BAD_INPUT, KIND_ENGINE, fail
+from engine.cli import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED, EXIT_OK, KIND_BAD_INPUT, fail
+from engine.protocol import ErrorKind
 from engine.evaluate.coco import (
     EvaluationInputError, choose_subset, find_images, load_predictions, load_references, matched,
 )
@@ -57,7 +58,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     except EvaluationInputError as exc:
         return _fail(args, str(exc), EXIT_BAD_INPUT, KIND_BAD_INPUT)
     except ScoringError as exc:
-        return _fail(args, str(exc), EXIT_ENGINE, KIND_ENGINE)
+        return _fail(args, str(exc), EXIT_ENGINE, ErrorKind.ENGINE)
     except OSError as exc:  # writing the report
         return _fail(args, f"Could not write the results to {args.out}: {exc.strerror or exc}.", EXIT_BAD_INPUT,
                      KIND_BAD_INPUT)
