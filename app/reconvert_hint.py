@@ -9,7 +9,6 @@ per model folder and session, and only for an F16 encoder. Nothing is said when 
 
 from __future__ import annotations
 
-import sys
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 
@@ -35,8 +34,7 @@ class ReconvertHint(QObject):
 
     def check(self, pair: ModelPair) -> None:
         folder = str(pair.mmproj_path.parent)
-        # A packaged app has no `python -m` to run the query with (sys.frozen): no hint there.
-        if pair.mmproj_type != MMPROJ_F16 or folder in self._asked or getattr(sys, "frozen", False):
+        if pair.mmproj_type != MMPROJ_F16 or folder in self._asked:
             return
         if self._process is not None:
             return

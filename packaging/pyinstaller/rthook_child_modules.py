@@ -9,7 +9,7 @@ Runtime hooks run before the entry script (PyInstaller manual, "Changing Runtime
 
 import sys
 
-CHILD_MODULES = ("engine.quantize",)  # each must be in the spec's hiddenimports too
+CHILD_MODULES = ("engine.quantize", "engine.cpu_features")  # each must be in the spec's hiddenimports too
 
 if len(sys.argv) >= 3 and sys.argv[1] == "-m" and sys.argv[2] in CHILD_MODULES:
     import runpy

@@ -39,7 +39,12 @@ def frozen_model(frozen_executable, tmp_path_factory) -> Path:
                               timeout=300)
         assert done.returncode == 0, f"{args[0]}: {done.stderr}"
     model = base / "model"
-    assert sorted(p.name for p in model.iterdir()) == ["manifest.json", "mmproj-f16.gguf", "model-Q4_K_M.gguf"]
+    # The vision encoder's type is `auto`: chosen by the frozen llama.cpp's own CPU report (its child runs too).
+    names = sorted(p.name for p in model.iterdir())
+    assert names[0] == "manifest.json" and names[2] == "model-Q4_K_M.gguf"
+    assert names[1] in ("mmproj-bf16.gguf", "mmproj-f16.gguf")
+    manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["mmproj"]["requested"] == "auto" and manifest["mmproj"]["reason"]
     return model
 
 
