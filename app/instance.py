@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -41,6 +42,7 @@ RUNTIME_FOLDER = "VisionPangu"  # inside the user's runtime folder (XDG_RUNTIME_
 TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
 SOCKET_MODE = FILE_MODE
 IS_POSIX = os.name == "posix"
+MAX_SOCKET_PATH = 108 if sys.platform.startswith("linux") else 104  # sizeof(sockaddr_un.sun_path)
 log = logging.getLogger(__name__)
 
 
@@ -61,17 +63,26 @@ def _is_private_folder(path: Path) -> bool:
             and not stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER)
 
 
-def socket_folder() -> Path:
-    """This user's private folder for the socket: created 0700 and checked to be ours.
+def socket_path(name: str, runtime: str | None) -> Path:
+    """Where the socket called `name` lives for a user whose runtime folder is `runtime`.
 
-    A name in the shared /tmp could be taken first by another local user, who would then keep
-    the app from starting and receive every forwarded command, file paths included.
+    The runtime folder (XDG_RUNTIME_DIR) if it is private to this user and the full path fits
+    a Unix socket address (sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the
+    terminating NUL included), else this user's folder in the temporary folder. A name in the
+    shared /tmp itself could be taken first by another local user, who would then keep the app
+    from starting and receive every forwarded command, file paths included.
     """
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and _is_private_folder(Path(runtime)):
-        folder = Path(runtime) / RUNTIME_FOLDER
-    else:
-        folder = Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid())
+        path = Path(runtime) / RUNTIME_FOLDER / name
+        if len(os.fsencode(path)) < MAX_SOCKET_PATH:
+            return path
+        log.info("%s is too long for a socket address; using the temporary folder", path)
+    return Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid()) / name
+
+
+def socket_folder() -> Path:
+    """This user's private folder for the socket: created 0700 and checked to be ours."""
+    folder = socket_path(_instance_name(), os.environ.get("XDG_RUNTIME_DIR")).parent
     try:
         folder.mkdir(mode=FOLDER_MODE)
     except FileExistsError:
@@ -88,10 +99,14 @@ def socket_folder() -> Path:
     return folder
 
 
+def _instance_name() -> str:
+    return os.environ.get(INSTANCE_ENV) or SOCKET_NAME
+
+
 def server_name() -> str:
     """The socket's full path on Unix and macOS; a per-user pipe name on Windows, whose pipes
     Qt's UserAccessOption restricts to this user."""
-    name = os.environ.get(INSTANCE_ENV) or SOCKET_NAME
+    name = _instance_name()
     if IS_POSIX:
         return str(socket_folder() / name)
     if os.environ.get(INSTANCE_ENV):

@@ -94,3 +94,26 @@ def test_a_stale_socket_left_by_a_crash_is_replaced(qapp, tmp_path):
     fresh = InstanceServer(lambda: {})
     assert fresh.listen()
     fresh.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix socket addresses")
+def test_a_runtime_folder_too_long_for_a_socket_address_falls_back_to_the_temporary_folder(
+        qapp, qtbot, tmp_path, monkeypatch):
+    # Found in CI: under a deep XDG_RUNTIME_DIR the socket's path was 109 bytes, over sun_path's
+    # 108, so the app could not listen and never started.
+    runtime = tmp_path / ("deep-" * 20)
+    runtime.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
+    name = server_name()
+    assert not name.startswith(str(runtime)), name
+    assert len(os.fsencode(name)) < 104
+    server = InstanceServer(lambda: {"phase": "idle"})
+    assert server.listen()
+    try:
+        assert _finish(_forward_from_another_process({"command": "status"}, name), qtbot)["phase"] == "idle"
+    finally:
+        server.close()
+    short = tmp_path / "run"
+    short.mkdir(mode=0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short))
+    assert server_name().startswith(str(short))

@@ -17,7 +17,7 @@ from pathlib import Path
 import mss
 import numpy as np
 
-from app.instance import INSTANCE_ENV, RUNTIME_FOLDER, forward
+from app.instance import INSTANCE_ENV, forward, socket_path
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -59,7 +59,7 @@ class Desktop:
         """`request` to the app on this desktop, through its socket, as a second launch sends it."""
         # Where app.instance.server_name() puts the socket under the app's own environment (its
         # private XDG_RUNTIME_DIR), not this process's.
-        path = Path(self.env["XDG_RUNTIME_DIR"]) / RUNTIME_FOLDER / self.env[INSTANCE_ENV]
+        path = socket_path(self.env[INSTANCE_ENV], self.env["XDG_RUNTIME_DIR"])
         return forward(request, str(path))
 
     def status(self) -> dict | None:

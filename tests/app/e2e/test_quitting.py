@@ -88,6 +88,12 @@ class Run:
         self.server.stop()
 
 
+def _ended(run: Run) -> None:
+    """Fails at once, with the app's output, if it ended before answering (no 180 s wait)."""
+    code = run.app.poll()
+    assert code is None, f"the app ended with code {code} before it answered:\n{run.stderr()}"
+
+
 def _describe_and_change_a_setting(run: Run, image: Path) -> None:
     """What a user did before the session ended: a described image, the detail level changed."""
     run.desktop.xdotool("windowactivate", "--sync", run.window())
@@ -127,7 +133,7 @@ def _quit_once(way: str, index: int, folder: Path, model_dir: Path, image: Path)
         idle = IDLE_S[index]
         # The app answers once its event loop runs, its signal handlers installed (before that a
         # signal ends a process that has started nothing: the default action, as for any program).
-        status = wait_for(run.desktop.status, "the app to start")
+        status = wait_for(lambda: run.desktop.status() or _ended(run), "the app to start")
         if idle is not None:
             wait_for(lambda: (run.desktop.status() or {}).get("model") == "ready", "the model to load")
         else:
