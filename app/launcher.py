@@ -18,6 +18,8 @@ from pathlib import Path
 from app.commands import SOURCES
 
 EXIT_OK, EXIT_FAILED = 0, 1
+APP_NAME = "VisionPangu Assistant"
+HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms with no screen anyone can see
 log = logging.getLogger("app")
 
 
@@ -51,17 +53,30 @@ def run(args: argparse.Namespace) -> int:
     try:
         reply = forward(request)
     except InstanceError as exc:  # never a silent exit: the user must hear why nothing happens
-        print(exc, file=sys.stderr)
+        _tell_at_launch(str(exc))
         return EXIT_FAILED
     if reply is not None:
         if not reply.get("ok"):
-            print(f"The running app refused the command: {reply.get('message', 'no reason given')}.", file=sys.stderr)
+            _tell_at_launch(f"The running app refused the command: {reply.get('message', 'no reason given')}.")
             return EXIT_FAILED
         return EXIT_OK
     if request["command"] == "stop":
         print("VisionPangu Assistant is not running.", file=sys.stderr)
         return EXIT_OK
     return start_app(request, getattr(args, "app_model_dir", None))
+
+
+def _tell_at_launch(text: str) -> None:
+    """Why the app cannot start, on stderr and in a dialog: launched from a desktop menu or a
+    shortcut, stderr goes nowhere, and a screen reader reads a message box (role alert) aloud."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    print(text, file=sys.stderr)
+    if no_screen_message() is not None:
+        return
+    _ = QApplication.instance() or QApplication(sys.argv[:1])  # a second launch has none yet
+    if QApplication.platformName() not in HEADLESS_PLATFORMS:
+        QMessageBox.critical(None, APP_NAME, text)
 
 
 def _install_error_reporter(application) -> None:
@@ -109,7 +124,7 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     QCoreApplication.setOrganizationName("VisionPangu")
-    QCoreApplication.setApplicationName("VisionPangu Assistant")
+    QCoreApplication.setApplicationName(APP_NAME)
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app; Quit ends it
     qt_app.setWindowIcon(app_icon())
@@ -121,12 +136,12 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
         is_listening = server.listen()
         reply = None if is_listening else forward(request)  # another launch won the race: hand it our command
     except InstanceError as exc:
-        print(exc, file=sys.stderr)
+        _tell_at_launch(str(exc))
         return EXIT_FAILED
     if not is_listening:
         if reply is None or not reply.get("ok"):
-            print(QCoreApplication.translate("Application", "Another copy of the app is starting; "
-                                             "please try again in a moment."), file=sys.stderr)
+            _tell_at_launch(QCoreApplication.translate("Application", "Another copy of the app is starting; "
+                                                       "please try again in a moment."))
             return EXIT_FAILED
         return EXIT_OK
     server.command_received.connect(application.run_command)

@@ -90,6 +90,29 @@ def test_another_users_folder_is_refused(runtime, qapp):
     assert launch.returncode == 1 and "belongs to another user" in launch.stderr, launch
 
 
+def test_on_a_real_display_the_refusal_is_a_dialog_too(runtime, tmp_path):
+    """Launched from a desktop menu, stderr goes nowhere: the reason must be on screen, in a
+    message box a screen reader reads, and the app waits until the user has read it."""
+    from tests.app.conftest import require_xvfb
+    from tests.app.hotkeys.xserver import XServer
+
+    require_xvfb()
+    (runtime / "VisionPangu").mkdir(mode=0o700)
+    os.chown(runtime / "VisionPangu", OTHER_UID, OTHER_UID)
+    server = XServer(tmp_path).start()
+    try:
+        env = {**server.env(), "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "xcb"}
+        launch = server._spawn([sys.executable, "main.py", "--stop"], "launch", env=env, cwd=ROOT)
+        dialog = server.xdotool("search", "--sync", "--onlyvisible", "--name", "VisionPangu Assistant").split()[0]
+        assert launch.poll() is None  # waiting for the user
+        server.xdotool("windowfocus", "--sync", dialog)
+        server.xdotool("key", "Return")
+        assert launch.wait(30) == 1
+        assert "belongs to another user" in (tmp_path / "launch.log").read_text(encoding="utf-8")
+    finally:
+        server.stop()
+
+
 def test_a_shared_runtime_folder_is_not_trusted(tmp_path, monkeypatch):
     import tempfile
 
