@@ -1,10 +1,10 @@
 """`python main.py evaluate`: score captions against COCO references, as the paper's table does.
 
---predictions FILE scores answers already made (COCO results format). --images DIR is to describe
-each image with the app's own engine and prompts first, keeping each answer in --out as it is
-made (engine/evaluate/answers.py) so an interrupted run resumes; driving the engine is not wired
-yet (see `_describe_images`). Exit codes as `describe`: 0 done, 2 bad input, 4 scoring failed,
-130 interrupted.
+--predictions FILE scores answers already made (COCO results format). --images DIR describes
+each image with the app's own engine, prompts and describe flow first (engine/evaluate/describing.py),
+keeping each answer in --out as it is made (engine/evaluate/answers.py) so an interrupted run
+resumes. Exit codes as `describe`: 0 done, 2 bad input, 3 model problem, 4 engine or scoring
+failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from engine.cli import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED, EXIT_OK, KIND_BAD_INPUT, fail
+from engine.cli import EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_INTERRUPTED, EXIT_MODEL, EXIT_OK, KIND_BAD_INPUT, fail
 from engine.protocol import ErrorKind
 from engine.evaluate.coco import (
     EvaluationInputError, choose_subset, find_images, load_predictions, load_references, matched,
@@ -21,8 +21,7 @@ from engine.evaluate.coco import (
 from engine.evaluate.scoring import ScoringError, score
 from engine.evaluate import report
 
-NOT_YET_AVAILABLE = ("Describing images for the evaluation needs the app's new describe flow, which is not yet "
-                     "available in this version; score answers you already have with --predictions FILE.")
+DEFAULT_OUT = Path("evaluation")  # for --images without --out: answers must be kept somewhere to resume
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -33,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--predictions", type=Path, metavar="FILE",
                         help='answers to score, COCO results format: [{"image_id": N, "caption": "..."}]')
     source.add_argument("--images", type=Path, metavar="DIR",
-                        help="describe these images (COCO val) with the app's engine, then score (not yet available)")
+                        help="describe these images (COCO val) with the app's engine, then score")
     p.add_argument("--references", type=Path, required=True, metavar="CAPTIONS.json",
                    help="COCO captions file with 'images' and 'annotations', e.g. captions_val2014.json")
     p.add_argument("--model-dir", help="folder with the GGUF pair, for --images")
@@ -41,7 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--second-look", action="store_true", help="add the second, sharper look, for --images")
     p.add_argument("--limit", type=int, help="score a reproducible subset of N images (the paper used 600)")
     p.add_argument("--seed", type=int, default=0, help="which subset --limit picks (default 0)")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write scores.json and scores.md (and, for --images, the answers) here")
+    p.add_argument("--threads", type=int, help="CPU threads for the model, for --images (default: one per core)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="write scores.json and scores.md here, and for --images the answers, kept as they are made "
+                        f"so a stopped run resumes (default for --images: ./{DEFAULT_OUT})")
     p.add_argument("--json", action="store_true", help="print the result (or the error) as one JSON object")
     p.set_defaults(func=run_evaluate)
 
@@ -81,13 +83,39 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _describe_images(args: argparse.Namespace, references, chosen: list[int]) -> int:
-    """NOT YET WIRED: the model-running mode.
+    from engine.evaluate.answers import AnswerCache
+    from engine.evaluate.describing import DescribeError, Progress, Settings, describe_pending
+    from engine.images import ImageError
+    from engine.model_files import ModelFileError, find_model_pair, resolve_model_dir
 
-    What is in place: the subset (`chosen`), the images checked against the references
-    (`find_images`), and the per-image answer cache and report (answers.AnswerCache, report).
-    What is left: for each `AnswerCache.pending` image, describe it through the app's describe
-    flow with --model-dir/--detail/--second-look, `put` the answer with its time, show a progress
-    bar with the running scores, then score `AnswerCache.answers` as the --predictions path does.
-    """
-    find_images(args.images, references, chosen)
-    return _fail(args, NOT_YET_AVAILABLE, EXIT_BAD_INPUT, KIND_BAD_INPUT)
+    paths = find_images(args.images, references, chosen)
+    try:
+        pair = find_model_pair(resolve_model_dir(args.model_dir))
+    except ModelFileError as exc:
+        return _fail(args, str(exc), EXIT_MODEL, ErrorKind.MODEL)
+    args.out = args.out or DEFAULT_OUT
+    settings = Settings(args.detail, args.second_look)
+    cache = AnswerCache(args.out, settings.for_cache(pair))
+    done = len(chosen) - len(cache.pending(chosen))
+    progress = Progress(len(chosen), done, references.captions, cache, chosen, args.json)
+    try:
+        describe_pending(pair, settings, paths, cache, n_threads=args.threads, progress=progress)
+    except DescribeError as exc:
+        return _fail(args, f"{exc} The answers made so far are kept in {args.out}; run again to go on.",
+                     exc.exit_code, exc.kind)
+    except ImageError as exc:
+        return _fail(args, f"{exc} The answers made so far are kept in {args.out}.", EXIT_BAD_INPUT, KIND_BAD_INPUT)
+    finally:
+        progress.close()
+    cache.write_predictions(chosen)
+    records = cache.answers(chosen)
+    answers = {image_id: record["caption"] for image_id, record in records.items()}
+    scores = score(references.captions, answers)
+    seconds = [record["seconds"] for record in records.values()]
+    summary = report.summary(scores, answers, {"limit": args.limit, "seed": args.seed},
+                             run={"detail": args.detail, "second_look": args.second_look, "model": pair.model_path.name,
+                                  "mmproj": pair.mmproj_path.name, "seconds_per_image_mean":
+                                  round(sum(seconds) / len(seconds), 2)})
+    report.write(args.out, summary, scores)
+    print(json.dumps({"event": "scores", **summary}) if args.json else report.markdown(summary), flush=True)
+    return EXIT_OK

@@ -29,10 +29,14 @@ def _toolkit_version() -> str:
         return "pycocoevalcap"
 
 
-def summary(scores: Scores, answers: dict[int, str], selection: dict) -> dict:
-    """Everything a reader needs to compare runs; per-image scores stay in the JSON file only."""
+def summary(scores: Scores, answers: dict[int, str], selection: dict, run: dict | None = None) -> dict:
+    """Everything a reader needs to compare runs; per-image scores stay in the JSON file only.
+
+    `run`: how the answers were made, for --images (detail level, second look, model files, time).
+    """
     words = [len(text.split()) for text in answers.values()]
     return {
+        **({"run": run} if run else {}),
         "toolkit": _toolkit_version(),
         "images": len(answers),
         "selection": selection,
@@ -47,8 +51,12 @@ def markdown(report: dict) -> str:
     selection = report["selection"]
     chosen = ("all images" if selection.get("limit") is None
               else f"{selection['limit']} images picked with seed {selection['seed']}")
+    run = report.get("run")
+    made = ("" if run is None else
+            f"Answers made by {run['model']} with {run['mmproj']} at the {run['detail']} level"
+            f"{' with the second look' if run['second_look'] else ''}, {run['seconds_per_image_mean']} s an image. ")
     lines = [
-        f"Scored by the COCO caption toolkit ({report['toolkit']}) on {report['images']} images ({chosen}); "
+        f"{made}Scored by the COCO caption toolkit ({report['toolkit']}) on {report['images']} images ({chosen}); "
         f"answers average {report['answer_words_mean']} words.",
         "",
         "| metric | toolkit (0-1) | x100 |",

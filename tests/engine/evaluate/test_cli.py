@@ -56,14 +56,10 @@ def test_an_empty_or_broken_predictions_file(refs, tmp_path, content, phrase):
     assert_refused(run_evaluate("--predictions", str(preds), "--references", str(refs)), phrase)
 
 
-def test_describing_images_is_said_to_be_not_yet_available(refs, tmp_path):
+def test_an_empty_images_folder(refs, tmp_path):
     images = tmp_path / "images"
     images.mkdir()
     assert_refused(run_evaluate("--images", str(images), "--references", str(refs)), "is empty")
-    for image in REFERENCES["images"]:
-        (images / image["file_name"]).write_bytes(b"")
-    assert_refused(run_evaluate("--images", str(images), "--references", str(refs)), "not yet available",
-                   "--predictions")
 
 
 def test_limit_and_seed_pick_the_same_subset_every_time(java, refs, tmp_path):

@@ -1,0 +1,126 @@
+"""`evaluate --images` end to end: the tiny real model describes generated images through the describe flow.
+
+The answers are gibberish (random weights): these tests prove the pipeline (the flow, the answer
+cache, resuming, the report), not the scores.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import stat
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.evaluate.describing import whole_description
+from tests.engine.evaluate.conftest import REFERENCES, ROOT, run_evaluate, write_json
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 2, 3, 130
+N_IMAGES = len(REFERENCES["images"])
+
+
+@pytest.fixture(scope="module")
+def model_dir(conversions):
+    return conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
+
+
+@pytest.fixture
+def coco(tmp_path):
+    """The references and their images as COCO ships them (JPEG); image 33 is all black."""
+    images = tmp_path / "val2014"
+    images.mkdir()
+    rng = np.random.default_rng(7)
+    for entry in REFERENCES["images"]:
+        pixels = (np.zeros((120, 160, 3), np.uint8) if entry["id"] == 33
+                  else rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
+        Image.fromarray(pixels).save(images / entry["file_name"], "JPEG")
+    return images, write_json(tmp_path / "captions.json", REFERENCES)
+
+
+def _events(stdout: str) -> list[dict]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_whole_description_joins_the_answers_on_one_line():
+    assert whole_description(["A room.\n", "", "  A chair\nby the door. "]) == "A room. A chair by the door."
+
+
+def test_describes_scores_and_resumes_after_an_interruption(java, model_dir, coco, tmp_path):
+    images, refs = coco
+    out = tmp_path / "run"
+    args = ["--images", str(images), "--references", str(refs), "--model-dir", str(model_dir), "--detail", "brief",
+            "--out", str(out), "--json"]
+    first = subprocess.Popen([sys.executable, "main.py", "evaluate", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        answered = json.loads(first.stdout.readline())  # the first image is described and kept: stop now
+        assert answered["event"] == "answer" and answered["done"] == 1 and answered["total"] == N_IMAGES
+        first.send_signal(signal.SIGINT)
+        rest, stderr = first.communicate(timeout=120)
+    finally:
+        first.kill()
+    assert first.returncode == EXIT_INTERRUPTED, stderr
+    assert stderr.strip() == "Stopped."
+    kept = sorted(out.glob("answers/*.json"))
+    assert 1 <= len(kept) < N_IMAGES, "stopped part way, with the finished answers kept"
+    assert stat.S_IMODE((out / "answers").stat().st_mode) == 0o700
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in kept)
+
+    again = run_evaluate(*args)
+    assert again.returncode == EXIT_OK, again.stderr
+    events = _events(again.stdout)
+    answers = [e for e in events if e["event"] == "answer"]
+    assert len(answers) == N_IMAGES - len(kept), "only the images not yet answered are described again"
+    assert answers[-1]["done"] == N_IMAGES
+    scores = events[-1]
+    assert scores["event"] == "scores" and scores["images"] == N_IMAGES
+    assert scores["run"]["detail"] == "brief" and scores["run"]["second_look"] is False
+    assert set(scores["scores"]) == {"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr"}
+    black = json.loads((out / "answers" / "33.json").read_text(encoding="utf-8"))
+    assert "black" in black["caption"].lower(), "a black image is said to be black, without the model"
+    predictions = json.loads((out / "predictions.json").read_text(encoding="utf-8"))
+    assert sorted(p["image_id"] for p in predictions) == [11, 22, 33, 44]
+    table = (out / "scores.md").read_text(encoding="utf-8")
+    assert "BLEU-4" in table and "28.59" in table and "brief level" in table
+
+    rescored = run_evaluate("--predictions", str(out / "predictions.json"), "--references", str(refs), "--json")
+    assert json.loads(rescored.stdout)["scores"] == scores["scores"], "the kept answers score the same again"
+
+
+def test_a_folder_made_with_other_settings_is_refused(java, model_dir, coco, tmp_path):
+    images, refs = coco
+    out = tmp_path / "run"
+    base = ["--images", str(images), "--references", str(refs), "--model-dir", str(model_dir), "--out", str(out),
+            "--limit", "1"]
+    assert run_evaluate(*base, "--detail", "brief").returncode == EXIT_OK
+    refused = run_evaluate(*base, "--detail", "detailed")
+    assert refused.returncode == EXIT_BAD_INPUT and "other settings (detail)" in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_the_second_look_is_part_of_the_caption(java, model_dir, tmp_path):
+    """A picture larger than the overview tile: the glance and its close-ups, all in the one caption."""
+    images = tmp_path / "val2014"
+    images.mkdir()
+    refs = write_json(tmp_path / "captions.json", {"images": [REFERENCES["images"][0]],
+                                                     "annotations": [REFERENCES["annotations"][0]]})
+    big = np.random.default_rng(3).integers(0, 256, (900, 1600, 3), dtype=np.uint8)
+    Image.fromarray(big).save(images / REFERENCES["images"][0]["file_name"], "JPEG")
+    out = tmp_path / "run"
+    proc = run_evaluate("--images", str(images), "--references", str(refs), "--model-dir", str(model_dir),
+                        "--detail", "brief", "--second-look", "--out", str(out), "--json")
+    assert proc.returncode == EXIT_OK, proc.stderr
+    assert _events(proc.stdout)[-1]["run"]["second_look"] is True
+    caption = json.loads((out / "answers" / "11.json").read_text(encoding="utf-8"))["caption"]
+    assert "\n" not in caption and caption.strip()
+
+
+def test_no_model_is_a_model_problem(coco, tmp_path):
+    images, refs = coco
+    proc = run_evaluate("--images", str(images), "--references", str(refs), "--model-dir", str(tmp_path / "none"))
+    assert proc.returncode == EXIT_MODEL and "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
