@@ -74,11 +74,17 @@ def fail(message: str, code: int) -> int:
 
 
 def run_describe(args: argparse.Namespace) -> int:
+    return guarded(args, lambda: _describe(args))
+
+
+def guarded(args: argparse.Namespace, body) -> int:
+    """`body()`'s exit code, with every failure (Ctrl+C, a closed stdout, no memory, a bug) turned
+    into one plain sentence and its exit code: the commands `describe` and `read` share this."""
     import logging
 
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.CRITICAL, stream=sys.stderr)
     try:
-        return _describe(args)
+        return body()
     except KeyboardInterrupt:
         return fail("Stopped.", EXIT_INTERRUPTED)
     except BrokenPipeError:
