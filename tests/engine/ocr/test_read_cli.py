@@ -114,3 +114,11 @@ def test_ctrl_c_during_a_read_stops_at_once(tmp_path, latin_font):
     assert code == 130 and err.strip() == "Stopped.", err
     assert elapsed < 1.0
     assert '"done"' not in rest
+
+
+def test_a_language_the_recognizer_does_not_read_is_said_and_the_text_still_read():
+    proc = read(str(SAMPLE), "--language", "Russian", "--json")
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert proc.returncode == 0
+    assert events[0]["event"] == "notice" and "Russian" in events[0]["text"]
+    assert events[-1]["n_lines"] == 6
