@@ -15,7 +15,7 @@ from typing import Iterator
 
 from engine.client import EngineClient
 from engine.conversation import Conversation
-from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, Request, Stopped, plan_close_ups
+from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, PassDone, Request, Stopped, plan_close_ups
 from engine.protocol import Cancelled, Chunk, Done
 from engine.protocol import Failed as EngineFailed
 from engine.regions import Region
@@ -59,6 +59,7 @@ def run(client: EngineClient, request: Request, event_timeout: float, ocr=None) 
     describer = ClientDescriber(client)
     flow: DescribeFlow | None = None
     planned: list[tuple] = []  # the planning thread's result: (ticket, regions, has_failed)
+    glance_done = threading.Event()  # the planning thread then waits only a little longer for the text
 
     def plan(ticket, image, count, hint) -> None:
         if ocr is None:
@@ -68,7 +69,7 @@ def run(client: EngineClient, request: Request, event_timeout: float, ocr=None) 
         def read_and_plan() -> None:
             from engine.ocr.grounding import read_whole
 
-            planned.append((ticket, *plan_close_ups(image, count, hint, read_whole(ocr, image))))
+            planned.append((ticket, *plan_close_ups(image, count, hint, read_whole(ocr, image, glance_done))))
 
         threading.Thread(target=read_and_plan, daemon=True, name="close-up-planner").start()
 
@@ -77,6 +78,8 @@ def run(client: EngineClient, request: Request, event_timeout: float, ocr=None) 
     while True:
         while events:
             event = events.popleft()
+            if isinstance(event, PassDone):
+                glance_done.set()
             yield event
             if isinstance(event, END_EVENTS):
                 return

@@ -11,7 +11,6 @@ text rapidocr reads. No Qt, no llama.cpp.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
@@ -32,9 +31,6 @@ class Line:
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the image's pixels
     score: float
     block: int  # lines of one block (a paragraph, a column's run, a row of buttons) share it
-
-    def as_dict(self) -> dict:
-        return {"text": self.text, "box": list(self.box), "score": round(self.score, 4), "block": self.block}
 
 
 class TextReader:
@@ -80,12 +76,3 @@ def _bounds(quad: np.ndarray) -> tuple[int, int, int, int]:
     xs, ys = quad[:, 0], quad[:, 1]
     return int(np.floor(xs.min())), int(np.floor(ys.min())), int(np.ceil(xs.max())), int(np.ceil(ys.max()))
 
-
-def read_all(reader: TextReader, rgb: np.ndarray) -> tuple[list[Line], float, float]:
-    """Every line, with the seconds to the first line and in all (bench and tests)."""
-    start, first, lines = time.perf_counter(), None, []
-    for line in reader.lines(rgb):
-        first = time.perf_counter() - start if first is None else first
-        lines.append(line)
-    total = time.perf_counter() - start
-    return lines, (total if first is None else first), total

@@ -65,3 +65,20 @@ def test_peak_memory_is_reported(client, latin_font):
     _, end = events_until_end(client)
     assert 50e6 < end.peak_rss_bytes < 1.5e9
     print(f"OCR process peak RSS after a 1920x1080 read: {end.peak_rss_bytes / 1e6:.0f} MB")
+
+
+def test_once_the_glance_is_done_the_planner_waits_only_a_little_for_the_text(client, latin_font, monkeypatch):
+    import threading
+    import time
+
+    from engine.ocr import grounding
+
+    screen = ui_screen(1366, 768, 12, seed=7)
+    monkeypatch.setattr(grounding, "AFTER_GLANCE_WAIT_S", 0.2)
+    done = threading.Event()
+    done.set()
+    start = time.monotonic()
+    assert grounding.read_whole(client, screen.image, done) is None  # given up: the close-ups go on edges alone
+    assert time.monotonic() - start < 1.5
+    lines = grounding.read_whole(client, screen.image)  # the reader is free again, and nothing of the other read comes
+    assert [words(line.text) for line in lines] == [words(t) for t in screen.lines]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engine.bench.text_screens import mixed_screen, two_column_page, ui_screen
-from engine.ocr.reader import read_all
+from tests.engine.ocr.helpers import read_all
 from engine.ocr.recall import CJK, word_recall, words
 
 RECALL_TARGET = 0.98  # issue 15: text of 12 px and up
