@@ -16,6 +16,7 @@ def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
     from engine import cli as engine_cli
     from engine.bench import cli as bench_cli
     from engine.evaluate import cli as evaluate_cli
+    from engine.ocr import cli as ocr_cli
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     if has_app:
@@ -24,6 +25,7 @@ def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
         launcher.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     engine_cli.add_parser(sub)
+    ocr_cli.add_parser(sub)
     bench_cli.add_parser(sub)
     evaluate_cli.add_parser(sub)
     convert_cli.add_parsers(sub)

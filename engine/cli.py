@@ -74,11 +74,17 @@ def fail(message: str, code: int) -> int:
 
 
 def run_describe(args: argparse.Namespace) -> int:
+    return guarded(args, lambda: _describe(args))
+
+
+def guarded(args: argparse.Namespace, body) -> int:
+    """`body()`'s exit code, with every failure (Ctrl+C, a closed stdout, no memory, a bug) turned
+    into one plain sentence and its exit code: the commands `describe` and `read` share this."""
     import logging
 
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.CRITICAL, stream=sys.stderr)
     try:
-        return _describe(args)
+        return body()
     except KeyboardInterrupt:
         return fail("Stopped.", EXIT_INTERRUPTED)
     except BrokenPipeError:
@@ -124,6 +130,7 @@ def _describe(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
     client = EngineClient(pair, n_threads=args.threads)
+    ocr = _text_reader(args, out)
     try:
         client.start()
         loaded = client.wait_loaded()
@@ -131,7 +138,7 @@ def _describe(args: argparse.Namespace) -> int:
             return out.fail(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
         out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads)
         request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
-        code = _run(client, request, out)
+        code = _run(client, request, out, ocr if request.close_ups else None)
         for ticket, question in enumerate(args.question, start=2):
             if code != EXIT_OK:
                 break
@@ -142,19 +149,35 @@ def _describe(args: argparse.Namespace) -> int:
         return out.fail(str(exc), EXIT_ENGINE, exc.kind)
     finally:
         client.close()
+        if ocr is not None:
+            ocr.kill()
 
 
-def _run(client, request, out: _Output) -> int:
+def _text_reader(args: argparse.Namespace, out: _Output):
+    """With --second-look: the text reader the close-ups are chosen with and grounded in, started
+    beside the model below its CPU priority (if it cannot run, the close-ups go without text)."""
+    if not args.second_look:
+        return None
+    from engine.ocr.process import OcrClient
+
+    ocr = OcrClient(args.threads, is_background=True)
+    ocr.start()
+    return ocr
+
+
+def _run(client, request, out: _Output, ocr=None) -> int:
     """One request through the describe flow: every close-up is printed while the next is read."""
     from engine import flow, flow_run
 
     image = request.conversation.image
-    for event in flow_run.run(client, request, EVENT_TIMEOUT_S):
+    for event in flow_run.run(client, request, EVENT_TIMEOUT_S, ocr):
         if isinstance(event, flow.TextChunk):
             out.event("chunk", text=event.text)
         elif isinstance(event, flow.CloseUp):
             out.event("second_look", places=event.region.where(image.shape[1], image.shape[0]),
                       regions=[event.region.as_list()])
+            if ocr is not None and out.as_json:  # the exact text handed to the model with this close-up
+                out.event("grounding", region=event.region.as_list(), text=event.region.text)
         elif isinstance(event, flow.PassDone):
             out.event("done", text=event.text, stop_reason=event.stop_reason, stats=event.stats.as_dict())
         elif isinstance(event, flow.Notice) and not out.as_json:

@@ -126,14 +126,17 @@ class EngineClient:
         return self._submit(conversation, question)
 
     def refine(self, conversation: Conversation, regions) -> int:
-        """A second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region)."""
+        """A second, sharper look: native-resolution close-ups of `regions` (engine.regions.Region,
+        with the exact text read inside each, if it was read)."""
+        texts = [getattr(r, "text", "") for r in regions]
         return self._submit(conversation, None, [list(r.as_list()) if hasattr(r, "as_list") else list(r)
-                                                 for r in regions])
+                                                 for r in regions], texts if any(texts) else None)
 
-    def _submit(self, conversation: Conversation, question: str | None, regions: list | None = None) -> int:
+    def _submit(self, conversation: Conversation, question: str | None, regions: list | None = None,
+                region_texts: list[str] | None = None) -> int:
         self._ensure_worker()
         request_id = next(self._ids)
-        request = conversation.request(request_id, question, regions)
+        request = conversation.request(request_id, question, regions, region_texts)
         self._active = request_id  # the worker cancels whatever it was doing when this arrives
         try:
             self._conn.send(request)

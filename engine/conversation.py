@@ -38,11 +38,12 @@ class Conversation:
             self.turns.append(done.user_turn)
         self.turns.append({"role": ROLE_ASSISTANT, "content": done.text})
 
-    def request(self, request_id: int, question: str | None = None, regions: list | None = None) -> Describe:
+    def request(self, request_id: int, question: str | None = None, regions: list | None = None,
+                region_texts: list[str] | None = None) -> Describe:
         """The engine's request for the next answer: the whole conversation, and what is asked now."""
         image = np.ascontiguousarray(self.image, dtype=np.uint8)
         return Describe(request_id, self.id, image.tobytes(), image.shape, self.detail, self.language,
-                        self.instruction, [dict(turn) for turn in self.turns], question, regions)
+                        self.instruction, [dict(turn) for turn in self.turns], question, regions, region_texts)
 
     def snapshot(self) -> Conversation:
         """A copy for the engine's thread: the same image (never written), its own list of turns."""

@@ -62,10 +62,19 @@ def description_request(ticket: int, image: np.ndarray, detail: str, language: s
     return Request(ticket, conversation, close_ups=close_ups, window_hint=window_hint)
 
 
-def plan_close_ups(image: np.ndarray, count: int, hint: Rect | None) -> tuple[list[Region], bool]:
-    """(regions, whether choosing them failed): a failure leaves the glance to stand alone."""
+def plan_close_ups(image: np.ndarray, count: int, hint: Rect | None,
+                   lines: list | None = None) -> tuple[list[Region], bool]:
+    """(regions, whether choosing them failed): a failure leaves the glance to stand alone.
+
+    `lines`: the image's text (engine.ocr.reader.Line), if it was read: the regions are chosen with
+    its boxes too, and each carries the exact text inside it for its close-up's prompt."""
     try:
-        return choose_regions(image, count, hint=hint), False
+        if lines is None:
+            return choose_regions(image, count, hint=hint), False
+        from engine.ocr.grounding import grounded
+
+        regions = choose_regions(image, count, hint=hint, text_boxes=[line.box for line in lines])
+        return grounded(regions, lines), False
     except Exception:  # never seen; the glance then stands alone rather than the request hanging
         log.exception("choosing the close-ups failed")
         return [], True

@@ -1,18 +1,21 @@
 """The describe flow (engine/flow.py) driven in one thread, as `describe` and `bench` run it.
 
 `run` starts one request and yields the flow's events until it has finished, failed or stopped,
-reading the client's events in between. The close-ups are chosen in this thread right after
-the glance is sent, while the worker encodes it.
+reading the client's events in between. The close-ups are chosen right after the glance is sent,
+while the worker encodes it: in this thread from the edge signal alone, or, with a text reader
+(an engine.ocr.process.OcrClient), in a planning thread that first reads the image's text, so the
+glance's chunks keep coming meanwhile.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from typing import Iterator
 
 from engine.client import EngineClient
 from engine.conversation import Conversation
-from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, Request, Stopped, plan_close_ups
+from engine.flow import DescribeFlow, Failed, Finished, FlowEvent, PassDone, Request, Stopped, plan_close_ups
 from engine.protocol import Cancelled, Chunk, Done
 from engine.protocol import Failed as EngineFailed
 from engine.regions import Region
@@ -43,27 +46,48 @@ class ClientDescriber:
         return self._tickets.get(request_id)
 
 
-def run(client: EngineClient, request: Request, event_timeout: float) -> Iterator[FlowEvent]:
-    """The flow's events for `request`, up to and including the one that ends it.
+PLANNING_POLL_S = 0.05  # how often the driver looks for the planning thread's result
+
+
+def run(client: EngineClient, request: Request, event_timeout: float, ocr=None) -> Iterator[FlowEvent]:
+    """The flow's events for `request`, up to and including the one that ends it; `ocr`: a started
+    text reader, whose text the close-ups are chosen with and grounded in.
 
     Raises engine.client.WorkerLost if the worker died before it could take a request.
     """
     events: deque[FlowEvent] = deque()
     describer = ClientDescriber(client)
     flow: DescribeFlow | None = None
+    planned: list[tuple] = []  # the planning thread's result: (ticket, regions, has_failed)
+    glance_done = threading.Event()  # the planning thread then waits only a little longer for the text
 
     def plan(ticket, image, count, hint) -> None:
-        flow.planned(ticket, *plan_close_ups(image, count, hint))
+        if ocr is None:
+            flow.planned(ticket, *plan_close_ups(image, count, hint))
+            return
+
+        def read_and_plan() -> None:
+            from engine.ocr.grounding import read_whole
+
+            planned.append((ticket, *plan_close_ups(image, count, hint, read_whole(ocr, image, glance_done))))
+
+        threading.Thread(target=read_and_plan, daemon=True, name="close-up-planner").start()
 
     flow = DescribeFlow(describer, lambda _ticket, event: events.append(event), plan)
     flow.start(request)
     while True:
         while events:
             event = events.popleft()
+            if isinstance(event, PassDone):
+                glance_done.set()
             yield event
             if isinstance(event, END_EVENTS):
                 return
-        event = client.next_event(event_timeout)
+        if planned:
+            flow.planned(*planned.pop())
+            continue
+        is_planning = ocr is not None and flow.ticket is not None
+        event = client.next_event(PLANNING_POLL_S if is_planning else event_timeout)
         if event is None:
             continue
         ticket = describer.ticket(event.request_id)

@@ -54,7 +54,8 @@ def language_name(language: str | None) -> str:
 
 def system_prompt(language: str | None) -> str:
     p = _prompts()
-    return p["system"] + " " + p["language_instruction"].format(language=language_name(language))
+    return (p["system"] + " " + p["grounding_instruction"] + " "
+            + p["language_instruction"].format(language=language_name(language)))
 
 
 TEMPLATE, TEXT, IMAGE = "template", "text", "image"
@@ -143,10 +144,17 @@ class ChatFormat:
         return self._pieces(after[len(before):], history + new_messages)
 
 
-def refine_instruction(places: list[str]) -> str:
+def refine_instruction(places: list[str], texts: list[str] | None = None) -> str:
+    """The close-ups' instruction; with `texts` (the exact text read inside each region), that text
+    follows, quoted as read: it is content, formatted in as a value, never a template."""
     refine = _prompts()["refine"]
     count_phrase = refine["one"] if len(places) == 1 else refine["many"].format(n=len(places))
-    return refine["instruction"].format(count_phrase=count_phrase, places=", ".join(places))
+    instruction = refine["instruction"].format(count_phrase=count_phrase, places=", ".join(places))
+    for place, text in zip(places, texts or []):
+        grounding = refine["text"].format(place=place, text=text) if text.strip() else \
+            refine["no_text"].format(place=place)
+        instruction += "\n" + grounding
+    return instruction
 
 
 def refine_max_tokens(close_ups: int) -> int:

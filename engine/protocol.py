@@ -68,6 +68,7 @@ class Describe:
     history: list[dict] = field(default_factory=list)
     question: str | None = None
     regions: list[list[int]] | None = None
+    region_texts: list[str] | None = None  # the exact text read inside each region (engine/ocr), if read
 
     @property
     def is_follow_up(self) -> bool:

@@ -44,7 +44,7 @@ def new_turn(req: Describe, image_size: tuple[int, int]) -> dict | None:
     if req.regions:
         regions = [Region(*r) for r in req.regions]
         places = [r.where(*image_size) for r in regions]
-        return {"role": "user", "content": refine_instruction(places), "images": len(regions),
+        return {"role": "user", "content": refine_instruction(places, req.region_texts), "images": len(regions),
                 "regions": req.regions}
     if req.question:
         return {"role": "user", "content": req.question}

@@ -8,6 +8,8 @@ import platform
 import sys
 
 from engine.bench.images import BENCH_IMAGES
+from engine.bench.read_report import print_reads, read_targets, report_reads, with_text_reader
+from engine.bench.read_rows import default_images, read_rows
 from engine.prompts import DETAIL_LEVELS
 
 DETAILS = DETAIL_LEVELS
@@ -31,6 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--details", nargs="+", choices=DETAILS, default=list(DETAILS))
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     p.add_argument("--model-dir", help="measure this GGUF pair instead of the cached full-size synthetic model")
+    p.add_argument("--read-only", action="store_true",
+                   help="only the text reader's rows (no model: the bench's screens and the known-text screens)")
     p.set_defaults(func=run_bench)
 
 
@@ -83,6 +87,7 @@ def targets(results: dict) -> list[dict]:
         checks.append({"target": f"{look['image']}: follow-up first token <= {FOLLOW_UP_LIMIT_S} s",
                        "value": round(look["follow_up_first_token_s"], 2),
                        "met": look["follow_up_first_token_s"] <= FOLLOW_UP_LIMIT_S})
+    checks += read_targets(results)
     peak = results["memory"]["worker_peak_rss_bytes"]
     checks.append({"target": f"peak RSS of the worker <= 2.0 GB (10^9 bytes; this run: {peak / GIB:.2f} GiB)",
                    "value": round(peak / 1e9, 3), "met": peak <= PEAK_RSS_LIMIT_BYTES})
@@ -95,8 +100,11 @@ def run_bench(args: argparse.Namespace) -> int:
     from engine.bench.runner import Bench
 
     logging.basicConfig(level=logging.CRITICAL)
+    if args.read_only:
+        return report_reads({"read": read_rows(default_images(), args.threads)}, args.json)
     bench = Bench(args.threads, args.model_dir)
-    results = {"machine": {**machine(), "threads": bench.n_threads}, "load": bench.load, "describe": [], "second_look": []}
+    results = {"machine": {**machine(), "threads": bench.n_threads}, "load": bench.load, "describe": [], "second_look": [],
+               "second_look_ocr": []}
     for name in args.images:
         for detail in args.details:
             print(f"... {name} {detail}", file=sys.stderr, flush=True)
@@ -105,7 +113,11 @@ def run_bench(args: argparse.Namespace) -> int:
         if name.startswith("screen"):
             print(f"... {name} glance + second look + follow-up", file=sys.stderr, flush=True)
             results["second_look"].append(bench.glance_and_second_look_median(name, REPEATS))
+            print(f"... {name} the same, with the text read beside the glance", file=sys.stderr, flush=True)
+            results["second_look_ocr"].append(with_text_reader(bench, name))
     results["memory"] = bench.close()
+    print("... read", file=sys.stderr, flush=True)
+    results["read"] = read_rows(default_images(), args.threads)
     results["targets"] = targets(results)
     if args.json:
         print(json.dumps(results, indent=2))
@@ -144,5 +156,6 @@ def print_report(results: dict) -> None:
               f"speech waits {look['speech_gap_s']:.1f} s in all; "
               f"follow-up first token {look['follow_up_first_token_s']:.2f} s; peak RSS {_peak(look)} GB")
     print(f"Worker peak RSS: {results['memory']['worker_peak_rss_bytes'] / 1e9:.3f} GB")
+    print_reads(results)
     for check in results["targets"]:
         print(f"[{'met' if check['met'] else 'MISSED'}] {check['target']}: {check['value']}")

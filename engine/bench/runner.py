@@ -80,7 +80,7 @@ class Timeline:
     pieces: list[tuple[float, str]] = field(default_factory=list)  # (when, text) handed to speech
 
 
-def flow_timelines(client: EngineClient, request) -> list[Timeline]:
+def flow_timelines(client: EngineClient, request, ocr=None) -> list[Timeline]:
     """Run one request through the describe flow (engine/flow.py), as the app does, noting for each
     pass when text first arrives and when the app's sentence splitter hands each piece to speech
     (the first one is TTFW)."""
@@ -90,7 +90,7 @@ def flow_timelines(client: EngineClient, request) -> list[Timeline]:
 
     lines = [Timeline(time.perf_counter())]
     splitter = SentenceSplitter()
-    for event in run(client, request, EVENT_TIMEOUT_S):
+    for event in run(client, request, EVENT_TIMEOUT_S, ocr):
         now, line = time.perf_counter(), lines[-1]
         if isinstance(event, flow.TextChunk):
             line.first_chunk = line.first_chunk or now
@@ -224,12 +224,12 @@ class Bench:
             "app_code_share": (app_total - stats.native_s) / app_total,
         }
 
-    def glance_and_second_look_median(self, name: str, repeats: int) -> dict:
+    def glance_and_second_look_median(self, name: str, repeats: int, ocr=None) -> dict:
         """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the
         median, except the voice's wait for the model: the longest (the target is that it never waits).
         The close-ups' figures are the median run's (by refined time); every run's refined time is listed."""
         is_own_peak = reset_peak_rss(self.client.pid)
-        runs = [self.glance_and_second_look(name, GLANCE_SEED + k) for k in range(repeats)]
+        runs = [self.glance_and_second_look(name, GLANCE_SEED + k, ocr) for k in range(repeats)]
         runs.sort(key=lambda run: run["refined_complete_s"])
         row = _medians(runs, base=runs[len(runs) // 2])
         row["speech_gap_s"] = max(run["speech_gap_s"] for run in runs)
@@ -238,13 +238,15 @@ class Bench:
         row.update(self._peak(is_own_peak))
         return row
 
-    def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED) -> dict:
-        """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a follow-up."""
+    def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED, ocr=None) -> dict:
+        """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a
+        follow-up; with `ocr` (a started OcrClient), the image's text is read beside the glance, as
+        `describe --second-look` does, and the close-ups are grounded in it."""
         from engine.flow import Request, description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
         request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
-        glance, *looks = flow_timelines(self.client, request)
+        glance, *looks = flow_timelines(self.client, request, ocr)
         (follow,) = flow_timelines(self.client, Request(2, request.conversation, "What does the highlighted button say?"))
         t0 = glance.submitted
         return {

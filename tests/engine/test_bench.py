@@ -50,6 +50,15 @@ def test_bench_reports_all_figures(conversions, capsys):
     assert look["repeats"] == 3 and len(look["refined_complete_all_s"]) == 3
     assert look["refined_complete_s"] == sorted(look["refined_complete_all_s"])[1]
     assert results["memory"]["worker_peak_rss_bytes"] > 0
+    # the same with the text read beside the glance, and the text reader's own rows
+    (with_ocr,) = results["second_look_ocr"]
+    assert with_ocr["regions"] >= 1 and with_ocr["glance_ttfw_s"] > 0
+    reads = {row["image"]: row for row in results["read"]}
+    assert reads["screen-1920x1080"]["n_lines"] > 10 and reads["screen-1920x1080"]["recall"] is None
+    busy = reads["text-1920x1080-12px"]
+    assert 0 < busy["first_line_s"] < busy["total_s"] and busy["recall"] >= 0.98 and busy["peak_rss_bytes"] > 0
+    targets = " / ".join(c["target"] for c in results["targets"])
+    assert "glance TTFW with the text read" in targets and "busy 1920x1080" in targets and "first line" in targets
     assert {c["target"].split(" ")[0] for c in results["targets"]} >= {"TTFW", "app", "peak"}
     from engine.bench.cli import print_report
 

@@ -1,0 +1,84 @@
+"""The OCR process: a crash in it is one plain error and the next read starts a new one; a newer
+read or a cancel stops the one in progress; its memory is reported."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from engine.bench.text_screens import ui_screen
+from engine.ocr.messages import LineRead, ReadDone, ReadFailed, Ready
+from engine.ocr.process import DIED_MESSAGE, OcrClient
+from engine.ocr.recall import words
+
+
+@pytest.fixture()
+def client():
+    client = OcrClient(n_threads=1, is_background=True)
+    client.start()
+    assert isinstance(client.wait_ready(), Ready)
+    yield client
+    client.close()
+
+
+def events_until_end(client, timeout=60):
+    events = []
+    while not isinstance(event := client.next_event(timeout), (ReadDone, ReadFailed)):
+        assert event is not None, "no event"
+        if not isinstance(event, Ready):  # a restarted OCR process says when it is ready
+            events.append(event)
+    return events, event
+
+
+def test_a_crash_is_a_plain_error_and_the_next_read_works(client, latin_font):
+    screen = ui_screen(900, 560, 14, seed=2)
+    client.read(screen.image)
+    assert isinstance(client.next_event(60), LineRead)
+    os.kill(client.pid, signal.SIGSEGV)  # as a crash inside onnxruntime would end it
+    _, end = events_until_end(client)
+    assert end == ReadFailed(end.ticket, DIED_MESSAGE)
+    client.read(screen.image)  # a fresh OCR process
+    lines, end = events_until_end(client)
+    assert isinstance(end, ReadDone) and len(lines) == len(screen.lines)
+
+
+def test_a_newer_read_replaces_the_one_in_progress(client, latin_font):
+    first, second = ui_screen(900, 560, 12, seed=3), ui_screen(640, 200, 16, seed=4)
+    client.read(first.image)
+    client.read(second.image)
+    lines, end = events_until_end(client)
+    assert isinstance(end, ReadDone) and not end.is_stopped
+    assert [words(e.line.text) for e in lines] == [words(t) for t in second.lines]  # nothing of the first
+
+
+def test_cancel_hands_out_nothing_more(client, latin_font):
+    client.read(ui_screen(900, 560, 12, seed=5).image)
+    assert isinstance(client.next_event(60), LineRead)
+    client.cancel()
+    assert client.next_event(1.0) is None
+
+
+def test_peak_memory_is_reported(client, latin_font):
+    client.read(ui_screen(1920, 1080, 12, seed=6).image)
+    _, end = events_until_end(client)
+    assert 50e6 < end.peak_rss_bytes < 1.5e9
+    print(f"OCR process peak RSS after a 1920x1080 read: {end.peak_rss_bytes / 1e6:.0f} MB")
+
+
+def test_once_the_glance_is_done_the_planner_waits_only_a_little_for_the_text(client, latin_font, monkeypatch):
+    import threading
+    import time
+
+    from engine.ocr import grounding
+
+    screen = ui_screen(1366, 768, 12, seed=7)
+    monkeypatch.setattr(grounding, "AFTER_GLANCE_WAIT_S", 0.2)
+    done = threading.Event()
+    done.set()
+    start = time.monotonic()
+    assert grounding.read_whole(client, screen.image, done) is None  # given up: the close-ups go on edges alone
+    assert time.monotonic() - start < 1.5
+    lines = grounding.read_whole(client, screen.image)  # the reader is free again, and nothing of the other read comes
+    assert [words(line.text) for line in lines] == [words(t) for t in screen.lines]
