@@ -17,16 +17,16 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from app.capture.active_window import ActiveWindowTracker
 from app.capture.mime import ImageSource
 from app.capture.screen import capture_region
-from app.controller import Controller, is_app_active
-from app.history import HistoryEntry, HistoryStore
-from app.history_panel import HistoryPanel
+from app.describe.controller import Controller, is_app_active
+from app.storage.history import HistoryEntry, HistoryStore
+from app.ui.history_panel import HistoryPanel
 from app.hotkeys import HotkeyManager
 from app.hotkeys import actions as hotkey_actions
-from app.model_setup import ModelSetup
-from app.paths import history_dir
-from app.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
+from app.model.model_setup import ModelSetup
+from app.storage.paths import history_dir
+from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
                           READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
-from app.speech_link import SpeechLink
+from app.speech.speech_link import SpeechLink
 from app.ui.actions import Actions
 from app.ui import focus_ring
 from app.ui.announcer import Announcer

@@ -18,7 +18,7 @@ import threading
 from PySide6.QtCore import QCoreApplication
 
 from app.capture.errors import CaptureError
-from app.native_calls import Prototype, declare
+from app.platform.native_calls import Prototype, declare
 
 # bool CGPreflightScreenCaptureAccess(void); bool CGRequestScreenCaptureAccess(void)
 CG_PROTOTYPES = (

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.capture.errors import CaptureError
 from app.capture.qimage import limit_size
-from app.settings import MONITOR_ALL
+from app.storage.settings import MONITOR_ALL
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ Public API (everything else in this package is internal):
     manager.activated.connect(window.on_hotkey)   # activated(action_id: str), on the GUI thread
     manager.results_changed.connect(window.show_shortcut_status)  # dict[str, RegistrationResult]
     manager.failed.connect(window.announce)       # failed(message: str): shortcuts stopped working
-    results = manager.follow_settings(settings)   # register from app.settings.Settings, and again
+    results = manager.follow_settings(settings)   # register from app.storage.settings.Settings, and again
                                                   # whenever a hotkeys/* setting changes
     for message in manager.problems():            # plain messages to show and announce
         window.announce(message)
@@ -40,7 +40,7 @@ or None, validate_bindings({id: combo}) -> {id: message}. Refused: Insert and Ca
 (screen-reader keys), the Windows/Super key, VoiceOver's Control+Option on macOS, no Control
 or Alt, keys with no code on this platform, a few system combinations, duplicates.
 
-Settings (app/hotkeys/settings.py): HOTKEY_SETTINGS (add to app.settings.ALL_SETTINGS):
+Settings (app/hotkeys/settings.py): HOTKEY_SETTINGS (add to app.storage.settings.ALL_SETTINGS):
 hotkeys/<id>/enabled and hotkeys/<id>/keys; read_bindings(settings), write_binding(settings,
 id, text or None).
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from app.private_files import private_folder, tighten
+from app.storage.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
 from app.speech.errors import (
     ENGINE_FAILED,

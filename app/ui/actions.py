@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 
-from app.settings import DETAIL_CHOICES
+from app.storage.settings import DETAIL_CHOICES
 
 DETAIL_LABELS = {"brief": "&Brief", "standard": "&Standard", "detailed": "&Detailed"}
 

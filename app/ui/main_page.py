@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QFont, QTextCursor
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from app.settings import DESCRIPTION_TEXT_SIZE, DETAIL_CHOICES
+from app.storage.settings import DESCRIPTION_TEXT_SIZE, DETAIL_CHOICES
 from app.ui.actions import DETAIL_LABELS, Actions
 from app.ui.flow_layout import FlowLayout
 

@@ -1,6 +1,6 @@
 """The main window: menus, the two pages (setup, main), the status line, drag and drop.
 
-The window shows and forwards; app/controller.py decides. The status line is a
+The window shows and forwards; app/describe/controller.py decides. The status line is a
 focusable, selectable label so the last status or error can be reached with Tab and
 read again; every status is also announced by the controller. Long statuses wrap, so
 nothing is cut off at 200% scaling. While the setup page shows, the actions that would

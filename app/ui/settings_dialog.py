@@ -1,4 +1,4 @@
-"""The settings dialog, built from the declarations in app/settings.py.
+"""The settings dialog, built from the declarations in app/storage/settings.py.
 
 Each setting gets the control its type calls for, labelled with its label and carrying
 its description as the accessible description and tooltip, so nothing is said twice
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 
 from app.hotkeys.actions import ACTIONS
 from app.hotkeys.settings import ENABLED, KEYS
-from app.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
+from app.storage.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
                           OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, READER_CHANNEL, VOICE, VOLUME, Setting, Settings)
 from app.ui.reader_summary import reader_summary
 from app.ui.screen_fit import fit_to_screen
@@ -40,7 +40,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(_tr("Settings"))
         self.setObjectName("settings_dialog")
         self._settings = settings
-        self._speech = speech  # app.speech_link.SpeechLink, for the voice list and Test voice
+        self._speech = speech  # app.speech.speech_link.SpeechLink, for the voice list and Test voice
         self.controls: dict[str, QWidget] = {}
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)

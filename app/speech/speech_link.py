@@ -4,7 +4,7 @@ app/speech/ is built separately; this is the app's only door to it. The sentence
 handed back to the caller, which announces them to screen readers when the output setting
 says so. Earcons (short tones for "started" and "failed") are played through the same door.
 
-Output modes (app.settings.OUTPUT): the app's own voice, the screen reader, both, or
+Output modes (app.storage.settings.OUTPUT): the app's own voice, the screen reader, both, or
 automatic: the screen reader when one is running, else our voice; where that cannot be
 known (macOS), both. How results reach the screen reader (announcements, or Speech
 Dispatcher for an Orca that ignores announcements) is part of the same decision
@@ -18,7 +18,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.settings import OUTPUT_AUTO, READER_AUTO
+from app.storage.settings import OUTPUT_AUTO, READER_AUTO
 from app.speech.base import SpeechOutput
 from app.speech.route import Route, choose_route
 from app.speech.screen_reader import ScreenReaderInfo

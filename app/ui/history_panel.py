@@ -15,8 +15,8 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QEvent, QItemSelectionModel, QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMessageBox, QWidget
 
-from app.history import HistoryEntry, HistoryStore
-from app.settings import SAVE_HISTORY, Settings
+from app.storage.history import HistoryEntry, HistoryStore
+from app.storage.settings import SAVE_HISTORY, Settings
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 

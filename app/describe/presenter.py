@@ -14,10 +14,10 @@ from typing import Callable, Protocol
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 
-from app.history import HistoryEntry
-from app.reporter import Reporter
-from app.settings import COPY_RESULTS, Settings
-from app.speech_link import SpeechLink
+from app.storage.history import HistoryEntry
+from app.ui.reporter import Reporter
+from app.storage.settings import COPY_RESULTS, Settings
+from app.speech.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
 from engine.notices import NOTICE_TEXTS

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 CALLS = 20000  # many times the whole reference count True has in a fresh app (about 600 to 2400)
 SCRIPT = f"""
 import sys
@@ -41,7 +41,7 @@ def test_emit_and_disconnect_no_longer_abort_once_the_app_package_is_imported():
 
 
 def test_without_the_workaround_the_bug_is_still_there():
-    """If this starts passing, PySide6 fixed it: app/pyside_workarounds.py can then go."""
+    """If this starts passing, PySide6 fixed it: app/platform/pyside_workarounds.py can then go."""
     if sys.version_info >= (3, 12):
         pytest.skip("True is immortal on Python 3.12+: the bug cannot show")
     done = _run("")

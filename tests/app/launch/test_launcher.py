@@ -11,12 +11,12 @@ from pathlib import Path
 
 import psutil
 
-from app.instance import forward
-from app.launcher import request_from
+from app.launch.instance import forward
+from app.launch.launcher import request_from
 from main import build_parser
 from tests.app.helpers import write_png
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 WAIT_S = 180  # generous: CI machines may be busy with other work
 
 
@@ -87,7 +87,7 @@ def test_a_describe_launch_starts_the_app_and_later_launches_are_forwarded(model
 
 def test_the_app_never_imports_llama_cpp():
     """The model lives only in the worker process (app/ has no llama_cpp imports)."""
-    code = ("import sys, main, app.application, app.launcher; main.build_parser(); "
+    code = ("import sys, main, app.application, app.launch.launcher; main.build_parser(); "
             "print('llama_cpp' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=WAIT_S,
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
@@ -97,7 +97,7 @@ def test_the_app_never_imports_llama_cpp():
 
 def test_without_a_screen_the_app_says_so_instead_of_crashing(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    done = subprocess.run([sys.executable, "main.py"], env=env, cwd=Path(__file__).resolve().parents[2],
+    done = subprocess.run([sys.executable, "main.py"], env=env, cwd=Path(__file__).resolve().parents[3],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "No screen was found" in done.stderr and "Traceback" not in done.stderr

@@ -12,10 +12,10 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from app.converter_process import ConverterProcess
-from app.engine_bridge import EngineBridge
-from app.reconvert_hint import ReconvertHint
-from app.settings import MODEL_FOLDER, THREADS, Settings
+from app.model.converter_process import ConverterProcess
+from app.describe.engine_bridge import EngineBridge
+from app.model.reconvert_hint import ReconvertHint
+from app.storage.settings import MODEL_FOLDER, THREADS, Settings
 from app.ui.first_run_page import FirstRunPage
 from engine.model_files import ModelFileError, ModelPair, find_model_pair, resolve_model_dir
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.converter_process import ConverterProcess
+from app.model.converter_process import ConverterProcess
 from engine.model_files import find_model_pair
 
 TIMEOUT_MS = 120000
@@ -44,7 +44,7 @@ def test_cancel_kills_the_converter_and_leaves_no_model_behind(qtbot, checkpoint
 
 
 def test_a_converter_that_cannot_start_is_reported(qtbot, tmp_path, monkeypatch):
-    import app.converter_process as module
+    import app.model.converter_process as module
 
     monkeypatch.setattr(module, "converter_command", lambda *_: (str(tmp_path / "no-such-python"), []))
     converter = ConverterProcess()

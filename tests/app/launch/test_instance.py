@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtNetwork import QLocalServer
 
-from app.instance import InstanceServer, forward, server_name, validate
+from app.launch.instance import InstanceServer, forward, server_name, validate
 
 
-ROOT = Path(__file__).resolve().parents[2]
-FORWARD_SCRIPT = ("import json, sys; from app.instance import forward; "
+ROOT = Path(__file__).resolve().parents[3]
+FORWARD_SCRIPT = ("import json, sys; from app.launch.instance import forward; "
                   "print(json.dumps(forward(json.loads(sys.argv[1]), sys.argv[2])))")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from app.speech_link import SpeechLink
+from app.speech.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 
 

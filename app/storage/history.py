@@ -5,7 +5,7 @@ the source, the time, the description and the follow-up questions and answers as
 the conversation as the model read it (detail level, language, turns with the close-ups'
 regions), so a reopened entry's follow-ups send the engine what the live entry's did. Files
 are written to a temporary name and renamed, so a crash never leaves a half entry, and
-are private to the user (app/private_files.py): a screenshot can hold anything.
+are private to the user (app/storage/private_files.py): a screenshot can hold anything.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.private_files import private_folder, tighten, write_private
+from app.storage.private_files import private_folder, tighten, write_private
 from engine.conversation import ROLE_ASSISTANT, ROLE_USER, Conversation
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import COMMANDS, SOURCES
-from app.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
+from app.storage.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
 
 INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
 CONNECT_TIMEOUT_MS = 1000

@@ -1,6 +1,6 @@
 """Every setting, declared once: key, type, default, label, description.
 
-Values live in an INI file through QSettings (app/paths.py says where) and are read
+Values live in an INI file through QSettings (app/storage/paths.py says where) and are read
 typed: a damaged or out-of-range value reads as the default instead of breaking the
 app. The file carries a schema version; UPGRADES holds one step per version.
 """
@@ -13,8 +13,8 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
-from app.paths import settings_path
-from app.private_files import create_private, private_folder
+from app.storage.paths import settings_path
+from app.storage.private_files import create_private, private_folder
 from engine.prompts import DETAIL_LEVELS
 
 SCHEMA_VERSION = 2

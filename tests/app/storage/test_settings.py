@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.settings import (ALL_SETTINGS, CLOSE_TO_TRAY, DETAIL, LANGUAGE, MONITORS, SAVE_HISTORY, SCHEMA_VERSION,
+from app.storage.settings import (ALL_SETTINGS, CLOSE_TO_TRAY, DETAIL, LANGUAGE, MONITORS, SAVE_HISTORY, SCHEMA_VERSION,
                           THREADS, VERSION_KEY, Settings)
 
 
@@ -74,7 +74,7 @@ def test_the_default_location_follows_the_config_environment_variable(tmp_path):
 
 
 def test_version_1_speech_off_becomes_screen_reader_output(tmp_path):
-    from app.settings import OUTPUT, OUTPUT_SCREEN_READER
+    from app.storage.settings import OUTPUT, OUTPUT_SCREEN_READER
 
     path = tmp_path / "v1.ini"
     raw = QSettings(str(path), QSettings.Format.IniFormat)
@@ -87,7 +87,7 @@ def test_version_1_speech_off_becomes_screen_reader_output(tmp_path):
 
 
 def test_version_1_speech_on_keeps_the_automatic_output(tmp_path):
-    from app.settings import OUTPUT, OUTPUT_AUTO
+    from app.storage.settings import OUTPUT, OUTPUT_AUTO
 
     path = tmp_path / "v1.ini"
     raw = QSettings(str(path), QSettings.Format.IniFormat)
@@ -98,7 +98,7 @@ def test_version_1_speech_on_keeps_the_automatic_output(tmp_path):
 
 
 def test_voice_rate_and_volume_stay_in_range(settings):
-    from app.settings import RATE, VOLUME
+    from app.storage.settings import RATE, VOLUME
 
     with pytest.raises(ValueError):
         settings.set(RATE, 5000)

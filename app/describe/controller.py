@@ -1,5 +1,5 @@
 """What happens when the user asks for a description: routing from a command to a capture, a check,
-the describe flow (engine/flow.py) and the presenter (app/presenter.py), which shows and speaks it.
+the describe flow (engine/flow.py) and the presenter (app/describe/presenter.py), which shows and speaks it.
 
 Each request gets a new ticket; captures and engine events carrying an older ticket
 are dropped, so pressing a key again simply replaces what was going on. Every status
@@ -20,12 +20,12 @@ from app.capture.advice import black_capture_advice, pointer_position
 from app.capture.errors import CaptureError
 from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
-from app.close_up_planner import CloseUpPlanner
-from app.history import HistoryEntry
-from app.presenter import DescriptionView, Presenter
-from app.reporter import Reporter
-from app.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
-from app.speech_link import SpeechLink
+from app.describe.close_up_planner import CloseUpPlanner
+from app.storage.history import HistoryEntry
+from app.describe.presenter import DescriptionView, Presenter
+from app.ui.reporter import Reporter
+from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
+from app.speech.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
 from engine.flow import DescribeFlow, Request, description_request

@@ -11,7 +11,7 @@ import signal
 
 import pytest
 
-from app.quit_signals import QUIT_SIGNALS, QuitOnSignals
+from app.launch.quit_signals import QUIT_SIGNALS, QuitOnSignals
 
 
 @pytest.mark.parametrize("number", QUIT_SIGNALS)

@@ -6,7 +6,7 @@ expects the hint exactly where the converter's `auto` would now write BF16.
 
 from __future__ import annotations
 
-from app.reconvert_hint import ReconvertHint
+from app.model.reconvert_hint import ReconvertHint
 from engine.cpu_features import choose_mmproj_type, llama_cpp_features
 from engine.model_files import find_model_pair
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 
-MAIN_SCRIPT = Path(__file__).resolve().parent.parent / "main.py"
+MAIN_SCRIPT = Path(__file__).resolve().parents[2] / "main.py"
 FAILED_PREFIX = "Conversion failed:"
 KILL_WAIT_MS = 5000
 

@@ -47,7 +47,7 @@ def request_from(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.instance import InstanceError, forward
+    from app.launch.instance import InstanceError, forward
 
     request = request_from(args)
     try:
@@ -117,9 +117,9 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.application import Application
-    from app.instance import InstanceError, InstanceServer, forward
-    from app.quit_signals import QuitOnSignals
-    from app.settings import Settings
+    from app.launch.instance import InstanceError, InstanceServer, forward
+    from app.launch.quit_signals import QuitOnSignals
+    from app.storage.settings import Settings
     from app.ui.tray import app_icon
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

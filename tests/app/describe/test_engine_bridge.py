@@ -14,7 +14,7 @@ import numpy as np
 import psutil
 import pytest
 
-from app.engine_bridge import EngineBridge
+from app.describe.engine_bridge import EngineBridge
 from engine.conversation import Conversation
 from engine.model_files import find_model_pair
 

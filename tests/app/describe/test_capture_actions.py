@@ -81,7 +81,7 @@ def test_a_black_window_is_reported_as_black_with_what_to_do(make_app, model_dir
 
 def test_describe_screen_glances_first_then_looks_again_at_the_active_window(make_app, model_dir, qtbot, on_xvfb,
                                                                             settings):
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     settings.set(DETAIL, "standard")
     on_xvfb("letter-to-grandma", "400x150+800+560")  # the active window, in the lower right
@@ -114,7 +114,7 @@ def test_describe_screen_glances_first_then_looks_again_at_the_active_window(mak
 
 
 def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, on_xvfb, settings):
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     settings.set(DETAIL, "detailed")
     on_xvfb("something-on-screen", "400x150+100+100")
@@ -136,7 +136,7 @@ def test_stopping_after_the_glance_keeps_the_glance(make_app, model_dir, qtbot, 
 def test_stopping_between_close_ups_keeps_what_was_said(make_app, model_dir, qtbot, on_xvfb, settings):
     from PySide6.QtCore import QTimer
 
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     settings.set(DETAIL, "detailed")  # up to six close-ups
     on_xvfb("letter-to-grandma", "400x150+800+560")
@@ -164,7 +164,7 @@ def test_stopping_between_close_ups_keeps_what_was_said(make_app, model_dir, qtb
 
 
 def test_with_glance_first_off_the_screen_is_described_in_one_pass(make_app, model_dir, qtbot, on_xvfb, settings):
-    from app.settings import DETAIL, GLANCE_FIRST
+    from app.storage.settings import DETAIL, GLANCE_FIRST
 
     settings.set(DETAIL, "standard")
     settings.set(GLANCE_FIRST, False)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app import history
-from app.history import HistoryEntry, HistoryStore
+from app.storage import history
+from app.storage.history import HistoryEntry, HistoryStore
 
 
 def _entry(n: int = 0) -> HistoryEntry:
