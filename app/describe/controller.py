@@ -21,12 +21,12 @@ from app.capture.errors import CaptureError
 from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
 from app.describe.close_up_planner import CloseUpPlanner
-from app.storage.history import HistoryEntry
 from app.describe.presenter import DescriptionView, Presenter
-from app.ui.reporter import Reporter
-from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
 from app.speech.speech_link import SpeechLink
+from app.storage.history import HistoryEntry
+from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
 from app.ui.announcer import Announcer
+from app.ui.reporter import Reporter
 from engine import flow
 from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
@@ -45,13 +45,12 @@ class Controller(QObject):
     phase_changed = Signal(str)
 
     def __init__(self, page: DescriptionView, settings: Settings, speech: SpeechLink, announcer: Announcer,
-                 set_status: Callable[[str], None],
-                 capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
+                 reporter: Reporter, capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
                  parent: QObject | None = None):
         super().__init__(parent)
         self.settings, self.speech, self.announcer = settings, speech, announcer
-        self.reporter = Reporter(set_status, announcer, speech)
-        self.report = self.reporter.report
+        self.reporter = reporter
+        self.report = reporter.report
         self.presenter = Presenter(page, settings, speech, announcer, self.reporter, self.entry_added.emit,
                                    self.entry_changed.emit)
         self._capture_window = capture_window

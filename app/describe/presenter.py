@@ -14,11 +14,11 @@ from typing import Callable, Protocol
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 
-from app.storage.history import HistoryEntry
-from app.ui.reporter import Reporter
-from app.storage.settings import COPY_RESULTS, Settings
 from app.speech.speech_link import SpeechLink
+from app.storage.history import HistoryEntry
+from app.storage.settings import COPY_RESULTS, Settings
 from app.ui.announcer import Announcer
+from app.ui.reporter import Reporter
 from engine import flow
 from engine.notices import NOTICE_TEXTS
 

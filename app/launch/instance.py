@@ -30,15 +30,16 @@ from typing import Callable
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
-from app.commands import COMMANDS, SOURCES
+from app.commands import FORWARDED
 from app.storage.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
+from resources import APP_FOLDER
 
 INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
 CONNECT_TIMEOUT_MS = 1000
 REPLY_TIMEOUT_MS = 5000
 MAX_REQUEST_BYTES = 64 * 1024
 SOCKET_NAME = "instance"
-RUNTIME_FOLDER = "VisionPangu"  # inside the user's runtime folder (XDG_RUNTIME_DIR)
+RUNTIME_FOLDER = APP_FOLDER  # inside the user's runtime folder (XDG_RUNTIME_DIR)
 TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
 SOCKET_MODE = FILE_MODE
 IS_POSIX = os.name == "posix"
@@ -134,11 +135,13 @@ def _existing(path: str) -> os.stat_result | None:
 
 def validate(request: object) -> str | None:
     """None if the request is well formed, else why not."""
-    if not isinstance(request, dict) or request.get("command") not in COMMANDS:
+    name = request.get("command") if isinstance(request, dict) else None
+    forwarded = FORWARDED.get(name) if isinstance(name, str) else None
+    if forwarded is None:
         return "unknown command"
-    if request["command"] == "describe" and request.get("source") not in SOURCES:
+    if forwarded.sources and request.get("source") not in forwarded.sources:
         return "unknown source"
-    if request["command"] == "describe-file" and not isinstance(request.get("path"), str):
+    if forwarded.has_path and not isinstance(request.get("path"), str):
         return "missing path"
     return None
 

@@ -15,10 +15,10 @@ import sys
 import traceback
 from pathlib import Path
 
-from app.commands import SOURCES
+from app.commands import OPTIONS
+from resources import APP_FOLDER, APP_NAME
 
 EXIT_OK, EXIT_FAILED = 0, 1
-APP_NAME = "VisionPangu Assistant"
 HEADLESS_PLATFORMS = ("offscreen", "minimal")  # Qt platforms with no screen anyone can see
 log = logging.getLogger("app")
 
@@ -26,23 +26,29 @@ log = logging.getLogger("app")
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("desktop app (run without a command to open it)")
     action = group.add_mutually_exclusive_group()
-    action.add_argument("--describe", choices=SOURCES, metavar="{" + ",".join(SOURCES) + "}",
-                        help="describe the screen, the active window or the clipboard image in the running app "
-                             "(starting it if needed); bind this to a desktop shortcut")
-    action.add_argument("--describe-file", metavar="PATH", help="describe an image file in the running app")
-    action.add_argument("--stop", action="store_true", help="stop the running app's description and speech")
+    for forwarded in OPTIONS:
+        if forwarded.sources:
+            action.add_argument(forwarded.option, choices=forwarded.sources,
+                                metavar="{" + ",".join(forwarded.sources) + "}", help=forwarded.option_help)
+        elif forwarded.has_path:
+            action.add_argument(forwarded.option, metavar="PATH", help=forwarded.option_help)
+        else:
+            action.add_argument(forwarded.option, action="store_true", help=forwarded.option_help)
     group.add_argument("--model-dir", dest="app_model_dir", metavar="DIR",
                        help="model folder for the app (default: the settings, then $VISIONPANGU_MODEL_DIR, "
                             "then the user data folder)")
 
 
 def request_from(args: argparse.Namespace) -> dict:
-    if getattr(args, "stop", False):
-        return {"command": "stop"}
-    if getattr(args, "describe_file", None):
-        return {"command": "describe-file", "path": str(Path(args.describe_file).expanduser().resolve())}
-    if getattr(args, "describe", None):
-        return {"command": "describe", "source": args.describe}
+    """The forwarded request main.py's options name; a plain launch asks to show the window."""
+    for forwarded in OPTIONS:
+        value = getattr(args, forwarded.name.replace("-", "_"), None)
+        if forwarded.sources and value:
+            return {"command": forwarded.name, "source": value}
+        if forwarded.has_path and value:
+            return {"command": forwarded.name, "path": str(Path(value).expanduser().resolve())}
+        if value is True:
+            return {"command": forwarded.name}
     return {"command": "show"}
 
 
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         return EXIT_OK
     if request["command"] == "stop":
-        print("VisionPangu Assistant is not running.", file=sys.stderr)
+        print(f"{APP_NAME} is not running.", file=sys.stderr)
         return EXIT_OK
     return start_app(request, getattr(args, "app_model_dir", None))
 
@@ -123,7 +129,7 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     from app.ui.tray import app_icon
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    QCoreApplication.setOrganizationName("VisionPangu")
+    QCoreApplication.setOrganizationName(APP_FOLDER)
     QCoreApplication.setApplicationName(APP_NAME)
     qt_app = QApplication.instance() or QApplication(sys.argv[:1])
     qt_app.setQuitOnLastWindowClosed(False)  # the tray keeps the app; Quit ends it

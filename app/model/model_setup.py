@@ -12,8 +12,8 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from app.model.converter_process import ConverterProcess
 from app.describe.engine_bridge import EngineBridge
+from app.model.converter_process import ConverterProcess
 from app.model.reconvert_hint import ReconvertHint
 from app.storage.settings import MODEL_FOLDER, THREADS, Settings
 from app.ui.first_run_page import FirstRunPage

@@ -23,16 +23,8 @@ from typing import NamedTuple
 
 from app.storage.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
-from app.speech.errors import (
-    ENGINE_FAILED,
-    ENGINE_TIMEOUT,
-    PLAYBACK_FAILED,
-    SPEAKING_FAILED,
-    UNKNOWN_VOICE,
-    PlaybackFailed,
-    SpeechUnavailable,
-    tr,
-)
+from app.speech.errors import (ENGINE_FAILED, ENGINE_TIMEOUT, PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE,
+                               PlaybackFailed, SpeechUnavailable, tr)
 from app.speech.players import WavPlayer
 from app.speech.runners import Runner, create_runner
 

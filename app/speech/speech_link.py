@@ -18,10 +18,10 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.storage.settings import OUTPUT_AUTO, READER_AUTO
 from app.speech.base import SpeechOutput
 from app.speech.route import Route, choose_route
 from app.speech.screen_reader import ScreenReaderInfo
+from app.storage.settings import OUTPUT_AUTO, READER_AUTO
 
 
 def create_speech(on_error: Callable[[str], None]) -> tuple[SpeechOutput, str | None]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-APP_NAME = "VisionPangu"
+from resources import APP_FOLDER
+
 CONFIG_DIR_ENV = "VISIONPANGU_CONFIG_DIR"
 DATA_DIR_ENV = "VISIONPANGU_DATA_DIR"
 SETTINGS_FILE = "settings.ini"
@@ -21,7 +22,7 @@ def config_dir() -> Path:
         return Path(os.environ[CONFIG_DIR_ENV]).expanduser()
     from platformdirs import user_config_dir
 
-    return Path(user_config_dir(APP_NAME, appauthor=False))
+    return Path(user_config_dir(APP_FOLDER, appauthor=False))
 
 
 def data_dir() -> Path:
@@ -29,7 +30,7 @@ def data_dir() -> Path:
         return Path(os.environ[DATA_DIR_ENV]).expanduser()
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir(APP_NAME, appauthor=False))
+    return Path(user_data_dir(APP_FOLDER, appauthor=False))
 
 
 def settings_path() -> Path:

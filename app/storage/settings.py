@@ -15,7 +15,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from app.storage.paths import settings_path
 from app.storage.private_files import create_private, private_folder
-from engine.prompts import DETAIL_LEVELS
+from app.ui.marked import noop
+from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS, detail_label
 
 SCHEMA_VERSION = 2
 VERSION_KEY = "meta/schema_version"
@@ -28,11 +29,6 @@ MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
 DEFAULT_RATE_WPM = 200
 MIN_TEXT_SIZE_PERCENT, MAX_TEXT_SIZE_PERCENT = 100, 400  # of the system font: 400% is large print at 9 pt
 MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
-
-
-def _noop(text: str) -> str:
-    """Marks a string for translation; it is translated where it is shown (Settings context)."""
-    return text
 
 
 @dataclass(frozen=True)
@@ -57,58 +53,58 @@ class Setting:
         return QCoreApplication.translate("Settings", self.description)
 
 
-MODEL_FOLDER = Setting("model/folder", str, "", _noop("Model folder"), _noop(
+MODEL_FOLDER = Setting("model/folder", str, "", noop("Model folder"), noop(
     "Folder with the converted model files (model-*.gguf and mmproj-*.gguf). "
     "Empty means the default folder in your user data."))
-DETAIL = Setting("describe/detail", str, "standard", _noop("Detail level"), _noop(
+DETAIL = Setting("describe/detail", str, DEFAULT_DETAIL, noop("Detail level"), noop(
     "How long and detailed descriptions are: brief is fastest, detailed reads all visible text."),
-    choices=DETAIL_CHOICES)
-GLANCE_FIRST = Setting("describe/glance_first", bool, True, _noop("Glance first, then take a sharper look"), _noop(
+    choices=DETAIL_CHOICES, choice_labels=tuple(detail_label(level) for level in DETAIL_CHOICES))
+GLANCE_FIRST = Setting("describe/glance_first", bool, True, noop("Glance first, then take a sharper look"), noop(
     "Images are first described from one quick overview, spoken within seconds; then the app looks again "
     "at the most informative parts (on a screen, the active window first; then areas dense with text) at "
     "full resolution, one part at a time, and adds what the glance missed or got wrong. Stop whenever you "
     "have heard enough. Brief detail gives the glance alone. Off: one pass at the chosen detail level."))
-MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to describe"), _noop(
+MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, noop("Screens to describe"), noop(
     "Describe screen captures the monitor under the mouse pointer, or all monitors together."),
     choices=(MONITOR_POINTER, MONITOR_ALL))
-THREADS = Setting("engine/threads", int, 0, _noop("Processor threads"), _noop(
+THREADS = Setting("engine/threads", int, 0, noop("Processor threads"), noop(
     "How many processor threads the model uses. 0 means one per physical core, which is usually fastest."),
-    minimum=0, maximum=MAX_THREADS, special_value=_noop("Automatic"))
-LANGUAGE = Setting("describe/language", str, "", _noop("Answer language"), _noop(
+    minimum=0, maximum=MAX_THREADS, special_value=noop("Automatic"))
+LANGUAGE = Setting("describe/language", str, "", noop("Answer language"), noop(
     "The language descriptions and answers are written in, for example English, Chinese or French. "
     "Empty means English."))
-SAVE_HISTORY = Setting("history/save", bool, False, _noop("Save history to disk"), _noop(
+SAVE_HISTORY = Setting("history/save", bool, False, noop("Save history to disk"), noop(
     "Keep images and descriptions after the app closes. Off by default for privacy: "
     "history is then kept only until you quit."))
-CLOSE_TO_TRAY = Setting("window/close_to_tray", bool, True, _noop("Closing the window keeps the app running"), _noop(
+CLOSE_TO_TRAY = Setting("window/close_to_tray", bool, True, noop("Closing the window keeps the app running"), noop(
     "Closing the window leaves the app in the system tray, ready for shortcuts. Quit ends it. "
     "Without a system tray, closing the window always quits."))
-OUTPUT = Setting("speech/output", str, OUTPUT_AUTO, _noop("Results are read by"), _noop(
+OUTPUT = Setting("speech/output", str, OUTPUT_AUTO, noop("Results are read by"), noop(
     "Who reads descriptions aloud as they are written. Automatic uses your screen reader when one is "
     "running and the app's own voice otherwise. The text always stays in the window."),
     choices=(OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH))
-READER_CHANNEL = Setting("speech/reader_channel", str, READER_AUTO, _noop("How results reach the screen reader"),
-                         _noop("Automatic sends results as accessibility announcements to screen readers that "
+READER_CHANNEL = Setting("speech/reader_channel", str, READER_AUTO, noop("How results reach the screen reader"),
+                         noop("Automatic sends results as accessibility announcements to screen readers that "
                                "speak them (NVDA, JAWS, Narrator, VoiceOver, Orca 46 and newer), and to Speech "
                                "Dispatcher, the speech service Orca uses, for Orca releases that do not. Where "
                                "neither can speak them, the app's own voice does."),
                          choices=(READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER),
-                         choice_labels=(_noop("Automatic: what the running screen reader can speak"),
-                                        _noop("Accessibility announcements"), _noop("Speech Dispatcher (Linux)")))
-VOICE = Setting("speech/voice", str, "", _noop("Voice"), _noop(
+                         choice_labels=(noop("Automatic: what the running screen reader can speak"),
+                                        noop("Accessibility announcements"), noop("Speech Dispatcher (Linux)")))
+VOICE = Setting("speech/voice", str, "", noop("Voice"), noop(
     "The app's own voice. Empty means the system's default voice."))
-RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, _noop("Speaking rate"), _noop(
+RATE = Setting("speech/rate", int, DEFAULT_RATE_WPM, noop("Speaking rate"), noop(
     "How fast the app's own voice speaks, in words per minute (200 is pyttsx3's usual rate)."),
-    minimum=MIN_RATE_WPM, maximum=MAX_RATE_WPM, suffix=_noop(" words per minute"))
-VOLUME = Setting("speech/volume", int, 100, _noop("Volume"), _noop(
+    minimum=MIN_RATE_WPM, maximum=MAX_RATE_WPM, suffix=noop(" words per minute"))
+VOLUME = Setting("speech/volume", int, 100, noop("Volume"), noop(
     "How loud the app's own voice is, in percent."), minimum=MIN_VOLUME, maximum=100, suffix="%")
-DESCRIPTION_TEXT_SIZE = Setting("view/description_text_size", int, 130, _noop("Description text size"), _noop(
+DESCRIPTION_TEXT_SIZE = Setting("view/description_text_size", int, 130, noop("Description text size"), noop(
     "How large the description text is, in percent of the system's text size (the system's own text "
     "scaling applies as well). Changes show at once."),
     minimum=MIN_TEXT_SIZE_PERCENT, maximum=MAX_TEXT_SIZE_PERCENT, suffix="%", step=10)
-EARCONS = Setting("speech/earcons", bool, True, _noop("Play a short tone when work starts and when something fails"),
-                  _noop("A rising tone when a description starts, a falling one when something goes wrong."))
-COPY_RESULTS = Setting("describe/copy_results", bool, False, _noop("Copy each result to the clipboard"), _noop(
+EARCONS = Setting("speech/earcons", bool, True, noop("Play a short tone when work starts and when something fails"),
+                  noop("A rising tone when a description starts, a falling one when something goes wrong."))
+COPY_RESULTS = Setting("describe/copy_results", bool, False, noop("Copy each result to the clipboard"), noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
 ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE,

@@ -21,8 +21,7 @@ from app.storage.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONIT
 from app.ui.reader_summary import reader_summary
 from app.ui.screen_fit import fit_to_screen
 
-CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
-                 MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
+CHOICE_LABELS = {MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
                  OUTPUT_AUTO: "Automatic: my screen reader if one is running, else the app's voice",
                  OUTPUT_VOICE: "The app's own voice", OUTPUT_SCREEN_READER: "My screen reader",
                  OUTPUT_BOTH: "Both"}

@@ -587,7 +587,6 @@ def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, 
 
 def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(make_app, model_dir, qtbot,
                                                                                settings):
-    from app.hotkeys import actions as hotkey_actions
     from app.storage.settings import DETAIL, GLANCE_FIRST
 
     settings.set(DETAIL, "detailed")  # a long answer, so every press lands while one is in flight
@@ -600,7 +599,7 @@ def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(m
     application.setup.engine.done.connect(lambda ticket, _data: finished.append((ticket, len(presses))))
     QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(640, 480, seed=9)))
     for _ in range(5):
-        application.on_hotkey(hotkey_actions.DESCRIBE_CLIPBOARD)
+        application.on_hotkey("describe_clipboard")
         presses.append(application.controller.ticket)
         qtbot.wait(150)
     wait_idle(application, qtbot)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.storage.settings import OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE
 from app.speech.base import NullSpeech
 from app.speech.earcons import Earcon, NullEarconPlayer
 from app.speech.screen_reader import ScreenReaderInfo
 from app.speech.speech_link import SpeechLink
+from app.storage.settings import OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE
 
 
 def _link(detect=lambda: None) -> SpeechLink:
