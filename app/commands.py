@@ -141,10 +141,9 @@ COMMANDS: tuple[Command, ...] = (
     Command("status", forwarded=Forwarded("status")),  # the instance server answers it itself
 )
 
-BY_ID: dict[str, Command] = {command.id: command for command in COMMANDS}
 BY_HOTKEY: dict[str, Command] = {c.hotkey.id: c for c in COMMANDS if c.hotkey}
+# By name: "describe", "describe-file", "stop", "show", "status" (the describe rows share theirs).
 FORWARDED: dict[str, Forwarded] = {c.forwarded.name: c.forwarded for c in COMMANDS if c.forwarded}
-FORWARDED_NAMES: tuple[str, ...] = tuple(FORWARDED)  # "describe", "describe-file", "stop", "show", "status"
 OPTIONS: tuple[Forwarded, ...] = tuple(f for f in FORWARDED.values() if f.option)  # main.py's app options
 
 
