@@ -16,7 +16,7 @@ import logging
 import threading
 from abc import abstractmethod
 from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import Mapping
+from typing import Callable, Mapping
 
 from app.hotkeys.backend import HotkeyBackend, Outcome, Status
 from app.hotkeys.combo import KeyCombo
@@ -87,6 +87,25 @@ class QueuedBackend(OwnedThreadBackend):
     @abstractmethod
     def _register_owned(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
         """register() on the owning thread."""
+
+    def _cannot_start(self, ready: Future, message: str) -> None:
+        """The native resource could not be opened: start() answers why, and no work is taken."""
+        self._commands.close()
+        ready.set_result(message)
+
+    def _serve(self, ready: Future, serve: Callable[[], None], release: Callable[[], None]) -> None:
+        """Run `serve` (it answers `ready`, then loops until stopped). However it ends, no more work is
+        taken and `release` frees the native resource; a lost connection or a bug is said once."""
+        try:
+            serve()
+        except self.lost_errors as error:  # no traceback: nothing of ours went wrong
+            log.warning("%s: the connection was lost (%s)", self.name, error)
+            self._report(ready, connection_lost_message())
+        except Exception as error:
+            self._thread_failed(ready, error)
+        finally:
+            self._commands.close()
+            release()
 
     def close(self) -> None:
         if self._thread is None:

@@ -30,7 +30,6 @@ from app.hotkeys.instructions import portal_not_bound_message, portal_refused_me
 from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.portal_keys import preferred_trigger
 from app.hotkeys.repeat import MAX_REPEAT_GAP_MS
-from app.hotkeys.texts import connection_lost_message
 from app.hotkeys.worker import OwnerGone
 
 try:
@@ -77,27 +76,23 @@ class PortalBackend(QueuedBackend):
             self._conn = open_dbus_connection(self._bus)
         except Exception as error:  # no jeepney, no session bus (KeyError for its address, OSError)
             log.info("no D-Bus session bus for the shortcuts portal: %s", error)
-            self._commands.close()
+            self._cannot_start(ready, wayland_unsupported_message())
+            return
+        self._serve(ready, lambda: self._start_and_loop(ready), self._close_connection)
+
+    def _start_and_loop(self, ready: Future) -> None:
+        self._conn.filter(MatchRule(), queue=self._incoming)  # everything, in arrival order
+        self._call(message_bus.AddMatch(MatchRule(type="signal", sender=PORTAL_NAME)))
+        if not self._has_portal():
             ready.set_result(wayland_unsupported_message())
             return
-        try:
-            self._conn.filter(MatchRule(), queue=self._incoming)  # everything, in arrival order
-            self._call(message_bus.AddMatch(MatchRule(type="signal", sender=PORTAL_NAME)))
-            if not self._has_portal():
-                ready.set_result(wayland_unsupported_message())
-                return
-            ready.set_result(None)
-            self._loop()
-        except (OSError, ConnectionError):
-            log.warning("the shortcuts portal's connection was lost", exc_info=True)
-            self._report(ready, connection_lost_message())
-        except Exception as error:
-            self._thread_failed(ready, error)
-        finally:
-            self._commands.close()
-            self._close_session()
-            self._conn.close()
-            self._conn = None
+        ready.set_result(None)
+        self._loop()
+
+    def _close_connection(self) -> None:
+        self._close_session()
+        self._conn.close()
+        self._conn = None
 
     def _has_portal(self) -> bool:
         """True if a portal answers for GlobalShortcuts (a missing one: ServiceUnknown or UnknownInterface)."""

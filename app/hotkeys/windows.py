@@ -119,18 +119,11 @@ class WindowsBackend(QueuedBackend):
             thread_id = self._api.create_queue()
         except (OSError, AttributeError, ImportError) as error:  # no user32: not really Windows
             log.warning("user32 could not be loaded: %s", error)
-            self._commands.close()
-            ready.set_result(missing_library_message("user32"))
+            self._cannot_start(ready, missing_library_message("user32"))
             return
         self._commands.set_wake(lambda: self._api.post(thread_id, WM_WAKE))
         ready.set_result(None)
-        try:
-            self._loop()
-        except Exception as error:
-            self._thread_failed(ready, error)
-        finally:
-            self._commands.close()
-            self._unregister_all()
+        self._serve(ready, self._loop, self._unregister_all)
 
     def _loop(self) -> None:
         while not self._stopping:

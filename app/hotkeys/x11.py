@@ -28,8 +28,7 @@ from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo
 from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.repeat import RepeatFilter
-from app.hotkeys.texts import (connection_lost_message, display_connect_message, unexpected_failure_message,
-                               unmappable_key_message)
+from app.hotkeys.texts import display_connect_message, unexpected_failure_message, unmappable_key_message
 from app.hotkeys.worker import OwnerGone
 from app.hotkeys.x11_keyboard import Layout, enable_detectable_autorepeat, keycode_for
 
@@ -63,23 +62,17 @@ class X11Backend(QueuedBackend):
         self._display, problem = _open_display(self.display_name or None)
         if self._display is None:
             log.warning("X display %r: %s", self.display_name, problem)  # python-xlib's words, for the log
-            self._commands.close()
-            ready.set_result(display_connect_message(self.display_name or "(none)"))
+            self._cannot_start(ready, display_connect_message(self.display_name or "(none)"))
             return
         self._display.set_error_handler(self._log_x_error)
-        try:
-            self._roots = [self._display.screen(i).root for i in range(self._display.screen_count())]
-            self._layout = Layout.read(self._display)
-            self.detectable_autorepeat = self._use_detectable and enable_detectable_autorepeat(self._display)
-            ready.set_result(None)
-            self._loop()
-        except xerror.ConnectionClosedError:
-            self._report(ready, connection_lost_message())
-        except Exception as error:
-            self._thread_failed(ready, error)
-        finally:
-            self._commands.close()
-            self._shutdown_display()
+        self._serve(ready, lambda: self._start_and_loop(ready), self._shutdown_display)
+
+    def _start_and_loop(self, ready: Future) -> None:
+        self._roots = [self._display.screen(i).root for i in range(self._display.screen_count())]
+        self._layout = Layout.read(self._display)
+        self.detectable_autorepeat = self._use_detectable and enable_detectable_autorepeat(self._display)
+        ready.set_result(None)
+        self._loop()
 
     def _loop(self) -> None:
         display_fd, wake_fd = self._display.fileno(), self._commands.fileno()
