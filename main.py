@@ -20,7 +20,7 @@ def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
     if has_app:
-        from app import launcher
+        from app.launch import launcher
 
         launcher.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
             parser = build_parser()  # imports most of the app: Ctrl+C often lands here
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
-            from app import launcher
+            from app.launch import launcher
 
             return launcher.run(args)
         return args.func(args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtWidgets import QApplication, QFileDialog
@@ -17,20 +18,21 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from app.capture.active_window import ActiveWindowTracker
 from app.capture.mime import ImageSource
 from app.capture.screen import capture_region
-from app.controller import Controller, is_app_active
-from app.history import HistoryEntry, HistoryStore
-from app.history_panel import HistoryPanel
+from app.commands import BY_HOTKEY, forwarded_command
+from app.describe.controller import Controller, is_app_active
 from app.hotkeys import HotkeyManager
-from app.hotkeys import actions as hotkey_actions
-from app.model_setup import ModelSetup
-from app.paths import history_dir
-from app.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
-                          READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
-from app.speech_link import SpeechLink
-from app.ui.actions import Actions
+from app.model.model_setup import ModelSetup
+from app.speech.speech_link import SpeechLink
+from app.storage.history import HistoryEntry, HistoryStore
+from app.storage.paths import history_dir
+from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
+                                  READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
 from app.ui import focus_ring
+from app.ui.actions import Actions
 from app.ui.announcer import Announcer
+from app.ui.history_panel import HistoryPanel
 from app.ui.main_window import MENU_BAR_KEY, MainWindow
+from app.ui.reporter import Reporter
 from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
 
@@ -58,53 +60,57 @@ class Application(QObject):
         self.announcer = Announcer(self.page.description, self, link=self.speech)
         self.tracker = ActiveWindowTracker(self.window.own_handles, is_app_active, backend=window_backend,
                                            parent=self)
-        self.controller = Controller(self.page, settings, self.speech, self.announcer, self.window.set_status,
+        self.reporter = Reporter(self.window.set_status, self.announcer, self.speech)  # the one way to tell the user
+        self.controller = Controller(self.page, settings, self.speech, self.announcer, self.reporter,
                                      self._window_job, self)
         self.controller.active_window_rect = self._active_window_rect
-        self.setup = ModelSetup(settings, self.window.first_run, self.controller.report, model_dir_flag,
+        self.setup = ModelSetup(settings, self.window.first_run, self.reporter.report, model_dir_flag,
                                 hang_timeout, self)
         self.history = HistoryPanel(self.page.history, HistoryStore(history_folder or history_dir()), settings,
-                                    self.controller.report, self.controller.reopen, self)
+                                    self.reporter.report, self.controller.reopen, self)
         self.tray = Tray(self.actions, self)
         self.hotkeys = HotkeyManager(backend=hotkey_backend, parent=self)
         self._hotkey_problems: list[str] = []
         self.is_quitting = False
         self._should_quit_qt = quit_qt  # tests keep their QApplication running
+        self._handlers = self._command_handlers()
         self._wire()
+
+    def _command_handlers(self) -> dict[str, Callable[[], None]]:
+        """What each command of app/commands.py's table does, whichever way it comes."""
+        c = self.controller
+        return {
+            "describe_screen": c.describe_screen, "describe_window": c.describe_window,
+            "describe_clipboard": c.describe_clipboard, "open_image": self.open_image, "camera": self.open_camera,
+            "describe_again": c.describe_again, "stop": c.stop, "repeat_last": c.repeat_last, "copy": c.copy,
+            "ask": lambda: self.window.focus_main_page(self.page.question),
+            "show_history": lambda: self.window.focus_main_page(self.page.history),
+            "show_description": lambda: self.window.focus_main_page(self.page.description),
+            "clear_history": lambda: self.history.ask_to_clear(self.window),
+            "settings": self.open_settings,
+            "setup_model": lambda: self.setup.need_setup(_tr("Choose or convert the model files.")),
+            "shortcuts_help": self.show_shortcuts, "show_window": self.show_window, "quit": self.quit,
+        }
 
     def _wire(self) -> None:
         a, c = self.actions, self.controller
-        a.describe_screen.triggered.connect(c.describe_screen)
-        a.describe_window.triggered.connect(c.describe_window)
-        a.describe_clipboard.triggered.connect(c.describe_clipboard)
-        a.describe_again.triggered.connect(c.describe_again)
-        a.open_image.triggered.connect(self.open_image)
-        a.camera.triggered.connect(self.open_camera)
-        a.stop.triggered.connect(c.stop)
-        a.copy.triggered.connect(c.copy)
-        a.ask.triggered.connect(lambda: self.window.focus_main_page(self.page.question))
-        a.show_history.triggered.connect(lambda: self.window.focus_main_page(self.page.history))
-        a.show_description.triggered.connect(lambda: self.window.focus_main_page(self.page.description))
-        a.clear_history.triggered.connect(lambda: self.history.ask_to_clear(self.window))
-        a.settings.triggered.connect(self.open_settings)
-        a.setup_model.triggered.connect(lambda: self.setup.need_setup(_tr("Choose or convert the model files.")))
-        a.shortcuts_help.triggered.connect(self.show_shortcuts)
-        a.show_window.triggered.connect(self.show_window)
-        a.quit.triggered.connect(self.quit)
+        for command_id, action in a.by_id.items():
+            handler = self._handlers[command_id]
+            action.triggered.connect(lambda _=False, run=handler: run())
         for level, action in a.detail.items():
             action.triggered.connect(lambda _=False, lv=level: c.set_detail(lv))
         self.page.detail_chosen.connect(c.set_detail)
         self.page.question_asked.connect(c.ask)
         self.settings.changed.connect(self._on_setting_changed)
-        self.speech.error.connect(lambda message: c.report(message, is_error=True, should_speak=False))
+        self.speech.error.connect(lambda message: self.reporter.report(message, is_error=True, should_speak=False))
         self.window.image_dropped.connect(self.controller.describe_source)
-        self.window.drop_failed.connect(lambda message: self.controller.report(message, True))
+        self.window.drop_failed.connect(lambda message: self.reporter.report(message, True))
         self.window.should_hide_on_close = lambda: (not self.is_quitting and self.tray.is_available()
                                                     and self.settings.get(CLOSE_TO_TRAY))
         self.window.close_finished.connect(self.quit)
         self.hotkeys.activated.connect(self.on_hotkey)
         self.hotkeys.results_changed.connect(lambda _results: self._report_hotkey_problems())
-        self.hotkeys.failed.connect(lambda message: c.report(message, is_error=True))
+        self.hotkeys.failed.connect(lambda message: self.reporter.report(message, is_error=True))
         self.setup.engine_started.connect(self._on_engine_started)
         self.setup.setup_needed.connect(self._on_setup_needed)
         c.entry_added.connect(self.history.add)
@@ -121,7 +127,7 @@ class Application(QObject):
         self.setup.start()
         self.hotkeys.follow_settings(self.settings)
         if self.speech.unavailable_reason:
-            self.controller.report(self.speech.unavailable_reason, is_error=True, should_speak=False)
+            self.reporter.report(self.speech.unavailable_reason, is_error=True, should_speak=False)
 
     def show_window(self) -> None:
         """Only on the user's explicit request (a plain second launch, the tray): raise and focus."""
@@ -172,38 +178,29 @@ class Application(QObject):
 
     # --- commands ----------------------------------------------------------------------------------
     def run_command(self, request: dict) -> None:
-        command = request.get("command")
-        if command == "show":
-            self.show_window()
-        elif command == "stop":
-            self.controller.stop()
-        elif command == "describe-file":
+        """A forwarded request (validated by app/launch/instance.py): the command of the table it names."""
+        command = forwarded_command(request)
+        if command is None or command.id not in self._handlers:
+            return
+        if command.forwarded.has_path:
             path = Path(request["path"])
             self.controller.describe_source(ImageSource(label=path.name, path=path))
-        elif command == "describe":
-            {"screen": self.controller.describe_screen, "window": self.controller.describe_window,
-             "clipboard": self.controller.describe_clipboard}[request["source"]]()
+        else:
+            self._handlers[command.id]()
 
     def on_hotkey(self, action_id: str) -> None:
         """A global shortcut, pressed in any app: act without raising our window (except to ask)."""
-        if action_id == hotkey_actions.ASK_FOLLOWUP:
+        command = BY_HOTKEY[action_id]
+        if command.hotkey.shows_window:
             self.show_window()  # the user asked for the question box: it needs the keyboard
-            self.window.focus_main_page(self.page.question)
-        elif action_id == hotkey_actions.REPEAT_LAST:
-            self.controller.repeat_last()
-        elif action_id == hotkey_actions.STOP:
-            self.controller.stop()
-        else:
-            source = {hotkey_actions.DESCRIBE_SCREEN: "screen", hotkey_actions.DESCRIBE_WINDOW: "window",
-                      hotkey_actions.DESCRIBE_CLIPBOARD: "clipboard"}[action_id]
-            self.run_command({"command": "describe", "source": source})
+        self._handlers[command.id]()
 
     def _report_hotkey_problems(self) -> None:
         """Each new problem once (a busy combination, no global shortcuts in this session)."""
         problems = list(dict.fromkeys(self.hotkeys.problems()))
         for message in problems:
             if message not in self._hotkey_problems:
-                self.controller.report(message, is_error=True, should_speak=False)
+                self.reporter.report(message, is_error=True, should_speak=False)
         self._hotkey_problems = problems
 
     @property
@@ -259,7 +256,7 @@ class Application(QObject):
     def _after_settings(self, before: tuple) -> None:
         if (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS)) != before:
             self.setup.restart()
-        self.controller.report(_tr("Settings saved."))
+        self.reporter.report(_tr("Settings saved."))
 
     def show_shortcuts(self) -> None:
         dialog = ShortcutsDialog(help_text(self.actions, MENU_BAR_KEY, self.hotkeys.results()), self.window)

@@ -18,6 +18,7 @@ from convert.errors import ConversionError
 from convert.layouts import (
     LAYOUT_INTERNVL, LAYOUT_INTERNVL_HF, LAYOUT_LLAVA, LAYOUT_LLAVA_NESTED, LAYOUTS, Layout,
 )
+from engine.images import TILE
 
 INTERNVL_ARCHITECTURES = ("InternVLChatModel",)
 INTERNVL_HF_ARCHITECTURES = ("InternVLForConditionalGeneration",)
@@ -129,7 +130,7 @@ def _vision_config(section: dict) -> VisionConfig:
         raise ConversionError(f"The vision encoder uses activation '{act}'; only 'gelu' (InternViT) is supported.")
     if section.get("qk_normalization") or section.get("use_qk_norm"):
         raise ConversionError("The vision encoder uses QK normalization (InternViT-6B); only InternViT-300M is supported.")
-    image_size = section.get("image_size", 448)
+    image_size = section.get("image_size", TILE)
     patch_size = section.get("patch_size", 14)
     image_size = image_size[0] if isinstance(image_size, list) else image_size
     patch_size = patch_size[0] if isinstance(patch_size, list) else patch_size

@@ -23,6 +23,7 @@ from convert.config import IMAGENET_MEAN, IMAGENET_STD
 from convert.layouts import LAYOUT_INTERNVL, LAYOUT_INTERNVL_HF, LAYOUT_NAMES
 from convert.safetensors_io import write_sharded
 from convert.synthetic_layouts import BASE_LAYOUT, derived, transformers_internvl_config
+from engine.images import TILE
 from resources import read_text
 
 SPECIAL_TOKENS = [f"[unused{i}]" for i in range(16)]
@@ -134,7 +135,7 @@ def _vision_section(s: Shapes) -> dict:
     return {
         "architectures": ["InternVisionModel"], "model_type": "intern_vit_6b", "hidden_size": s.vision_hidden,
         "intermediate_size": s.vision_ffn, "num_hidden_layers": s.vision_layers,
-        "num_attention_heads": s.vision_heads, "image_size": 448, "patch_size": 14, "layer_norm_eps": 1e-6,
+        "num_attention_heads": s.vision_heads, "image_size": TILE, "patch_size": 14, "layer_norm_eps": 1e-6,
         "hidden_act": "gelu", "norm_type": "layer_norm", "qkv_bias": True, "qk_normalization": False,
         "num_channels": 3, "image_mean": list(IMAGENET_MEAN), "image_std": list(IMAGENET_STD),
     }
@@ -148,7 +149,7 @@ def _config(layout: str, s: Shapes, eos_id: int) -> dict:
         return {
             "architectures": ["InternVLChatModel"], "model_type": "internvl_chat", "downsample_ratio": 0.5,
             "select_layer": -1, "ps_version": "v2", "min_dynamic_patch": 1, "max_dynamic_patch": 12,
-            "force_image_size": 448, "template": "pangu", "vision_config": _vision_section(s),
+            "force_image_size": TILE, "template": "pangu", "vision_config": _vision_section(s),
             "llm_config": _text_section(s, eos_id),
         }
     return {
@@ -173,7 +174,7 @@ def _tensors(layout: str, s: Shapes, rng: np.random.Generator,
         return x
 
     vp = "vision_model." if layout == LAYOUT_INTERNVL else "model.vision_tower."
-    c, n_pos = s.vision_hidden, (448 // 14) ** 2 + 1
+    c, n_pos = s.vision_hidden, (TILE // 14) ** 2 + 1
     yield vp + "embeddings.class_embedding", vector(c, spread=0.5).reshape(1, 1, c)
     yield vp + "embeddings.patch_embedding.weight", linear(c, 3 * 14 * 14).reshape(c, 3, 14, 14)
     yield vp + "embeddings.patch_embedding.bias", vector(c)

@@ -32,7 +32,7 @@ Rect = tuple[int, int, int, int]
 
 
 class Describer(Protocol):
-    """The engine as the flow uses it: app/engine_bridge.py, or engine/flow_run.py's client adapter."""
+    """The engine as the flow uses it: app/describe/engine_bridge.py, or engine/flow_run.py's client adapter."""
 
     def describe(self, ticket: int, conversation: Conversation) -> None: ...
     def ask(self, ticket: int, conversation: Conversation, question: str) -> None: ...

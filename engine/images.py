@@ -27,7 +27,7 @@ MAX_SIDE = 2688
 UNIFORM_STD = 3.0  # grey levels; a real scene varies far more
 UNIFORM_SAMPLE_SIDE = 256
 DARK_LEVEL, BRIGHT_LEVEL = 24, 232
-TILE = 448
+TILE = 448  # InternViT-300M's image size: the side of one vision tile (convert/ reads it too)
 
 
 class ImageError(Exception):

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.manifest import MANIFEST_NAME, ManifestError, read_manifest, verify
+from resources import APP_FOLDER
 
 MODEL_DIR_ENV = "VISIONPANGU_MODEL_DIR"
-APP_NAME = "VisionPangu"
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_GGUF_VERSIONS = (2, 3)
 CLIP_ARCH = "clip"
@@ -47,7 +47,7 @@ class ModelPair:
 def default_model_dir() -> Path:
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir(APP_NAME, appauthor=False)) / "models"
+    return Path(user_data_dir(APP_FOLDER, appauthor=False)) / "models"
 
 
 def resolve_model_dir(flag: str | os.PathLike | None = None) -> Path:

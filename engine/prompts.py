@@ -10,7 +10,6 @@ from functools import lru_cache
 from resources import read_text
 
 PANGU_ARCH = "pangu-embedded"
-DETAIL_LEVELS = ("brief", "standard", "detailed")  # resources/prompts.json's, in order (tests/engine/test_prompts.py)
 DEFAULT_DETAIL = "standard"
 DEFAULT_LANGUAGE = "English"
 
@@ -28,6 +27,14 @@ class DetailLevel:
 @lru_cache(maxsize=1)
 def _prompts() -> dict:
     return json.loads(read_text("prompts.json"))
+
+
+DETAIL_LEVELS: tuple[str, ...] = tuple(_prompts()["detail_levels"])  # in prompts.json's order, briefest first
+
+
+def detail_label(name: str) -> str:
+    """The level's name for people ("Brief"), from prompts.json; the app translates it where shown."""
+    return _prompts()["detail_levels"][name]["label"]
 
 
 def detail_level(name: str) -> DetailLevel:

@@ -18,7 +18,8 @@ import threading
 from PySide6.QtCore import QCoreApplication
 
 from app.capture.errors import CaptureError
-from app.native_calls import Prototype, declare
+from app.platform.native_calls import Prototype, declare
+from resources import APP_NAME
 
 # bool CGPreflightScreenCaptureAccess(void); bool CGRequestScreenCaptureAccess(void)
 CG_PROTOTYPES = (
@@ -39,10 +40,10 @@ def load_core_graphics():
 
 def not_allowed_message() -> str:
     return QCoreApplication.translate("Capture", (
-        "VisionPangu Assistant may not record the screen yet, so it would see only the desktop picture and the "
+        "{app} may not record the screen yet, so it would see only the desktop picture and the "
         "menu bar, not your windows. Open System Settings, choose Privacy and Security, then Screen Recording "
-        "(on newer macOS: Screen and System Audio Recording), turn on VisionPangu Assistant (or Terminal, if you "
-        "started it from there), then quit VisionPangu Assistant and open it again."))
+        "(on newer macOS: Screen and System Audio Recording), turn on {app} (or Terminal, if you "
+        "started it from there), then quit {app} and open it again.")).format(app=APP_NAME)
 
 
 def check_screen_recording() -> None:

@@ -14,7 +14,8 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QMimeData, QUrl
 
 from app.capture.errors import CaptureError
-from app.capture.qimage import limit_size, qimage_to_rgb
+from app.capture.qimage import qimage_to_rgb
+from engine.images import at_most_max_side
 
 # Encoded formats are preferred over the platform's bitmap: they keep the exact pixels.
 PREFERRED_MIME = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
@@ -40,7 +41,7 @@ class ImageSource:
         from engine.images import load_image
 
         if self.rgb is not None:
-            return limit_size(self.rgb)
+            return at_most_max_side(self.rgb)
         return load_image(self.path if self.path is not None else self.data, abort)
 
 

@@ -1,11 +1,9 @@
-"""QImage <-> RGB arrays, and the size cap every image source shares."""
+"""QImage <-> RGB arrays (every image source caps the size with engine.images.at_most_max_side)."""
 
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtGui import QImage
-
-from engine.images import MAX_SIDE
 
 
 def qimage_to_rgb(image: QImage) -> np.ndarray:
@@ -31,15 +29,3 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     height, width = rgb.shape[:2]
     return QImage(rgb.data, width, height, width * 3, QImage.Format.Format_RGB888).copy()
-
-
-def limit_size(rgb: np.ndarray) -> np.ndarray:
-    """Scale down so the longest side is at most engine.images.MAX_SIDE (the model never needs more)."""
-    height, width = rgb.shape[:2]
-    if max(height, width) <= MAX_SIDE:
-        return rgb
-    from PIL import Image
-
-    scale = MAX_SIDE / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS), dtype=np.uint8).copy()

@@ -14,8 +14,8 @@ import sys
 import numpy as np
 
 from app.capture.errors import CaptureError
-from app.capture.qimage import limit_size
-from app.settings import MONITOR_ALL
+from app.storage.settings import MONITOR_ALL
+from engine.images import at_most_max_side
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ def _check_access() -> None:
 def _grab(sct, region: dict) -> np.ndarray:
     shot = sct.grab(region)
     rgb = np.frombuffer(shot.rgb, dtype=np.uint8).reshape(shot.height, shot.width, 3)
-    return limit_size(rgb.copy())
+    return at_most_max_side(rgb.copy())
 
 
 def capture_screen(policy: str, pointer: tuple[int, int] | None) -> np.ndarray:
@@ -124,7 +124,7 @@ def window_in_capture(active_window_rect, region: dict | None, shape: tuple[int,
 
 def rect_in_image(rect: tuple[int, int, int, int] | None, region: dict,
                   shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
-    """A desktop rectangle (a window) in the pixels of a capture of `region` (scaled by limit_size)."""
+    """A desktop rectangle (a window) in the pixels of a capture of `region` (scaled by at_most_max_side)."""
     if rect is None:
         return None
     left, top, width, height = rect

@@ -3,7 +3,7 @@
 GetWindowRect includes the invisible resize borders Windows 10+ draws around each
 window; DwmGetWindowAttribute(DWMWA_EXTENDED_FRAME_BOUNDS) gives what is visible.
 The functions come from private WinDLL objects with every prototype declared
-(app.native_calls): an HWND is a pointer-sized handle (wintypes.HWND), so one with bit 31
+(app.platform.native_calls): an HWND is a pointer-sized handle (wintypes.HWND), so one with bit 31
 set stays the positive number Qt's winId() gives. The libraries can be passed in, so the
 tests load the same declarations into a stand-in library.
 """
@@ -14,7 +14,7 @@ import ctypes
 from ctypes import wintypes
 
 from app.capture.window_info import WindowInfo
-from app.native_calls import HRESULT, Prototype, declare, load_windows_library
+from app.platform.native_calls import HRESULT, Prototype, declare, load_windows_library
 
 DWMWA_EXTENDED_FRAME_BOUNDS = 9  # dwmapi.h, DWMWINDOWATTRIBUTE
 MAX_TITLE = 512

@@ -8,17 +8,14 @@ Public API (everything else in this package is internal):
     manager.activated.connect(window.on_hotkey)   # activated(action_id: str), on the GUI thread
     manager.results_changed.connect(window.show_shortcut_status)  # dict[str, RegistrationResult]
     manager.failed.connect(window.announce)       # failed(message: str): shortcuts stopped working
-    results = manager.follow_settings(settings)   # register from app.settings.Settings, and again
+    results = manager.follow_settings(settings)   # register from app.storage.settings.Settings, and again
                                                   # whenever a hotkeys/* setting changes
     for message in manager.problems():            # plain messages to show and announce
         window.announce(message)
     manager.shutdown()                            # ungrab; also done on QCoreApplication.aboutToQuit
 
-Actions (id, default combination; Ctrl is Command on macOS, as everywhere in Qt):
-    describe_screen     Ctrl+Alt+Shift+D      describe_window   Ctrl+Alt+Shift+W
-    describe_clipboard  Ctrl+Alt+Shift+C      stop              Ctrl+Alt+Shift+S
-    repeat_last         Ctrl+Alt+Shift+L      ask_followup      Ctrl+Alt+Shift+A
-`stop` means: cancel generation and silence speech. `ask_followup` brings up the question box.
+Actions: the rows of app/commands.py's table that have a global shortcut, with their ids and
+default combinations (Ctrl is Command on macOS, as everywhere in Qt). `stop` means: cancel generation and silence speech. `ask_followup` brings up the question box.
 Each press emits once (auto-repeat never repeats it); presses of one shortcut closer than
 DEBOUNCE_INTERVAL_S count once; every other press should restart the action cleanly.
 The backends never activate, raise or focus a window: the window must not either when it
@@ -40,7 +37,7 @@ or None, validate_bindings({id: combo}) -> {id: message}. Refused: Insert and Ca
 (screen-reader keys), the Windows/Super key, VoiceOver's Control+Option on macOS, no Control
 or Alt, keys with no code on this platform, a few system combinations, duplicates.
 
-Settings (app/hotkeys/settings.py): HOTKEY_SETTINGS (add to app.settings.ALL_SETTINGS):
+Settings (app/hotkeys/settings.py): HOTKEY_SETTINGS (add to app.storage.settings.ALL_SETTINGS):
 hotkeys/<id>/enabled and hotkeys/<id>/keys; read_bindings(settings), write_binding(settings,
 id, text or None).
 
@@ -48,8 +45,9 @@ Where apps cannot grab keys (Wayland without the GlobalShortcuts portal),
 desktop_shortcut_instructions() is the text for the settings page: bind
 `python main.py --describe screen|window|clipboard` and `--stop` in the desktop's settings.
 
-Backends (app/hotkeys/factory.py chooses): X11 (x11.py, XGrabKey), Windows (windows.py,
-RegisterHotKey), macOS (macos.py, Quartz event tap), Wayland portal (portal.py),
+Backends (app/hotkeys/factory.py chooses), each on a thread that owns its native connection
+(owned_thread.py): X11 (x11.py, XGrabKey), Windows (windows.py, RegisterHotKey), macOS
+(macos.py, Quartz event tap), Wayland portal (portal.py),
 UnsupportedBackend, and NullBackend (VISIONPANGU_HOTKEYS=null; grabs nothing, and
 NullBackend.trigger(action_id) simulates a press in tests of the rest of the app).
 """

@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Mapping
 
 from app.hotkeys.backend import HotkeyBackend, NullBackend, UnsupportedBackend
 from app.hotkeys.texts import missing_library_message, no_session_message
+
+log = logging.getLogger(__name__)
 
 HOTKEYS_ENV = "VISIONPANGU_HOTKEYS"
 NULL_BACKEND = "null"
@@ -49,6 +52,7 @@ def choose_backend(environ: Mapping[str, str] = os.environ, platform: str = sys.
         try:
             from app.hotkeys.x11 import X11Backend
         except ImportError as error:
-            return UnsupportedBackend(missing_library_message("python-xlib", str(error)))
+            log.warning("python-xlib could not be imported: %s", error)
+            return UnsupportedBackend(missing_library_message("python-xlib"))
         return X11Backend(environ["DISPLAY"])
     return UnsupportedBackend(no_session_message())

@@ -3,7 +3,7 @@
 On Wayland an app cannot see keys pressed in other apps; without the desktop's
 GlobalShortcuts portal, the user binds `main.py --describe screen` and the like in the
 desktop's own keyboard settings. That launch hands the command to the running app
-(app/instance.py) and exits at once.
+(app/launch/instance.py) and exits at once.
 """
 
 from __future__ import annotations

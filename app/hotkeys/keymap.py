@@ -18,10 +18,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 
-
-def _noop(text: str) -> str:
-    """Marks a key name for translation; app.hotkeys.combo translates it where it is shown."""
-    return text
+from app.ui.marked import noop
 
 
 @dataclass(frozen=True)
@@ -56,33 +53,33 @@ _ROWS += [KeyInfo(int(K.Key_F1.value) + i, X_F1 + i, VK_F1 + i,
           for i in range(FUNCTION_KEY_COUNT)]
 _ROWS += [
     #        Qt key              X keysym  VK    mac   spoken name
-    KeyInfo(int(K.Key_Space.value), 0x0020, 0x20, 0x31, _noop("Space")),
-    KeyInfo(int(K.Key_Return.value), 0xFF0D, 0x0D, 0x24, _noop("Enter")),
-    KeyInfo(int(K.Key_Escape.value), 0xFF1B, 0x1B, 0x35, _noop("Escape")),
-    KeyInfo(int(K.Key_Tab.value), 0xFF09, 0x09, 0x30, _noop("Tab")),
-    KeyInfo(int(K.Key_Backspace.value), 0xFF08, 0x08, 0x33, _noop("Backspace")),
-    KeyInfo(int(K.Key_Delete.value), 0xFFFF, 0x2E, 0x75, _noop("Delete")),
-    KeyInfo(int(K.Key_Home.value), 0xFF50, 0x24, 0x73, _noop("Home")),
-    KeyInfo(int(K.Key_End.value), 0xFF57, 0x23, 0x77, _noop("End")),
-    KeyInfo(int(K.Key_PageUp.value), 0xFF55, 0x21, 0x74, _noop("Page Up")),
-    KeyInfo(int(K.Key_PageDown.value), 0xFF56, 0x22, 0x79, _noop("Page Down")),
-    KeyInfo(int(K.Key_Left.value), 0xFF51, 0x25, 0x7B, _noop("Left Arrow")),
-    KeyInfo(int(K.Key_Up.value), 0xFF52, 0x26, 0x7E, _noop("Up Arrow")),
-    KeyInfo(int(K.Key_Right.value), 0xFF53, 0x27, 0x7C, _noop("Right Arrow")),
-    KeyInfo(int(K.Key_Down.value), 0xFF54, 0x28, 0x7D, _noop("Down Arrow")),
-    KeyInfo(int(K.Key_Pause.value), 0xFF13, 0x13, NO_MAC_KEY, _noop("Pause")),
-    KeyInfo(int(K.Key_Print.value), 0xFF61, 0x2C, NO_MAC_KEY, _noop("Print Screen")),
-    KeyInfo(ord(","), 0x002C, 0xBC, 0x2B, _noop("Comma")),
-    KeyInfo(ord("."), 0x002E, 0xBE, 0x2F, _noop("Period")),
-    KeyInfo(ord("/"), 0x002F, 0xBF, 0x2C, _noop("Slash")),
-    KeyInfo(ord(";"), 0x003B, 0xBA, 0x29, _noop("Semicolon")),
-    KeyInfo(ord("'"), 0x0027, 0xDE, 0x27, _noop("Apostrophe")),
-    KeyInfo(ord("["), 0x005B, 0xDB, 0x21, _noop("Left Bracket")),
-    KeyInfo(ord("]"), 0x005D, 0xDD, 0x1E, _noop("Right Bracket")),
-    KeyInfo(ord("-"), 0x002D, 0xBD, 0x1B, _noop("Minus")),
-    KeyInfo(ord("="), 0x003D, 0xBB, 0x18, _noop("Equals")),
-    KeyInfo(ord("`"), 0x0060, 0xC0, 0x32, _noop("Grave Accent")),
-    KeyInfo(ord("\\"), 0x005C, 0xDC, 0x2A, _noop("Backslash")),
+    KeyInfo(int(K.Key_Space.value), 0x0020, 0x20, 0x31, noop("Space")),
+    KeyInfo(int(K.Key_Return.value), 0xFF0D, 0x0D, 0x24, noop("Enter")),
+    KeyInfo(int(K.Key_Escape.value), 0xFF1B, 0x1B, 0x35, noop("Escape")),
+    KeyInfo(int(K.Key_Tab.value), 0xFF09, 0x09, 0x30, noop("Tab")),
+    KeyInfo(int(K.Key_Backspace.value), 0xFF08, 0x08, 0x33, noop("Backspace")),
+    KeyInfo(int(K.Key_Delete.value), 0xFFFF, 0x2E, 0x75, noop("Delete")),
+    KeyInfo(int(K.Key_Home.value), 0xFF50, 0x24, 0x73, noop("Home")),
+    KeyInfo(int(K.Key_End.value), 0xFF57, 0x23, 0x77, noop("End")),
+    KeyInfo(int(K.Key_PageUp.value), 0xFF55, 0x21, 0x74, noop("Page Up")),
+    KeyInfo(int(K.Key_PageDown.value), 0xFF56, 0x22, 0x79, noop("Page Down")),
+    KeyInfo(int(K.Key_Left.value), 0xFF51, 0x25, 0x7B, noop("Left Arrow")),
+    KeyInfo(int(K.Key_Up.value), 0xFF52, 0x26, 0x7E, noop("Up Arrow")),
+    KeyInfo(int(K.Key_Right.value), 0xFF53, 0x27, 0x7C, noop("Right Arrow")),
+    KeyInfo(int(K.Key_Down.value), 0xFF54, 0x28, 0x7D, noop("Down Arrow")),
+    KeyInfo(int(K.Key_Pause.value), 0xFF13, 0x13, NO_MAC_KEY, noop("Pause")),
+    KeyInfo(int(K.Key_Print.value), 0xFF61, 0x2C, NO_MAC_KEY, noop("Print Screen")),
+    KeyInfo(ord(","), 0x002C, 0xBC, 0x2B, noop("Comma")),
+    KeyInfo(ord("."), 0x002E, 0xBE, 0x2F, noop("Period")),
+    KeyInfo(ord("/"), 0x002F, 0xBF, 0x2C, noop("Slash")),
+    KeyInfo(ord(";"), 0x003B, 0xBA, 0x29, noop("Semicolon")),
+    KeyInfo(ord("'"), 0x0027, 0xDE, 0x27, noop("Apostrophe")),
+    KeyInfo(ord("["), 0x005B, 0xDB, 0x21, noop("Left Bracket")),
+    KeyInfo(ord("]"), 0x005D, 0xDD, 0x1E, noop("Right Bracket")),
+    KeyInfo(ord("-"), 0x002D, 0xBD, 0x1B, noop("Minus")),
+    KeyInfo(ord("="), 0x003D, 0xBB, 0x18, noop("Equals")),
+    KeyInfo(ord("`"), 0x0060, 0xC0, 0x32, noop("Grave Accent")),
+    KeyInfo(ord("\\"), 0x005C, 0xDC, 0x2A, noop("Backslash")),
 ]
 
 KEYS: dict[int, KeyInfo] = {row.qt_key: row for row in _ROWS}

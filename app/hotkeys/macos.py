@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future, TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from typing import Callable, Mapping
 
-from app.hotkeys.backend import HotkeyBackend, Outcome, Status
+from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo, Mod
 from app.hotkeys.keymap import KEYS, NO_MAC_KEY
-from app.hotkeys.texts import (mac_permission_pending_message, missing_library_message, no_answer_message,
-                               unexpected_failure_message, unmappable_key_message)
+from app.hotkeys.owned_thread import JOIN_TIMEOUT_S, OwnedThreadBackend
+from app.hotkeys.texts import mac_permission_pending_message, missing_library_message, unmappable_key_message
 
 log = logging.getLogger(__name__)
 
 # CGEventFlags (CGEventTypes.h). Qt's Ctrl is Command and Qt's Meta is Control on macOS.
 FLAG_SHIFT, FLAG_CONTROL, FLAG_OPTION, FLAG_COMMAND = 0x20000, 0x40000, 0x80000, 0x100000
 MODIFIER_FLAGS = FLAG_SHIFT | FLAG_CONTROL | FLAG_OPTION | FLAG_COMMAND
-START_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
 RUN_SLICE_S = 0.5  # the run loop returns this often to notice close()
 TRUST_POLL_S = 1.0  # how often the Accessibility permission is checked again while it is missing
 
@@ -81,29 +80,22 @@ class KeyTable:
             return (None if is_repeat else action_id), True
 
 
-class MacBackend(HotkeyBackend):
+class MacBackend(OwnedThreadBackend):
+    """The tap's thread owns the run loop; register() only changes the table the tap reads."""
+
     name = "macos"
+    thread_name = "hotkeys-quartz"
 
     def __init__(self, api_factory: Callable[[], object] | None = None, trust_poll_s: float = TRUST_POLL_S):
+        super().__init__()
         self._api_factory = api_factory or _quartz_api
         self._trust_poll_s = trust_poll_s
         self._table = KeyTable()
-        self._thread: threading.Thread | None = None
         self._api = None
         self._lock = threading.Lock()
         self._bindings: dict[str, KeyCombo] = {}
         self._has_tap = False
         self._closing = threading.Event()
-
-    def start(self, on_activated, on_outcomes, on_failed) -> str | None:
-        self._on_activated, self._on_outcomes, self._on_failed = on_activated, on_outcomes, on_failed
-        ready: Future = Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-quartz", daemon=True)
-        self._thread.start()
-        try:
-            return ready.result(timeout=START_TIMEOUT_S)
-        except FutureTimeout:
-            return no_answer_message()
 
     def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
         outcomes = self._table.set(bindings)  # plain data read by the tap: no native call needed
@@ -134,7 +126,8 @@ class MacBackend(HotkeyBackend):
         try:
             api = self._api_factory()
         except (OSError, AttributeError) as error:
-            ready.set_result(missing_library_message("CoreGraphics", str(error)))
+            log.warning("CoreGraphics could not be loaded: %s", error)
+            ready.set_result(missing_library_message("CoreGraphics"))
             return
         if not api.is_trusted(should_prompt=True):  # macOS shows its dialog; shortcuts are pending
             ready.set_result(None)
@@ -158,15 +151,8 @@ class MacBackend(HotkeyBackend):
             api.stop()  # close() came before self._api was set
         try:
             api.run(RUN_SLICE_S)
-        except Exception as error:  # reported to the user, never swallowed
-            log.exception("macOS hotkey thread failed")
-            self._on_failed(unexpected_failure_message(repr(error)))
-
-    def _report(self, ready: Future | None, problem: str) -> None:
-        if ready is not None:
-            ready.set_result(problem)
-        else:
-            self._on_failed(problem)
+        except Exception as error:
+            self._thread_failed(None, error)
 
 
 def _quartz_api():

@@ -14,7 +14,7 @@ import logging
 from typing import Callable
 
 from app.hotkeys.texts import mac_permission_message
-from app.native_calls import Prototype, declare
+from app.platform.native_calls import Prototype, declare
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,6 @@ from app.hotkeys.combo import ComboError, KeyCombo, parse
 from app.hotkeys.texts import (busy_message, no_answer_message, off_message, ok_message, pending_message,
                                stopped_message)
 from app.hotkeys.validation import validate_bindings
-from app.signals import emit
 
 # Presses of one shortcut closer together than this count once: a bouncing key or an
 # accidental double press must not restart a description twice. Deliberate presses are
@@ -122,7 +121,7 @@ class HotkeyManager(QObject):
             outcome = outcomes.get(action_id) or Outcome(Status.UNSUPPORTED, no_answer_message())
             results[action_id] = self._result(action_id, combo, outcome)
         self._results = {action_id: results[action_id] for action_id in ACTION_IDS}
-        emit(self.results_changed, self.results())
+        self.results_changed.emit(self.results())
         return self.results()
 
     def apply_settings(self, settings) -> dict[str, RegistrationResult]:
@@ -146,10 +145,10 @@ class HotkeyManager(QObject):
         if self._is_started or self._is_closed:
             return
         self._is_started = True
-        bridge = self._bridge  # app.signals.emit: PySide6 6.12.0's emit leaks a reference per call
-        problem = self._backend.start(lambda action_id: emit(bridge.activated, action_id),
-                                      lambda outcomes, bindings: emit(bridge.outcomes, (outcomes, dict(bindings))),
-                                      lambda message: emit(bridge.failed, message))
+        bridge = self._bridge  # emitted from the back end's thread; app/platform/pyside_workarounds.py covers emit
+        problem = self._backend.start(lambda action_id: bridge.activated.emit(action_id),
+                                      lambda outcomes, bindings: bridge.outcomes.emit((outcomes, dict(bindings))),
+                                      lambda message: bridge.failed.emit(message))
         if problem is not None:
             self._backend.close()
             self.unsupported_reason = problem
@@ -175,7 +174,7 @@ class HotkeyManager(QObject):
         if now - self._last_fired.get(action_id, float("-inf")) < self._debounce_s:
             return
         self._last_fired[action_id] = now
-        emit(self.activated, action_id)
+        self.activated.emit(action_id)
 
     def _on_outcomes(self, answer: tuple[dict, dict]) -> None:
         outcomes, bindings = answer
@@ -184,14 +183,14 @@ class HotkeyManager(QObject):
         for action_id, outcome in outcomes.items():
             if action_id in self._combos:
                 self._results[action_id] = self._result(action_id, self._combos[action_id], outcome)
-        emit(self.results_changed, self.results())
+        self.results_changed.emit(self.results())
 
     def _on_failed(self, message: str) -> None:
         self._results = {action_id: RegistrationResult(action_id, Status.UNSUPPORTED, r.keys, message)
                          if r.status in (Status.OK, Status.PENDING) else r
                          for action_id, r in self._results.items()}
-        emit(self.results_changed, self.results())
-        emit(self.failed, message)
+        self.results_changed.emit(self.results())
+        self.failed.emit(message)
 
     def _on_setting_changed(self, key: str) -> None:
         if hotkey_settings.is_hotkey_key(key) and not self._is_closed:

@@ -18,20 +18,19 @@ import itertools
 import logging
 import os
 import select
-import threading
 import time
 from collections import deque
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import Callable, Mapping
+from concurrent.futures import Future
+from typing import Callable
 
 from app.hotkeys.actions import action
-from app.hotkeys.backend import HotkeyBackend, Outcome, Status
+from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo
 from app.hotkeys.instructions import portal_not_bound_message, portal_refused_message, wayland_unsupported_message
+from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.portal_keys import preferred_trigger
 from app.hotkeys.repeat import MAX_REPEAT_GAP_MS
-from app.hotkeys.texts import connection_lost_message, no_answer_message, unexpected_failure_message
-from app.hotkeys.worker import CommandQueue, OwnerGone
+from app.hotkeys.worker import OwnerGone
 
 try:
     from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
@@ -46,21 +45,21 @@ PORTAL_NAME, PORTAL_PATH = "org.freedesktop.portal.Desktop", "/org/freedesktop/p
 SHORTCUTS_IFACE = "org.freedesktop.portal.GlobalShortcuts"
 SESSION_IFACE = "org.freedesktop.portal.Session"
 RESPONSE_SUCCESS = 0
-CALL_TIMEOUT_S = START_TIMEOUT_S = COMMAND_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
+CALL_TIMEOUT_S = 5.0
 # The first call may start xdg-desktop-portal (D-Bus activation); past this the user gets the
 # desktop-shortcut steps rather than a wait, well before start() itself gives up.
 PROBE_TIMEOUT_S = 3.0
 TOKEN_PREFIX = "visionpangu"
 
 
-class PortalBackend(HotkeyBackend):
+class PortalBackend(QueuedBackend):
     name = "portal"
+    thread_name = "hotkeys-portal"
+    lost_errors = (OwnerGone, OSError, ConnectionError)
 
     def __init__(self, bus: str = "SESSION"):
+        super().__init__()
         self._bus = bus
-        self._commands = CommandQueue()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
         self._conn = None
         self._tokens = itertools.count(1)
         self._incoming: deque = deque()
@@ -69,40 +68,7 @@ class PortalBackend(HotkeyBackend):
         self._bindings: dict[str, KeyCombo] = {}
         self._held: dict[str, float] = {}  # shortcut id -> when it was last activated, while held
 
-    def start(self, on_activated, on_outcomes, on_failed) -> str | None:
-        self._on_activated, self._on_outcomes, self._on_failed = on_activated, on_outcomes, on_failed
-        ready: Future = Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-portal", daemon=True)
-        self._thread.start()
-        try:
-            return ready.result(timeout=START_TIMEOUT_S)
-        except FutureTimeout:
-            return no_answer_message()
-
-    def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
-        wanted = dict(bindings)
-        try:
-            return self._commands.submit(lambda: self._bind(wanted)).result(timeout=COMMAND_TIMEOUT_S)
-        except FutureTimeout:
-            message = no_answer_message()
-        except (OwnerGone, OSError, ConnectionError):
-            message = connection_lost_message()
-        except Exception as error:  # a bug of ours: said to the user, not raised into the GUI
-            log.exception("portal shortcut registration failed")
-            message = unexpected_failure_message(repr(error))
-        return {action_id: Outcome(Status.UNSUPPORTED, message) for action_id in wanted}
-
-    def close(self) -> None:
-        if self._thread is None:
-            return
-        self._commands.submit(self._request_stop)
-        self._thread.join(JOIN_TIMEOUT_S)
-        self._thread = None
-
     # --- the owning thread ----------------------------------------------------------------
-    def _request_stop(self) -> None:
-        self._stopping = True
-
     def _run(self, ready: Future) -> None:
         try:
             if open_dbus_connection is None:
@@ -110,30 +76,23 @@ class PortalBackend(HotkeyBackend):
             self._conn = open_dbus_connection(self._bus)
         except Exception as error:  # no jeepney, no session bus (KeyError for its address, OSError)
             log.info("no D-Bus session bus for the shortcuts portal: %s", error)
-            self._commands.close()
+            self._cannot_start(ready, wayland_unsupported_message())
+            return
+        self._serve(ready, lambda: self._start_and_loop(ready), self._close_connection)
+
+    def _start_and_loop(self, ready: Future) -> None:
+        self._conn.filter(MatchRule(), queue=self._incoming)  # everything, in arrival order
+        self._call(message_bus.AddMatch(MatchRule(type="signal", sender=PORTAL_NAME)))
+        if not self._has_portal():
             ready.set_result(wayland_unsupported_message())
             return
-        try:
-            self._conn.filter(MatchRule(), queue=self._incoming)  # everything, in arrival order
-            self._call(message_bus.AddMatch(MatchRule(type="signal", sender=PORTAL_NAME)))
-            if not self._has_portal():
-                ready.set_result(wayland_unsupported_message())
-                return
-            ready.set_result(None)
-            self._loop()
-        except Exception as error:  # reported to the user, never swallowed
-            log.exception("shortcuts portal thread failed")
-            message = connection_lost_message() if isinstance(error, (OSError, ConnectionError)) \
-                else unexpected_failure_message(repr(error))
-            if not ready.done():
-                ready.set_result(message)
-            elif not self._stopping:
-                self._on_failed(message)
-        finally:
-            self._commands.close()
-            self._close_session()
-            self._conn.close()
-            self._conn = None
+        ready.set_result(None)
+        self._loop()
+
+    def _close_connection(self) -> None:
+        self._close_session()
+        self._conn.close()
+        self._conn = None
 
     def _has_portal(self) -> bool:
         """True if a portal answers for GlobalShortcuts (a missing one: ServiceUnknown or UnknownInterface)."""
@@ -206,7 +165,7 @@ class PortalBackend(HotkeyBackend):
         if returned != path:  # portals older than 0.9 chose their own path
             self._waiting[returned] = self._waiting.pop(path)
 
-    def _bind(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
+    def _register_owned(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
         self._close_session()
         self._bindings = bindings
         if not bindings:

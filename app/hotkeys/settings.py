@@ -3,7 +3,7 @@
 - `hotkeys/<action id>/enabled` (bool, default on): off means no shortcut at all;
 - `hotkeys/<action id>/keys` (str, the action's default combination in portable text):
   kept while the shortcut is off, so turning it on again restores the user's choice.
-HOTKEY_SETTINGS is meant to be added to app.settings.ALL_SETTINGS by whoever owns that list.
+HOTKEY_SETTINGS is meant to be added to app.storage.settings.ALL_SETTINGS by whoever owns that list.
 A stored combination that cannot be read is not replaced silently: HotkeyManager reports it
 as INVALID with the reason, and the settings page can offer the default.
 """
@@ -11,7 +11,7 @@ as INVALID with the reason, and the settings page can offer the default.
 from __future__ import annotations
 
 from app.hotkeys.actions import ACTIONS, HotkeyAction, action
-from app.settings import Setting, Settings
+from app.storage.settings import Setting, Settings
 
 GROUP = "hotkeys"
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication
 
+from resources import APP_NAME
+
 CONTEXT = "Hotkeys"
 
 
@@ -15,9 +17,9 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
-def noop(text: str) -> str:
-    """Marks a string for translation where it is declared; tr() translates it where shown."""
-    return text
+def tr_app(text: str, **values: str) -> str:
+    """Translated, with the app's name in place of {app} (and `values` in theirs)."""
+    return tr(text).format(app=APP_NAME, **values)
 
 
 def ok_message(keys: str, action: str) -> str:
@@ -44,38 +46,38 @@ def unmappable_key_message(keys: str) -> str:
 
 
 def no_answer_message() -> str:
-    return tr("The shortcut service did not answer in time, so global shortcuts may not work. "
-              "Restart VisionPangu Assistant; if this happens again, use the buttons in its window.")
+    return tr_app("The shortcut service did not answer in time, so global shortcuts may not work. "
+                  "Restart {app}; if this happens again, use the buttons in its window.")
 
 
 def stopped_message() -> str:
-    return tr("Global shortcuts are stopped because VisionPangu Assistant is closing.")
+    return tr_app("Global shortcuts are stopped because {app} is closing.")
 
 
 def connection_lost_message() -> str:
-    return tr("Global shortcuts stopped working because the connection to the desktop was lost. "
-              "Restart VisionPangu Assistant to get them back.")
+    return tr_app("Global shortcuts stopped working because the connection to the desktop was lost. "
+                  "Restart {app} to get them back.")
 
 
 def unexpected_failure_message(detail: str) -> str:
-    return tr("Global shortcuts stopped working because of an unexpected error ({detail}). "
-              "Restart VisionPangu Assistant; the buttons in its window still work.").format(detail=detail)
+    return tr_app("Global shortcuts stopped working because of an unexpected error ({detail}). "
+                  "Restart {app}; the buttons in its window still work.", detail=detail)
 
 
 def mac_permission_message() -> str:
-    return tr("VisionPangu Assistant needs your permission to notice its shortcut keys while you "
-              "work in other apps. Open System Settings, choose Privacy and Security, then "
-              "Accessibility, and turn on VisionPangu Assistant. If you started it from Terminal, "
-              "turn on Terminal instead. Then quit VisionPangu Assistant and open it again. Until "
-              "then, use the buttons in its window.")
+    return tr_app("{app} needs your permission to notice its shortcut keys while you "
+                  "work in other apps. Open System Settings, choose Privacy and Security, then "
+                  "Accessibility, and turn on {app}. If you started it from Terminal, "
+                  "turn on Terminal instead. Then quit {app} and open it again. Until "
+                  "then, use the buttons in its window.")
 
 
 def mac_permission_pending_message() -> str:
-    return tr("VisionPangu Assistant needs your permission to notice its shortcut keys while you "
-              "work in other apps. macOS has asked you in a window: choose Open System Settings, then "
-              "under Privacy and Security, Accessibility, turn on VisionPangu Assistant (if you started "
-              "it from Terminal, turn on Terminal). The shortcuts start working as soon as you do; "
-              "until then, use the buttons in its window.")
+    return tr_app("{app} needs your permission to notice its shortcut keys while you "
+                  "work in other apps. macOS has asked you in a window: choose Open System Settings, then "
+                  "under Privacy and Security, Accessibility, turn on {app} (if you started "
+                  "it from Terminal, turn on Terminal). The shortcuts start working as soon as you do; "
+                  "until then, use the buttons in its window.")
 
 
 def no_session_message() -> str:
@@ -83,11 +85,11 @@ def no_session_message() -> str:
               "cannot work. Use the buttons in the app window instead.")
 
 
-def missing_library_message(library: str, detail: str) -> str:
-    return tr("Global shortcuts need the {library} library, which could not be loaded ({detail}). "
-              "Reinstall VisionPangu Assistant to get it back.").format(library=library, detail=detail)
+def missing_library_message(library: str) -> str:
+    return tr_app("Global shortcuts need the {library} library, which could not be loaded. "
+                  "Reinstall {app} to get it back.", library=library)
 
 
-def display_connect_message(display: str, detail: str) -> str:
-    return tr("Global shortcuts could not connect to the display {display} ({detail}). "
-              "Use the buttons in the app window instead.").format(display=display, detail=detail)
+def display_connect_message(display: str) -> str:
+    return tr("Global shortcuts could not connect to the display {display}. "
+              "Use the buttons in the app window instead.").format(display=display)

@@ -16,7 +16,8 @@ from PySide6.QtCore import Qt
 from app.hotkeys.actions import action
 from app.hotkeys.combo import KeyCombo, Mod, screen_reader_key_message, super_key_message
 from app.hotkeys.keymap import KEYS, LOCK_AND_MODIFIER_KEYS, NO_MAC_KEY, SCREEN_READER_KEYS
-from app.hotkeys.texts import noop, tr
+from app.hotkeys.texts import tr
+from app.ui.marked import noop
 
 K = Qt.Key
 ALL_PLATFORMS = ""

@@ -14,16 +14,16 @@ Linux, where these APIs cannot exist).
 from __future__ import annotations
 
 import logging
-import threading
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import Callable, Mapping
+from concurrent.futures import Future
+from typing import Callable
 
-from app.hotkeys.backend import HotkeyBackend, Outcome, Status
+from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo, Mod
 from app.hotkeys.keymap import KEYS
-from app.hotkeys.texts import (connection_lost_message, missing_library_message, no_answer_message,
-                               unexpected_failure_message, unmappable_key_message)
-from app.hotkeys.worker import CommandQueue, OwnerGone
+from app.hotkeys.owned_thread import QueuedBackend
+from app.hotkeys.texts import (connection_lost_message, missing_library_message, unexpected_failure_message,
+                               unmappable_key_message)
+from app.hotkeys.worker import CommandQueue
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ ERROR_HOTKEY_ALREADY_REGISTERED = 1409
 # learn.microsoft.com: VK_CANCEL 0x03 "Control-break processing"), so Ctrl+Pause is registered as that.
 VK_PAUSE, VK_CANCEL = 0x13, 0x03
 FIRST_HOTKEY_ID = 1  # an application's ids must lie in 0x0000-0xBFFF
-START_TIMEOUT_S = COMMAND_TIMEOUT_S = JOIN_TIMEOUT_S = 5.0
 
 
 def win_modifiers(combo: KeyCombo) -> int | None:
@@ -104,68 +103,27 @@ class Win32Api:
         return self._ctypes.FormatError(code).strip()
 
 
-class WindowsBackend(HotkeyBackend):
+class WindowsBackend(QueuedBackend):
     name = "windows"
+    thread_name = "hotkeys-win32"
 
     def __init__(self, api_factory: Callable[[], object] = Win32Api):
+        super().__init__(CommandQueue(wake=lambda: None))  # the real wake is set once the queue exists
         self._api_factory = api_factory
-        self._commands = CommandQueue(wake=lambda: None)  # the real wake is set once the queue exists
-        self._thread: threading.Thread | None = None
-        self._stopping = False
         self._ids: dict[int, str] = {}  # hotkey id -> action id; owned by the thread
 
-    def start(self, on_activated, on_outcomes, on_failed) -> str | None:
-        self._on_activated, self._on_failed = on_activated, on_failed
-        ready: Future = Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-win32", daemon=True)
-        self._thread.start()
-        try:
-            return ready.result(timeout=START_TIMEOUT_S)
-        except FutureTimeout:
-            return no_answer_message()
-
-    def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
-        wanted = dict(bindings)
-        try:
-            return self._commands.submit(lambda: self._register_all(wanted)).result(timeout=COMMAND_TIMEOUT_S)
-        except FutureTimeout:
-            message = no_answer_message()
-        except OwnerGone:
-            message = connection_lost_message()
-        except Exception as error:  # a bug of ours: said to the user, not raised into the GUI
-            log.exception("Windows hotkey registration failed")
-            message = unexpected_failure_message(repr(error))
-        return {action_id: Outcome(Status.UNSUPPORTED, message) for action_id in wanted}
-
-    def close(self) -> None:
-        if self._thread is None:
-            return
-        self._commands.submit(self._request_stop)
-        self._thread.join(JOIN_TIMEOUT_S)
-        self._thread = None
-
     # --- the owning thread ----------------------------------------------------------------
-    def _request_stop(self) -> None:
-        self._stopping = True
-
     def _run(self, ready: Future) -> None:
         try:
             self._api = self._api_factory()
             thread_id = self._api.create_queue()
         except (OSError, AttributeError, ImportError) as error:  # no user32: not really Windows
-            self._commands.close()
-            ready.set_result(missing_library_message("user32", str(error)))
+            log.warning("user32 could not be loaded: %s", error)
+            self._cannot_start(ready, missing_library_message("user32"))
             return
         self._commands.set_wake(lambda: self._api.post(thread_id, WM_WAKE))
         ready.set_result(None)
-        try:
-            self._loop()
-        except Exception as error:  # reported to the user, never swallowed
-            log.exception("Windows hotkey thread failed")
-            self._on_failed(unexpected_failure_message(repr(error)))
-        finally:
-            self._commands.close()
-            self._unregister_all()
+        self._serve(ready, self._loop, self._unregister_all)
 
     def _loop(self) -> None:
         while not self._stopping:
@@ -180,7 +138,7 @@ class WindowsBackend(HotkeyBackend):
             elif kind == WM_WAKE:
                 self._commands.run_pending()
 
-    def _register_all(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
+    def _register_owned(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
         self._unregister_all()
         return {action_id: self._register_one(hotkey_id, action_id, combo)
                 for hotkey_id, (action_id, combo) in enumerate(bindings.items(), start=FIRST_HOTKEY_ID)}

@@ -19,37 +19,31 @@ import gc
 import logging
 import os
 import select
-import threading
 import warnings
-from concurrent.futures import Future, TimeoutError as FutureTimeout
-from typing import Mapping
+from concurrent.futures import Future
 
 from Xlib import X, display as xdisplay, error as xerror
 
-from app.hotkeys.backend import HotkeyBackend, Outcome, Status
+from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo
+from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.repeat import RepeatFilter
-from app.hotkeys.texts import (connection_lost_message, display_connect_message, no_answer_message,
-                               unexpected_failure_message, unmappable_key_message)
-from app.hotkeys.worker import CommandQueue, OwnerGone
+from app.hotkeys.texts import display_connect_message, unexpected_failure_message, unmappable_key_message
+from app.hotkeys.worker import OwnerGone
 from app.hotkeys.x11_keyboard import Layout, enable_detectable_autorepeat, keycode_for
 
 log = logging.getLogger(__name__)
 
-START_TIMEOUT_S = 5.0  # connecting to a local X server takes milliseconds
-COMMAND_TIMEOUT_S = 5.0
-JOIN_TIMEOUT_S = 5.0
 
-
-class X11Backend(HotkeyBackend):
+class X11Backend(QueuedBackend):
     name = "x11"
+    thread_name = "hotkeys-x11"
+    lost_errors = (OwnerGone, xerror.ConnectionClosedError)
 
     def __init__(self, display_name: str | None = None, *, use_detectable_autorepeat: bool = True):
+        super().__init__()
         self.display_name = display_name if display_name is not None else os.environ.get("DISPLAY", "")
         self._use_detectable = use_detectable_autorepeat
-        self._commands = CommandQueue()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
         # Owned by the thread (read elsewhere only as plain values, for diagnostics and tests):
         self.detectable_autorepeat = False
         self._repeat = RepeatFilter()
@@ -63,68 +57,22 @@ class X11Backend(HotkeyBackend):
         """The auto-repeat filter, for its counters (diagnostics and tests)."""
         return self._repeat
 
-    # --- called from the GUI thread -------------------------------------------------------
-    def start(self, on_activated, on_outcomes, on_failed) -> str | None:
-        self._on_activated, self._on_outcomes, self._on_failed = on_activated, on_outcomes, on_failed
-        ready: Future = Future()
-        self._thread = threading.Thread(target=self._run, args=(ready,), name="hotkeys-x11", daemon=True)
-        self._thread.start()
-        try:
-            return ready.result(timeout=START_TIMEOUT_S)
-        except FutureTimeout:
-            return no_answer_message()
-
-    def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
-        wanted = dict(bindings)
-        try:
-            return self._commands.submit(lambda: self._grab_all(wanted)).result(timeout=COMMAND_TIMEOUT_S)
-        except FutureTimeout:
-            message = no_answer_message()
-        except (OwnerGone, xerror.ConnectionClosedError):
-            message = connection_lost_message()
-        except Exception as error:  # a bug of ours: said to the user, not raised into the GUI
-            log.exception("X11 hotkey registration failed")
-            message = unexpected_failure_message(repr(error))
-        return {action_id: Outcome(Status.UNSUPPORTED, message) for action_id in wanted}
-
-    def close(self) -> None:
-        if self._thread is None:
-            return
-        self._commands.submit(self._request_stop)
-        self._thread.join(JOIN_TIMEOUT_S)
-        self._thread = None
-
     # --- the owning thread ----------------------------------------------------------------
-    def _request_stop(self) -> None:
-        self._stopping = True
-
     def _run(self, ready: Future) -> None:
         self._display, problem = _open_display(self.display_name or None)
         if self._display is None:
-            self._commands.close()
-            ready.set_result(display_connect_message(self.display_name or "(none)", problem))
+            log.warning("X display %r: %s", self.display_name, problem)  # python-xlib's words, for the log
+            self._cannot_start(ready, display_connect_message(self.display_name or "(none)"))
             return
         self._display.set_error_handler(self._log_x_error)
-        try:
-            self._roots = [self._display.screen(i).root for i in range(self._display.screen_count())]
-            self._layout = Layout.read(self._display)
-            self.detectable_autorepeat = self._use_detectable and enable_detectable_autorepeat(self._display)
-            ready.set_result(None)
-            self._loop()
-        except xerror.ConnectionClosedError:
-            if not ready.done():
-                ready.set_result(connection_lost_message())
-            elif not self._stopping:
-                self._on_failed(connection_lost_message())
-        except Exception as error:  # reported to the user, never swallowed
-            log.exception("X11 hotkey thread failed")
-            if not ready.done():
-                ready.set_result(unexpected_failure_message(repr(error)))
-            else:
-                self._on_failed(unexpected_failure_message(repr(error)))
-        finally:
-            self._commands.close()
-            self._shutdown_display()
+        self._serve(ready, lambda: self._start_and_loop(ready), self._shutdown_display)
+
+    def _start_and_loop(self, ready: Future) -> None:
+        self._roots = [self._display.screen(i).root for i in range(self._display.screen_count())]
+        self._layout = Layout.read(self._display)
+        self.detectable_autorepeat = self._use_detectable and enable_detectable_autorepeat(self._display)
+        ready.set_result(None)
+        self._loop()
 
     def _loop(self) -> None:
         display_fd, wake_fd = self._display.fileno(), self._commands.fileno()
@@ -159,6 +107,9 @@ class X11Backend(HotkeyBackend):
     def _keys_of(self, bindings: dict[str, KeyCombo], layout: Layout) -> set[tuple[int, int | None]]:
         return {(keycode_for(self._display, combo), layout.mask(combo)) for combo in bindings.values()}
 
+    def _register_owned(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
+        return self._grab_all(bindings)
+
     def _grab_all(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
         self._ungrab_all()
         self._bindings = bindings
@@ -185,7 +136,7 @@ class X11Backend(HotkeyBackend):
         if isinstance(failure, xerror.BadAccess):
             return Outcome(Status.BUSY)
         log.warning("XGrabKey %s failed: %s", combo, failure)
-        return Outcome(Status.UNSUPPORTED, unexpected_failure_message(str(failure)))
+        return Outcome(Status.UNSUPPORTED, unexpected_failure_message(type(failure).__name__))
 
     def _ungrab_all(self) -> None:
         for keycode, mask in self._grabs:

@@ -21,18 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
-from app.private_files import private_folder, tighten
+from app.storage.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
-from app.speech.errors import (
-    ENGINE_FAILED,
-    ENGINE_TIMEOUT,
-    PLAYBACK_FAILED,
-    SPEAKING_FAILED,
-    UNKNOWN_VOICE,
-    PlaybackFailed,
-    SpeechUnavailable,
-    tr,
-)
+from app.speech.errors import (ENGINE_FAILED, ENGINE_TIMEOUT, PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE,
+                               PlaybackFailed, SpeechUnavailable, tr)
 from app.speech.players import WavPlayer
 from app.speech.runners import Runner, create_runner
 

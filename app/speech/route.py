@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.settings import (OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE, READER_ANNOUNCEMENTS,
+from app.storage.settings import (OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE, READER_ANNOUNCEMENTS,
                           READER_SPEECH_DISPATCHER)
 from app.speech.screen_reader import ScreenReaderInfo
 

@@ -38,7 +38,7 @@ from ctypes import wintypes
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.native_calls import Prototype, load_windows_library
+from app.platform.native_calls import Prototype, load_windows_library
 
 logger = logging.getLogger("visionpangu.speech")
 

@@ -37,7 +37,7 @@ class Announcer(QObject):
                  speech_dispatcher=None):
         super().__init__(parent)
         self._source = source  # the widget the announcement appears to come from
-        self._link = link  # app.speech_link.SpeechLink: its route says the channel; its voice is the fallback
+        self._link = link  # app.speech.speech_link.SpeechLink: its route says the channel; its voice is the fallback
         if nvda is None:
             from app.speech.screen_reader import NvdaController
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
+from resources import APP_NAME
+
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("FirstRunPage", text)
 
 
 INSTRUCTIONS = (
-    "VisionPangu Assistant describes images with the VisionPangu model, which runs entirely on this "
+    "{app} describes images with the VisionPangu model, which runs entirely on this "
     "computer. The app never downloads anything, so the model has to be put in place once.\n\n"
     "If you already have the converted model files (model-….gguf and mmproj-….gguf), press "
     "\u201cChoose model folder\u201d and pick the folder that holds them.\n\n"
@@ -103,7 +105,7 @@ class FirstRunPage(QWidget):
 
     def show_problem(self, message: str, model_folder: str) -> None:
         self.message.setText(message)
-        self.instructions.setText(_tr(INSTRUCTIONS).format(folder=model_folder))
+        self.instructions.setText(_tr(INSTRUCTIONS).format(app=APP_NAME, folder=model_folder))
 
     def set_converting(self, is_converting: bool) -> None:
         self.choose_button.setEnabled(not is_converting)

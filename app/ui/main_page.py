@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QTextCursor
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
+from PySide6.QtWidgets import (QBoxLayout, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
                                QPushButton, QSplitter, QToolButton, QVBoxLayout, QWidget)
 
-from app.settings import DESCRIPTION_TEXT_SIZE, DETAIL_CHOICES
-from app.ui.actions import DETAIL_LABELS, Actions
+from app.storage.settings import DESCRIPTION_TEXT_SIZE, DETAIL_CHOICES
+from app.ui.actions import Actions
 from app.ui.flow_layout import FlowLayout
+from engine.prompts import detail_label
 
 MIN_VIEW_LINES = 2  # the description and the history shrink to this many lines, no further
 # About 480 px with the usual 9 pt font: within the 683 px a 1366 px screen has at 200%,
@@ -41,6 +42,13 @@ def action_button(action: QAction, name: str, description: str) -> QToolButton:
     return button
 
 
+def _pane(layout_type: type[QBoxLayout]) -> tuple[QWidget, QBoxLayout]:
+    """A widget with a layout of no margins of its own: a row or a column inside the page."""
+    widget = QWidget()
+    layout = layout_type(widget)
+    layout.setContentsMargins(0, 0, 0, 0)
+    return widget, layout
+
 class MainPage(QWidget):
     question_asked = Signal(str)
     detail_chosen = Signal(str)
@@ -60,22 +68,18 @@ class MainPage(QWidget):
         self.detail_combo = QComboBox()
         self.detail_combo.setObjectName("detail_combo")
         for level in DETAIL_CHOICES:
-            self.detail_combo.addItem(_tr(DETAIL_LABELS[level].replace("&", "")), level)
+            self.detail_combo.addItem(_tr(detail_label(level)), level)
         self.detail_combo.setAccessibleName(_tr("Detail level"))
         self.detail_combo.setAccessibleDescription(_tr("Brief is fastest; detailed reads all visible text"))
         self.detail_label.setBuddy(self.detail_combo)
         self.detail_combo.activated.connect(lambda i: self.detail_chosen.emit(self.detail_combo.itemData(i)))
-        detail = QWidget()  # the label stays beside its combo box when the row wraps
-        detail_row = QHBoxLayout(detail)
-        detail_row.setContentsMargins(0, 0, 0, 0)
+        detail, detail_row = _pane(QHBoxLayout)  # the label stays beside its combo box when the row wraps
         detail_row.addWidget(self.detail_label)
         detail_row.addWidget(self.detail_combo)
         row.addWidget(detail)
         layout.addLayout(row)
 
-        top = QWidget()
-        top_layout = QVBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
+        top, top_layout = _pane(QVBoxLayout)
         self.description_label = QLabel(_tr("Desc&ription:"))
         self.description = QPlainTextEdit()
         self.description.setObjectName("description_view")
@@ -115,9 +119,7 @@ class MainPage(QWidget):
         ask_row.addWidget(self.ask_button)
         top_layout.addLayout(ask_row)
 
-        bottom = QWidget()
-        bottom_layout = QVBoxLayout(bottom)
-        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom, bottom_layout = _pane(QVBoxLayout)
         self.history_label = QLabel(_tr("H&istory (Enter reopens):"))
         self.history = QListWidget()
         self.history.setObjectName("history_list")

@@ -1,6 +1,6 @@
 """The main window: menus, the two pages (setup, main), the status line, drag and drop.
 
-The window shows and forwards; app/controller.py decides. The status line is a
+The window shows and forwards; app/describe/controller.py decides. The status line is a
 focusable, selectable label so the last status or error can be reached with Tab and
 read again; every status is also announced by the controller. Long statuses wrap, so
 nothing is cut off at 200% scaling. While the setup page shows, the actions that would
@@ -24,6 +24,7 @@ from app.ui.first_run_page import FirstRunPage
 from app.ui.main_page import MainPage
 from app.ui.screen_fit import fit_to_screen
 from app.ui.tray import app_icon
+from resources import APP_NAME
 
 DEFAULT_SIZE = QSize(960, 720)
 MENU_BAR_KEY = "F10"
@@ -41,9 +42,9 @@ class MainWindow(QMainWindow):
     def __init__(self, actions: Actions, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("main_window")
-        self.setWindowTitle(_tr("VisionPangu Assistant"))
+        self.setWindowTitle(_tr(APP_NAME))
         self.setWindowIcon(app_icon())
-        self.setAccessibleName(_tr("VisionPangu Assistant"))
+        self.setAccessibleName(_tr(APP_NAME))
         self.setAcceptDrops(True)
         self.actions = actions
         self.should_hide_on_close: Callable[[], bool] = lambda: False

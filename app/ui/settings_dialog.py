@@ -1,4 +1,4 @@
-"""The settings dialog, built from the declarations in app/settings.py.
+"""The settings dialog, built from the declarations in app/storage/settings.py.
 
 Each setting gets the control its type calls for, labelled with its label and carrying
 its description as the accessible description and tooltip, so nothing is said twice
@@ -16,13 +16,12 @@ from PySide6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDia
 
 from app.hotkeys.actions import ACTIONS
 from app.hotkeys.settings import ENABLED, KEYS
-from app.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
+from app.storage.settings import (ALL_SETTINGS, MODEL_FOLDER, MONITOR_ALL, MONITOR_POINTER, OUTPUT_AUTO, OUTPUT_BOTH,
                           OUTPUT_SCREEN_READER, OUTPUT_VOICE, RATE, READER_CHANNEL, VOICE, VOLUME, Setting, Settings)
 from app.ui.reader_summary import reader_summary
 from app.ui.screen_fit import fit_to_screen
 
-CHOICE_LABELS = {"brief": "Brief", "standard": "Standard", "detailed": "Detailed",
-                 MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
+CHOICE_LABELS = {MONITOR_POINTER: "The monitor under the mouse pointer", MONITOR_ALL: "All monitors together",
                  OUTPUT_AUTO: "Automatic: my screen reader if one is running, else the app's voice",
                  OUTPUT_VOICE: "The app's own voice", OUTPUT_SCREEN_READER: "My screen reader",
                  OUTPUT_BOTH: "Both"}
@@ -40,7 +39,7 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(_tr("Settings"))
         self.setObjectName("settings_dialog")
         self._settings = settings
-        self._speech = speech  # app.speech_link.SpeechLink, for the voice list and Test voice
+        self._speech = speech  # app.speech.speech_link.SpeechLink, for the voice list and Test voice
         self.controls: dict[str, QWidget] = {}
         form = QFormLayout()
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.ui.actions import Actions
+from resources import APP_NAME
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
 
@@ -52,7 +53,7 @@ class Tray(QObject):
                 self.menu.addAction(action)
         if QSystemTrayIcon.isSystemTrayAvailable():
             self.icon = QSystemTrayIcon(app_icon(), self)
-            self.icon.setToolTip(QCoreApplication.translate("Tray", "VisionPangu Assistant"))
+            self.icon.setToolTip(QCoreApplication.translate("Tray", APP_NAME))
             self.icon.setContextMenu(self.menu)
             self.icon.activated.connect(self._on_activated)
             self._show_window = actions.show_window

@@ -75,7 +75,7 @@ def model_dir(tiny_pair, monkeypatch) -> Path:
 
 @pytest.fixture
 def settings(tmp_path):
-    from app.settings import Settings
+    from app.storage.settings import Settings
 
     return Settings(tmp_path / "config" / "settings.ini")
 
@@ -85,7 +85,7 @@ def null_speech():
     from app.speech.base import NullSpeech
     from app.speech.earcons import NullEarconPlayer
     from app.speech.screen_reader import ScreenReaderInfo
-    from app.speech_link import SpeechLink
+    from app.speech.speech_link import SpeechLink
 
     # "Is a screen reader running?" answered "cannot tell": results then go to both outputs,
     # so tests see them spoken and announced (the modes have their own tests).

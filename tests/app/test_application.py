@@ -229,7 +229,7 @@ def test_asking_with_nothing_described_says_what_to_do(make_app, model_dir, qtbo
 
 
 def test_stop_ends_the_description_and_the_speech_at_once(make_app, model_dir, qtbot, tmp_path, settings):
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     settings.set(DETAIL, "detailed")
     application = start_ready(make_app(), qtbot)
@@ -266,7 +266,7 @@ def test_copy_puts_the_description_and_answers_on_the_clipboard(make_app, model_
 
 def test_a_worker_that_dies_mid_description_is_reported_and_the_next_request_works(
         make_app, model_dir, qtbot, tmp_path, settings):
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     settings.set(DETAIL, "detailed")
     application = start_ready(make_app(), qtbot)
@@ -305,7 +305,7 @@ def test_history_entries_reopen_and_take_their_own_follow_ups(make_app, model_di
 
 
 def test_history_is_saved_only_when_the_user_opts_in(make_app, model_dir, qtbot, tmp_path, settings):
-    from app.settings import SAVE_HISTORY
+    from app.storage.settings import SAVE_HISTORY
 
     folder = tmp_path / "history"
     application = start_ready(make_app(history_folder=folder), qtbot)
@@ -324,7 +324,7 @@ def test_history_is_saved_only_when_the_user_opts_in(make_app, model_dir, qtbot,
 
 
 def test_the_detail_level_combo_menu_and_setting_stay_in_sync(make_app, model_dir, qtbot, settings):
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     application = make_app()
     combo = application.page.detail_combo
@@ -361,7 +361,7 @@ def test_forwarded_commands_never_show_or_focus_the_window(make_app, model_dir, 
 def test_settings_saved_in_the_dialog_apply_and_restart_the_engine(make_app, model_dir, qtbot, settings):
     from PySide6.QtWidgets import QSpinBox
 
-    from app.settings import THREADS
+    from app.storage.settings import THREADS
     from app.ui.settings_dialog import SettingsDialog
 
     application = start_ready(make_app(), qtbot)
@@ -394,7 +394,7 @@ def test_open_image_describes_the_file_chosen_in_the_dialog(make_app, model_dir,
 def test_clear_history_asks_first_then_forgets_saved_entries_too(make_app, model_dir, qtbot, tmp_path, settings):
     from PySide6.QtWidgets import QMessageBox
 
-    from app.settings import SAVE_HISTORY
+    from app.storage.settings import SAVE_HISTORY
 
     settings.set(SAVE_HISTORY, True)
     folder = tmp_path / "history"
@@ -519,7 +519,7 @@ class _VoiceRecorder:
 
 
 def test_voice_settings_apply_and_test_voice_speaks_the_unsaved_choice(make_app, qtbot, settings):
-    from app.settings import RATE, VOICE, VOLUME
+    from app.storage.settings import RATE, VOICE, VOLUME
     from app.ui.settings_dialog import SettingsDialog
 
     application = make_app()
@@ -547,7 +547,7 @@ def test_voice_settings_apply_and_test_voice_speaks_the_unsaved_choice(make_app,
 
 
 def test_screen_reader_output_announces_results_without_our_voice(make_app, model_dir, qtbot, settings, tmp_path):
-    from app.settings import OUTPUT, OUTPUT_SCREEN_READER
+    from app.storage.settings import OUTPUT, OUTPUT_SCREEN_READER
 
     settings.set(OUTPUT, OUTPUT_SCREEN_READER)
     application = start_ready(make_app(), qtbot)
@@ -562,7 +562,7 @@ def test_screen_reader_output_announces_results_without_our_voice(make_app, mode
 
 
 def test_voice_output_speaks_results_and_only_announces_status(make_app, model_dir, qtbot, settings, tmp_path):
-    from app.settings import OUTPUT, OUTPUT_VOICE
+    from app.storage.settings import OUTPUT, OUTPUT_VOICE
 
     settings.set(OUTPUT, OUTPUT_VOICE)
     application = start_ready(make_app(), qtbot)
@@ -574,7 +574,7 @@ def test_voice_output_speaks_results_and_only_announces_status(make_app, model_d
 
 
 def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, settings, tmp_path):
-    from app.settings import COPY_RESULTS
+    from app.storage.settings import COPY_RESULTS
 
     QGuiApplication.clipboard().setText("something the user copied before")
     settings.set(COPY_RESULTS, True)
@@ -587,8 +587,7 @@ def test_each_result_can_be_copied_to_the_clipboard(make_app, model_dir, qtbot, 
 
 def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(make_app, model_dir, qtbot,
                                                                                settings):
-    from app.hotkeys import actions as hotkey_actions
-    from app.settings import DETAIL, GLANCE_FIRST
+    from app.storage.settings import DETAIL, GLANCE_FIRST
 
     settings.set(DETAIL, "detailed")  # a long answer, so every press lands while one is in flight
     settings.set(GLANCE_FIRST, False)  # (a glance is short enough to end between presses)
@@ -600,7 +599,7 @@ def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(m
     application.setup.engine.done.connect(lambda ticket, _data: finished.append((ticket, len(presses))))
     QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(640, 480, seed=9)))
     for _ in range(5):
-        application.on_hotkey(hotkey_actions.DESCRIBE_CLIPBOARD)
+        application.on_hotkey("describe_clipboard")
         presses.append(application.controller.ticket)
         qtbot.wait(150)
     wait_idle(application, qtbot)
@@ -618,7 +617,7 @@ def test_pressing_the_describe_shortcut_repeatedly_while_busy_restarts_cleanly(m
 def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make_app, model_dir, qtbot, tmp_path,
                                                                            settings, monkeypatch):
     import engine.client
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
 
     monkeypatch.setattr(engine.client, "DEFAULT_CONTEXT", 1280)  # a small context fills in a few questions
     settings.set(DETAIL, "brief")
@@ -643,7 +642,7 @@ def test_a_long_conversation_says_when_the_earliest_questions_are_set_aside(make
 def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot, tmp_path, settings, monkeypatch):
     """With nothing left to set aside, a follow-up gets the room that is left, and the user hears why it stopped."""
     import engine.client
-    from app.settings import DETAIL
+    from app.storage.settings import DETAIL
     from engine.context_budget import MIN_ANSWER_TOKENS
 
     settings.set(DETAIL, "brief")

@@ -269,7 +269,7 @@ def test_a_stalled_read_never_holds_the_next_request_or_quitting(make_app, model
         application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "stalled-2.png"))})
         qtbot.waitUntil(lambda: application.controller.phase == "capturing", timeout=5_000)
         started = time.monotonic()
-        application.quit()  # what SIGTERM does (app/launcher.py)
+        application.quit()  # what SIGTERM does (app/launch/launcher.py)
         assert time.monotonic() - started < 5
     finally:
         release.set()

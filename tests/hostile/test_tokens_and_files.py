@@ -142,7 +142,7 @@ def _mode(path) -> int:
 
 
 def _saved_entry(folder):
-    from app.history import HistoryEntry, HistoryStore
+    from app.storage.history import HistoryEntry, HistoryStore
 
     store = HistoryStore(folder)
     entry = HistoryEntry(source="Screen", image=photo(14, (20, 30)), description="A password field.",
@@ -167,7 +167,7 @@ def test_history_and_captures_are_written_0600_in_0700_folders(tmp_path):
 
 
 def test_history_left_readable_by_an_earlier_version_is_tightened_when_opened(tmp_path):
-    from app.history import HistoryStore
+    from app.storage.history import HistoryStore
 
     folder = tmp_path / "history"
     _saved_entry(folder)
@@ -179,7 +179,7 @@ def test_history_left_readable_by_an_earlier_version_is_tightened_when_opened(tm
 
 
 def test_settings_are_0600_in_a_0700_folder_new_or_left_readable(tmp_path):
-    from app.settings import LANGUAGE, Settings
+    from app.storage.settings import LANGUAGE, Settings
 
     path = tmp_path / "config" / "settings.ini"
     Settings(path).set(LANGUAGE, "French")

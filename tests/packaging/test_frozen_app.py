@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.instance import INSTANCE_ENV, RUNTIME_FOLDER, forward
+from app.launch.instance import INSTANCE_ENV, RUNTIME_FOLDER, forward
 from tests.app.conftest import require_xvfb, start_xvfb, stop_xvfb
 from tests.app.e2e.desktop import wait_for
 from tests.packaging.conftest import ROOT, clean_environment

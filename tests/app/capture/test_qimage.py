@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtGui import QColor, QImage
 
-from app.capture.qimage import limit_size, qimage_to_rgb, rgb_to_qimage
-from engine.images import MAX_SIDE
+from app.capture.qimage import qimage_to_rgb, rgb_to_qimage
+from engine.images import MAX_SIDE, at_most_max_side
 
 
 def test_odd_widths_with_padded_rows_round_trip_exactly(qapp):
@@ -27,6 +27,6 @@ def test_transparent_pixels_become_white(qapp):
 
 def test_big_images_are_scaled_to_the_longest_side_the_model_uses(qapp):
     big = np.zeros((MAX_SIDE * 2, MAX_SIDE + 10, 3), dtype=np.uint8)
-    assert max(limit_size(big).shape[:2]) == MAX_SIDE
+    assert max(at_most_max_side(big).shape[:2]) == MAX_SIDE
     small = np.zeros((10, 10, 3), dtype=np.uint8)
-    assert limit_size(small) is small
+    assert at_most_max_side(small) is small

@@ -17,7 +17,7 @@ import pytest
 from app.capture import window_win
 from app.capture.window_mac import MacWindows
 from app.capture.window_win import DWMWA_EXTENDED_FRAME_BOUNDS, WindowsWindows
-from app.native_calls import HRESULT
+from app.platform.native_calls import HRESULT
 from tests.app.native_stand_in import build_stand_in
 
 HWND_HIGH_BIT = 0x80001234  # bit 31 set: negative if read back as a C int

@@ -19,6 +19,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+from resources import APP_NAME
 from tests.app.e2e.desktop import Desktop, wait_for
 from tests.app.hotkeys.dbus_helpers import PrivateBus
 from tests.app.speech.recording_speechd import RecordingSpeechDispatcher, require
@@ -27,7 +28,6 @@ BUS_LAUNCHER = Path("/usr/libexec/at-spi-bus-launcher")
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = Path(__file__).with_name("atspi_probe.py")
 START_S = 30
-APP_NAME = "VisionPangu Assistant"
 class AccessibilityStack:
     def __init__(self, desktop: Desktop):
         self.desktop = desktop

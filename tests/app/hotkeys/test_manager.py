@@ -10,7 +10,7 @@ from app.hotkeys import (HOTKEYS_ENV, HotkeyManager, NullBackend, Outcome, Statu
                          choose_backend, default_bindings, session_kind)
 from app.hotkeys.backend import HotkeyBackend
 from app.hotkeys.settings import ENABLED, HOTKEY_SETTINGS, KEYS, read_bindings, write_binding
-from app.settings import Settings
+from app.storage.settings import Settings
 from tests.app.hotkeys.conftest import Recorder
 
 SIGNAL_TIMEOUT_MS = 2000

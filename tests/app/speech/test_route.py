@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import (OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE, READER_ANNOUNCEMENTS,
+from app.storage.settings import (OUTPUT_AUTO, OUTPUT_BOTH, OUTPUT_SCREEN_READER, OUTPUT_VOICE, READER_ANNOUNCEMENTS,
                           READER_AUTO, READER_SPEECH_DISPATCHER)
 from app.speech.route import CHANNEL_ANNOUNCEMENTS, CHANNEL_SPEECH_DISPATCHER, choose_route
 from app.speech.screen_reader import ScreenReaderInfo

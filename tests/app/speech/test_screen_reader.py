@@ -108,7 +108,7 @@ def user32(tmp_path_factory):
                                                      (True, "", (None, ""))])
 def test_windows_flag_counts_with_a_screen_reader_process_and_a_stale_one_never_silences_the_voice(
         monkeypatch, user32, flag, process, expected):
-    from app.native_calls import declare
+    from app.platform.native_calls import declare
 
     user32.stand_in_flag(int(flag))
     monkeypatch.setattr(screen_reader.sys, "platform", "win32")

@@ -107,7 +107,7 @@ def main(out_dir: str, tag: str) -> None:
     out = Path(out_dir)
     app = QApplication(sys.argv[:1])
     from app.application import Application
-    from app.settings import Settings
+    from app.storage.settings import Settings
     from app.ui.settings_dialog import SettingsDialog
 
     application = Application(Settings(Path(tempfile.mkdtemp()) / "settings.ini"), quit_qt=False)

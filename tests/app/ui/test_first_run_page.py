@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QFileDialog
 
-from app.settings import MODEL_FOLDER
+from app.storage.settings import MODEL_FOLDER
 from tests.app.helpers import LOAD_MS, Announcements
 
 CONVERT_MS = 120000

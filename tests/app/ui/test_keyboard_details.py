@@ -111,7 +111,7 @@ def _history_item_state(page, row: int):
 
 
 def test_a_history_item_is_focused_only_while_the_list_has_the_focus(make_app, qtbot):
-    from app.history import HistoryEntry
+    from app.storage.history import HistoryEntry
     from tests.app.helpers import noise
 
     application = make_app()

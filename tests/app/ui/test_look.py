@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
-from app.settings import DESCRIPTION_TEXT_SIZE, Settings
+from app.storage.settings import DESCRIPTION_TEXT_SIZE, Settings
 from app.ui.contrast import contrast_ratio
 from app.ui.settings_dialog import SettingsDialog
 

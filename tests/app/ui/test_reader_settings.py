@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.settings import READER_CHANNEL, READER_SPEECH_DISPATCHER
 from app.speech.base import NullSpeech
 from app.speech.earcons import NullEarconPlayer
 from app.speech.screen_reader import ScreenReaderInfo
-from app.speech_link import SpeechLink
+from app.speech.speech_link import SpeechLink
+from app.storage.settings import READER_CHANNEL, READER_SPEECH_DISPATCHER
 
 
 def _link(reader: ScreenReaderInfo, has_speech_dispatcher: bool) -> SpeechLink:

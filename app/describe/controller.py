@@ -1,0 +1,300 @@
+"""What happens when the user asks for a description: routing from a command to a capture, a check,
+the describe flow (engine/flow.py) and the presenter (app/describe/presenter.py), which shows and speaks it.
+
+Each request gets a new ticket; captures and engine events carrying an older ticket
+are dropped, so pressing a key again simply replaces what was going on. Every status
+and error is shown in the status line and announced; errors are also spoken, and
+none of this moves focus or raises the window (a desktop shortcut may have started it).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+import numpy as np
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+
+from app.capture.advice import black_capture_advice, pointer_position
+from app.capture.errors import CaptureError
+from app.capture.jobs import CaptureJobs
+from app.capture.mime import ImageSource, source_from_mime
+from app.describe.close_up_planner import CloseUpPlanner
+from app.describe.presenter import DescriptionView, Presenter
+from app.speech.speech_link import SpeechLink
+from app.storage.history import HistoryEntry
+from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
+from app.ui.announcer import Announcer
+from app.ui.reporter import Reporter
+from engine import flow
+from engine.flow import DescribeFlow, Request, description_request
+from engine.images import DARK_LEVEL, check_uniform
+from engine.user_text import TextError, check_language, check_question
+
+IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Controller", text)
+
+
+class Controller(QObject):
+    entry_added = Signal(object)  # HistoryEntry
+    entry_changed = Signal(object)
+    phase_changed = Signal(str)
+
+    def __init__(self, page: DescriptionView, settings: Settings, speech: SpeechLink, announcer: Announcer,
+                 reporter: Reporter, capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings, self.speech, self.announcer = settings, speech, announcer
+        self.reporter = reporter
+        self.report = reporter.report
+        self.presenter = Presenter(page, settings, speech, announcer, self.reporter, self.entry_added.emit,
+                                   self.entry_changed.emit)
+        self._capture_window = capture_window
+        self.jobs = CaptureJobs(self)
+        self.jobs.finished.connect(self._on_captured)
+        self.jobs.failed.connect(self._on_capture_failed)
+        self.engine, self.is_model_ready, self.has_model = None, False, False
+        self.phase, self.ticket = IDLE, 0
+        self._label = ""  # the source of the capture in flight
+        self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
+        self._planner = CloseUpPlanner(self)
+        self.flow = DescribeFlow(None, self._on_flow_event, self._planner)  # the engine, once attached
+        self._planner.planned.connect(self.flow.planned)
+        self.copy, self.repeat_last = self.presenter.copy, self.presenter.repeat
+        self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
+        self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
+
+    @property
+    def current(self) -> HistoryEntry | None:
+        return self.presenter.current
+
+    @property
+    def engine_busy(self) -> bool:
+        """True until the worker has confirmed the end of every request sent (done, cancelled, failed)."""
+        return self.engine is not None and self.engine.is_busy
+
+    @property
+    def status_text(self) -> str:
+        return self.reporter.status_text
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.phase_changed.emit(phase)
+
+    # --- engine -------------------------------------------------------------------------------
+    def attach_engine(self, engine) -> None:
+        self.engine, self.has_model, self.is_model_ready = engine, True, False
+        self.flow.attach(engine)
+        engine.loading.connect(self._on_loading)
+        engine.loaded.connect(self._on_loaded)
+        engine.load_failed.connect(self._on_load_failed)
+        engine.chunk.connect(self.flow.chunk)
+        engine.done.connect(self.flow.done)
+        engine.cancelled.connect(self.flow.cancelled)
+        engine.failed.connect(self._on_failed)
+        self._on_loading()  # now, not when the engine thread's signal arrives: the window shows it at once
+
+    def detach_engine(self, message: str) -> None:
+        self.engine, self.has_model, self.is_model_ready = None, False, False
+        self.flow.attach(None)  # the engine is being let go: nothing more is sent to it
+        self.flow.stop()
+        if self.phase != IDLE:
+            self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    def _on_loading(self) -> None:
+        self.is_model_ready = False
+        if self.phase == IDLE and self.status_text != _tr("Loading model..."):
+            self.report(_tr("Loading model..."))
+
+    def _on_loaded(self, _loaded) -> None:
+        self.is_model_ready = True
+        if self.phase == IDLE:
+            self.report(_tr("Ready."))
+
+    def _on_load_failed(self, message: str) -> None:
+        self.is_model_ready = False
+        self._refuse(message)
+
+    # --- requests -------------------------------------------------------------------------------
+    def _new_ticket(self) -> int:
+        """Replace whatever was going on: silence, keep the partial text, cancel the request."""
+        self.speech.stop()
+        self.announcer.cancel()
+        self.jobs.abandon()
+        self.presenter.stop()
+        self.flow.stop()
+        self.ticket += 1
+        return self.ticket
+
+    def describe_screen(self) -> None:
+        policy, pointer = self.settings.get(MONITORS), pointer_position()
+        from app.capture.screen import capture_screen_region
+
+        ticket = self._new_ticket()
+        regions = self._screen_regions
+        regions.clear()
+
+        def job(_abort) -> np.ndarray:
+            rgb, region = capture_screen_region(policy, pointer)
+            regions[ticket] = region  # read on the GUI thread once the capture is delivered
+            return rgb
+
+        self._capture(_tr("Screen"), job, _tr("Capturing the screen..."), ticket, is_screen=True)
+
+    def describe_window(self) -> None:
+        ticket = self._new_ticket()
+        try:
+            label, job = self._capture_window()
+        except CaptureError as exc:
+            return self._refuse(str(exc))
+        self._capture(label, lambda _abort: job(), _tr("Capturing {0}...").format(label), ticket, is_screen=True)
+
+    def describe_clipboard(self) -> None:
+        ticket = self._new_ticket()
+        try:
+            source = source_from_mime(QGuiApplication.clipboard().mimeData(), "clipboard")
+        except CaptureError as exc:
+            return self._refuse(str(exc))
+        self.describe_source(source, ticket)
+
+    def describe_source(self, source: ImageSource, ticket: int | None = None) -> None:
+        self._capture(source.label, source.load, _tr("Opening {0}...").format(source.label), ticket)
+
+    def describe_image(self, rgb: np.ndarray, label: str) -> None:
+        self._capture(label, lambda _abort: rgb, _tr("Describing {0}...").format(label))
+
+    def describe_again(self) -> None:
+        image = self.current.load_image() if self.current is not None else None
+        if image is None:
+            self.report(_tr("There is no image to describe again yet."), is_error=True)
+            return
+        self.describe_image(image, self.current.source)
+
+    def _capture(self, label: str, job: Callable[[threading.Event], np.ndarray], status: str,
+                 ticket: int | None = None, is_screen: bool = False) -> None:
+        ticket = ticket if ticket is not None else self._new_ticket()
+        self._label = label
+        self._is_screen_capture = is_screen
+        self._set_phase(CAPTURING)
+        self.reporter.show(status)  # not announced: "Describing" follows within moments
+        self.jobs.run(ticket, job)
+
+    def _on_capture_failed(self, ticket: int, message: str) -> None:
+        if ticket == self.ticket:
+            self._refuse(message)
+
+    def _refuse(self, message: str) -> None:
+        """The request cannot go on: back to idle, and the user is told why."""
+        self._set_phase(IDLE)
+        self.report(message, is_error=True)
+
+    def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
+        if ticket != self.ticket:
+            return
+        label = self._label or _tr("Image")
+        entry = HistoryEntry(source=label, image=rgb)
+        uniform = check_uniform(rgb)
+        if uniform.is_uniform:
+            note = uniform.describe()
+            if self._is_screen_capture and sum(uniform.mean_rgb) / 3 <= DARK_LEVEL:
+                note += " " + black_capture_advice()
+            self._set_phase(IDLE)
+            self.presenter.show_note(entry, note)
+            return
+        if not self.has_model:
+            return self._refuse(_tr("The model is not set up yet, so nothing can be described. Open Set up model "
+                                    "in the Edit menu."))
+        try:
+            language = check_language(self.settings.get(LANGUAGE) or None)
+        except TextError as exc:
+            return self._refuse(str(exc) + " " + _tr("Change it in Settings."))
+        request = description_request(ticket, rgb, self.settings.get(DETAIL), language,
+                                      bool(self.settings.get(GLANCE_FIRST)), self._window_hint(ticket, rgb.shape))
+        entry.conversation = request.conversation
+        self.presenter.begin_description(entry)
+        self._set_phase(DESCRIBING)
+        self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
+                    else _tr("Describing {0} as soon as the model has loaded...").format(label))
+        self.flow.start(request)
+
+    def _window_hint(self, ticket: int, shape: tuple) -> tuple[int, int, int, int] | None:
+        """For a whole screen, the window the user works in (in image pixels): it matters most."""
+        from app.capture.screen import window_in_capture
+
+        return window_in_capture(self.active_window_rect, self._screen_regions.pop(ticket, None), shape)
+
+    def _on_flow_event(self, ticket: int, event: flow.FlowEvent) -> None:
+        if ticket != self.ticket:
+            return
+        if isinstance(event, flow.Failed):
+            self._fail(event.message)
+            return
+        if isinstance(event, flow.Finished):
+            self._set_phase(IDLE)
+        self.presenter.on_event(event)
+
+    def ask(self, question: str) -> None:
+        question = question.strip()
+        if not question:
+            self.report(_tr("Type a question first, then press Enter."), is_error=True)
+            return
+        try:
+            check_question(question)
+        except TextError as exc:  # the question stays in the box, to be shortened
+            self.report(str(exc), is_error=True)
+            return
+        if self.current is None or self.current.is_note or self.current.load_image() is None:
+            self.report(_tr("There is no image to ask about. Describe something first."), is_error=True)
+            return
+        if self.engine is None:
+            self.report(_tr("The model is not set up yet. Open Set up model in the Edit menu."), is_error=True)
+            return
+        ticket = self._new_ticket()
+        entry = self.current
+        conversation = entry.follow_up_conversation(self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
+        self.presenter.begin_answer(question)
+        self._set_phase(ANSWERING)
+        self.report(_tr("Answering..."))
+        self.flow.start(Request(ticket, conversation, question))
+
+    def _on_failed(self, ticket: int, kind: str, message: str) -> None:
+        if ticket == 0:  # no request: the worker was lost between requests
+            self._fail(message)
+        else:
+            self.flow.failed(ticket, kind, message)
+
+    def _fail(self, message: str) -> None:
+        self._set_phase(IDLE)
+        self.presenter.fail(message)
+
+    # --- stop and copy --------------------------------------------------------------------------
+    def stop(self) -> None:
+        was_busy = self.phase != IDLE
+        self._new_ticket()
+        self._set_phase(IDLE)
+        self.report(_tr("Stopped.") if was_busy else _tr("Speech stopped."))
+
+    def reopen(self, entry: HistoryEntry) -> None:
+        self._new_ticket()
+        self._set_phase(IDLE)
+        self.presenter.show_entry(entry, is_new=False)
+        self.report(_tr("Reopened {0}.").format(entry.title()))
+
+    def set_detail(self, level: str) -> None:
+        self.settings.set(DETAIL, level)
+
+    def shutdown(self) -> None:
+        if self.phase in (DESCRIBING, ANSWERING):  # what was written so far goes into the history, as on Stop
+            self._record(self._stream)
+        self.speech.stop()
+        self.jobs.close()
+        self._planner.shutdown()
+
+
+def is_app_active() -> bool:
+    return QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive

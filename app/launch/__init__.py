@@ -1,0 +1,1 @@
+"""Starting the app: the command line, the one running instance per user and its socket, quit signals."""

@@ -1,0 +1,269 @@
+"""One running app per user: later launches forward their command over a local socket.
+
+Desktop-environment shortcuts and Wayland users (where apps cannot grab global keys)
+bind keys to `python main.py --describe screen` and the like; that launch finds the
+running app here, hands over the command and exits at once.
+
+Protocol: one JSON object per line each way. Requests: {"command": "show"},
+{"command": "describe", "source": "screen"|"window"|"clipboard"},
+{"command": "describe-file", "path": ABSOLUTE}, {"command": "stop"}, {"command": "status"}.
+Replies: {"ok": true, ...} or {"ok": false, "message": ...}.
+
+On Unix and macOS the socket lives in a folder only this user can enter (the runtime folder,
+or a 0700 folder of the app's own in the temporary folder), checked to be ours before every
+use: another local user can neither take the name first nor receive the commands.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from app.commands import FORWARDED
+from app.storage.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
+from resources import APP_FOLDER
+
+INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
+CONNECT_TIMEOUT_MS = 1000
+REPLY_TIMEOUT_MS = 5000
+MAX_REQUEST_BYTES = 64 * 1024
+SOCKET_NAME = "instance"
+RUNTIME_FOLDER = APP_FOLDER  # inside the user's runtime folder (XDG_RUNTIME_DIR)
+TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
+SOCKET_MODE = FILE_MODE
+IS_POSIX = os.name == "posix"
+MAX_SOCKET_PATH = 108 if sys.platform.startswith("linux") else 104  # sizeof(sockaddr_un.sun_path)
+log = logging.getLogger(__name__)
+
+
+class InstanceError(Exception):
+    """One plain sentence: why this launch can neither reach the running app nor listen."""
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("Instance", text)
+
+
+def _is_private_folder(path: Path) -> bool:
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
+            and not stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER)
+
+
+def socket_path(name: str, runtime: str | None) -> Path:
+    """Where the socket called `name` lives for a user whose runtime folder is `runtime`.
+
+    The runtime folder (XDG_RUNTIME_DIR) if it is private to this user and the full path fits
+    a Unix socket address (sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the
+    terminating NUL included), else this user's folder in the temporary folder. A name in the
+    shared /tmp itself could be taken first by another local user, who would then keep the app
+    from starting and receive every forwarded command, file paths included.
+    """
+    if runtime and _is_private_folder(Path(runtime)):
+        path = Path(runtime) / RUNTIME_FOLDER / name
+        if len(os.fsencode(path)) < MAX_SOCKET_PATH:
+            return path
+        log.info("%s is too long for a socket address; using the temporary folder", path)
+    return Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid()) / name
+
+
+def socket_folder() -> Path:
+    """This user's private folder for the socket: created 0700 and checked to be ours."""
+    folder = socket_path(_instance_name(), os.environ.get("XDG_RUNTIME_DIR")).parent
+    try:
+        folder.mkdir(mode=FOLDER_MODE)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InstanceError(_tr("The app cannot create its private folder {0} ({1}).").format(
+            folder, os.strerror(exc.errno or 0))) from exc
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise InstanceError(_tr("{0} belongs to another user, so the app cannot safely receive commands there: "
+                                "remove it, or ask your administrator to.").format(folder))
+    if stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER:
+        os.chmod(folder, FOLDER_MODE)
+    return folder
+
+
+def _instance_name() -> str:
+    return os.environ.get(INSTANCE_ENV) or SOCKET_NAME
+
+
+def server_name() -> str:
+    """The socket's full path on Unix and macOS; a per-user pipe name on Windows, whose pipes
+    Qt's UserAccessOption restricts to this user."""
+    name = _instance_name()
+    if IS_POSIX:
+        return str(socket_folder() / name)
+    if os.environ.get(INSTANCE_ENV):
+        return name
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "user"
+    return "visionpangu-" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
+
+
+def _existing(path: str) -> os.stat_result | None:
+    """The socket path's status, or None; raises InstanceError if another user owns what is there."""
+    if not IS_POSIX:
+        return None
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if info.st_uid != os.getuid():
+        raise InstanceError(_tr("Another user's file {0} is where the app receives its commands, so it will not "
+                                "use it: remove it, or ask your administrator to.").format(path))
+    return info
+
+
+def validate(request: object) -> str | None:
+    """None if the request is well formed, else why not."""
+    name = request.get("command") if isinstance(request, dict) else None
+    forwarded = FORWARDED.get(name) if isinstance(name, str) else None
+    if forwarded is None:
+        return "unknown command"
+    if forwarded.sources and request.get("source") not in forwarded.sources:
+        return "unknown source"
+    if forwarded.has_path and not isinstance(request.get("path"), str):
+        return "missing path"
+    return None
+
+
+def forward(request: dict, name: str | None = None, timeout_ms: int = REPLY_TIMEOUT_MS) -> dict | None:
+    """Send a request to the running app; its reply, or None if no app is running.
+
+    Never to a socket another user owns (InstanceError). Call it from another process than the
+    server's: the blocking waits hold the GIL.
+    """
+    name = name or server_name()
+    info = _existing(name)
+    if IS_POSIX and (info is None or not stat.S_ISSOCK(info.st_mode)):
+        return None
+    socket = QLocalSocket()
+    socket.connectToServer(name)
+    if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+        return None
+    socket.write((json.dumps(request) + "\n").encode("utf-8"))
+    socket.flush()
+    data = b""
+    while b"\n" not in data:
+        is_ready = socket.bytesAvailable() > 0 or socket.waitForReadyRead(timeout_ms)
+        data += bytes(socket.readAll().data())  # also what arrived together with the close
+        if not is_ready:
+            break
+    socket.disconnectFromServer()
+    try:
+        return json.loads(data.decode("utf-8").splitlines()[0])
+    except (IndexError, UnicodeDecodeError, json.JSONDecodeError):
+        return {"ok": False, "message": "The running app did not answer."}
+
+
+def _answers(name: str) -> bool:
+    probe = QLocalSocket()
+    probe.connectToServer(name)
+    if probe.waitForConnected(CONNECT_TIMEOUT_MS):
+        probe.disconnectFromServer()
+        return True
+    return False
+
+
+class InstanceServer(QObject):
+    """Listens for forwarded commands; `command_received(dict)` on the GUI thread."""
+
+    command_received = Signal(dict)
+
+    def __init__(self, status: Callable[[], dict], name: str | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.name = name or server_name()
+        self._status = status
+        self._server = QLocalServer(self)
+        if not IS_POSIX:  # on Unix the private folder keeps others out (and Qt would rename into place)
+            self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.newConnection.connect(self._on_connection)
+        self._buffers: dict[QLocalSocket, bytes] = {}
+
+    def listen(self) -> bool:
+        """Start listening; False if this user's running app already answers on this name.
+
+        Raises InstanceError if another user owns the socket path (or its folder) or the app
+        cannot listen. Something of ours left at the path (a crashed app's socket, a stray
+        file) is removed: the folder is private, so only this user can have put it there.
+        """
+        if not IS_POSIX:
+            if _answers(self.name):
+                return False
+            QLocalServer.removeServer(self.name)
+        elif (info := _existing(self.name)) is not None:
+            if stat.S_ISSOCK(info.st_mode) and _answers(self.name):
+                return False
+            log.info("removing %s, left by an app that is no longer running", self.name)
+            os.unlink(self.name)
+        if self._server.listen(self.name):
+            if IS_POSIX:
+                os.chmod(self.name, SOCKET_MODE)
+            return True
+        if _answers(self.name):  # another launch started listening just now
+            return False
+        raise InstanceError(_tr("The app cannot listen for commands at {0}. Please try again.").format(self.name))
+
+    def close(self) -> None:
+        self._server.close()
+
+    def _on_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            socket = self._server.nextPendingConnection()
+            self._buffers[socket] = b""
+            socket.readyRead.connect(lambda s=socket: self._on_ready_read(s))
+            socket.disconnected.connect(lambda s=socket: self._forget(s))
+
+    def _forget(self, socket: QLocalSocket) -> None:
+        self._buffers.pop(socket, None)
+        socket.deleteLater()
+
+    def _on_ready_read(self, socket: QLocalSocket) -> None:
+        if socket not in self._buffers:
+            return
+        self._buffers[socket] += bytes(socket.readAll().data())
+        data = self._buffers[socket]
+        if b"\n" not in data:
+            if len(data) > MAX_REQUEST_BYTES:
+                self._reply(socket, {"ok": False, "message": "request too long"})
+            return
+        line = data.split(b"\n", 1)[0]
+        try:
+            request = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            request = None
+        problem = validate(request)
+        if problem:
+            self._reply(socket, {"ok": False, "message": problem})
+            return
+        reply = {"ok": True}
+        if request["command"] == "status":
+            reply.update(self._status())
+        self._reply(socket, reply)
+        if request["command"] != "status":
+            self.command_received.emit(request)
+
+    def _reply(self, socket: QLocalSocket, reply: dict) -> None:
+        self._buffers.pop(socket, None)
+        socket.write((json.dumps(reply) + "\n").encode("utf-8"))
+        socket.flush()
+        socket.disconnectFromServer()

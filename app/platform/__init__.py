@@ -1,0 +1,1 @@
+"""Native calls (ctypes declarations) and workarounds for PySide6 itself."""
