@@ -26,6 +26,7 @@ from app.model_setup import ModelSetup
 from app.paths import history_dir
 from app.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
                           READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
+from app.speech.timeline import timeline
 from app.speech_link import SpeechLink
 from app.ui.actions import Actions
 from app.ui import focus_ring
@@ -218,7 +219,7 @@ class Application(QObject):
                          ("loading" if self.controller.has_model else "missing"),
                 "description": self.page.text(), "history": len(self.entries),
                 "screen_reader": self.speech.reader.describe(), "reader_channel": self.speech.route.channel,
-                "voice_reads_results": self.speech.is_enabled}
+                "voice_reads_results": self.speech.is_enabled, "timeline": timeline.last()}
 
     def _active_window_rect(self) -> tuple[int, int, int, int]:
         info = self.tracker.target()

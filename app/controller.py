@@ -25,6 +25,7 @@ from app.history import HistoryEntry
 from app.presenter import DescriptionView, Presenter
 from app.reporter import Reporter
 from app.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
+from app.speech.timeline import CAPTURED, MODEL_READY, timeline
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
@@ -114,6 +115,7 @@ class Controller(QObject):
 
     def _on_loaded(self, _loaded) -> None:
         self.is_model_ready = True
+        timeline.event(MODEL_READY)
         if self.phase == IDLE:
             self.report(_tr("Ready."))
 
@@ -130,6 +132,7 @@ class Controller(QObject):
         self.presenter.stop()
         self.flow.stop()
         self.ticket += 1
+        timeline.begin()
         return self.ticket
 
     def describe_screen(self) -> None:
@@ -197,6 +200,7 @@ class Controller(QObject):
     def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
         if ticket != self.ticket:
             return
+        timeline.mark(CAPTURED)
         label = self._label or _tr("Image")
         entry = HistoryEntry(source=label, image=rgb)
         uniform = check_uniform(rgb)

@@ -15,6 +15,7 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
+from app.speech.timeline import HANDED_OVER, timeline
 from engine.client import EngineClient, WorkerLost
 from engine.conversation import Conversation
 from engine.model_files import ModelPair
@@ -146,6 +147,7 @@ class EngineBridge(QThread):
                 return
             self._tickets = {request_id: ticket}
             self.worker_pid = self._client.pid
+            timeline.mark(HANDED_OVER)
             return
 
     def _dispatch(self, event: Event) -> None:

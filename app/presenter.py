@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from app.history import HistoryEntry
 from app.reporter import Reporter
 from app.settings import COPY_RESULTS, Settings
+from app.speech.timeline import FIRST_TOKEN, timeline
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
@@ -100,6 +101,7 @@ class Presenter:
         if shown is None:
             return
         if isinstance(event, flow.TextChunk):
+            timeline.mark(FIRST_TOKEN)
             shown.stream += event.text
             self._write(shown.stream)
             self.view.append_text(event.text)

@@ -15,11 +15,11 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from app.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
@@ -33,8 +33,10 @@ from app.speech.errors import (
     SpeechUnavailable,
     tr,
 )
-from app.speech.players import WavPlayer
+from app.speech.jobs import Job, Token
+from app.speech.players import StreamPlayer, WavPlayer
 from app.speech.runners import Runner, create_runner
+from app.speech.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
 
 logger = logging.getLogger("visionpangu.speech")
 
@@ -44,31 +46,10 @@ ENGINE_START_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 500
+SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes, for tests and the status query
 
 # One engine per process (see the module docstring); held from start until the owner thread ends.
 _engine_slot = threading.Lock()
-
-
-class _Job(NamedTuple):
-    generation: int
-    sequence: int  # 1, 2, ... in say() order; names the files in file mode
-    text: str
-
-
-class _Token:
-    """A job's view of stop(): cancelled once the generation moved on or the engine is closing."""
-
-    def __init__(self, owner: Pyttsx3Speech, generation: int):
-        self._owner = owner
-        self._generation = generation
-
-    def is_cancelled(self) -> bool:
-        # Plain reads: an int and a bool are replaced atomically, and a stale read only delays by a poll.
-        return self._owner._generation != self._generation or self._owner._is_closing
-
-    def wait(self, seconds: float) -> bool:
-        self._owner._interrupt.wait(seconds)
-        return self.is_cancelled()
 
 
 class Pyttsx3Speech(SpeechOutput):
@@ -85,7 +66,7 @@ class Pyttsx3Speech(SpeechOutput):
         *,
         output_dir: str | os.PathLike | None = None,
         driver_name: str | None = None,
-        player: WavPlayer | None = None,
+        player: StreamPlayer | WavPlayer | None = None,
         on_error: Callable[[str], None] | None = None,
         on_finished: Callable[[str, Path | None], None] | None = None,
     ):
@@ -100,8 +81,8 @@ class Pyttsx3Speech(SpeechOutput):
         self._on_finished = on_finished
         self.last_error: str | None = None
         self._cond = threading.Condition()
-        self._queue: deque[_Job] = deque()
-        self._current: _Job | None = None
+        self._queue: deque[Job] = deque()
+        self._current: Job | None = None
         self._settings: dict[str, object] = {}
         self._generation = 0
         self._sequence = 0
@@ -110,6 +91,7 @@ class Pyttsx3Speech(SpeechOutput):
         self._ready = threading.Event()
         self._start_error: SpeechUnavailable | None = None
         self._voices: list[tuple[str, str]] = []
+        self.sound_times: deque = deque(maxlen=SOUND_TIMES_KEPT)  # (sequence, SoundTimes), owner thread
         self._default_voice = ""  # the engine's voice at start: what an empty voice setting means
         self._thread = threading.Thread(target=self._run, name="speech-owner", daemon=True)
         self._thread.start()
@@ -130,7 +112,7 @@ class Pyttsx3Speech(SpeechOutput):
             if self._is_closing:
                 return
             self._sequence += 1
-            self._queue.append(_Job(self._generation, self._sequence, text))
+            self._queue.append(Job(self._generation, self._sequence, text, time.monotonic()))
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -241,10 +223,11 @@ class Pyttsx3Speech(SpeechOutput):
         except Exception:
             _log_failure("could not set %s=%r", name, value)
 
-    def _perform(self, runner: Runner, job: _Job) -> None:
-        token = _Token(self, job.generation)
+    def _perform(self, runner: Runner, job: Job) -> None:
+        token = Token(self, job.generation)
         if token.is_cancelled():
             return
+        runner.last_times = None
         try:
             path = self._render(runner, job, token) if self._output_dir else runner.speak(job.text, token)
         except PlaybackFailed as exc:
@@ -255,15 +238,26 @@ class Pyttsx3Speech(SpeechOutput):
             _log_failure("the voice failed on %r", job.text)
             self._report(tr(SPEAKING_FAILED))
             return
+        finally:
+            self._note_times(runner.last_times, job)
         if not token.is_cancelled():
             self.last_error = None
             _call_back(self._on_finished, job.text, path)
 
-    def _render(self, runner: Runner, job: _Job, token: _Token) -> Path | None:
-        """Render to a scratch file, then publish it only if no stop came in the meantime."""
+    def _note_times(self, times, job: Job) -> None:
+        """When this phrase's sound began, for the first-sound measurement (app/speech/timeline.py)."""
+        if times is None:
+            return  # SAPI and the macOS voice speak directly and cannot say when their first sample leaves
+        self.sound_times.append((job.sequence, times))
+        for name, at in ((FIRST_SAMPLE, times.first_sample), (FIRST_AUDIO_OUT, times.first_out)):
+            if at is not None:
+                timeline.mark(name, at, since=job.queued_at)
+
+    def _render(self, runner: Runner, job: Job, token: Token) -> Path | None:
+        """Stream to a scratch file, then publish it only if no stop came in the meantime."""
         final = self._output_dir / f"{job.sequence:04d}.wav"
         scratch = final.with_name(f".{final.name}.part")
-        runner.render(job.text, scratch)
+        runner.render(job.text, scratch, token)
         tighten(scratch)  # the synthesiser creates it with the umask's mode
         with self._cond:  # stop() holds this lock too: no stop can slip between check and publish
             if token.is_cancelled():
@@ -296,7 +290,10 @@ def _log_failure(message: str, *args) -> None:
 
 
 class WavFileSpeech(Pyttsx3Speech):
-    """Writes each utterance to output_dir/NNNN.wav (tests, and "speak to file"); plays nothing."""
+    """Writes each utterance to output_dir/NNNN.wav (tests, and "speak to file"); plays nothing.
+
+    With espeak-ng the samples are written as they are synthesised, through the same calls a
+    streaming player gets, so the moments it records (sound_times) are those of the real voice."""
 
     def __init__(self, output_dir: str | os.PathLike, **options):
         super().__init__(output_dir=output_dir, **options)
