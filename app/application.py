@@ -26,7 +26,6 @@ from app.model_setup import ModelSetup
 from app.paths import history_dir
 from app.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
                           READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
-from app.speech.timeline import timeline
 from app.speech_link import SpeechLink
 from app.ui.actions import Actions
 from app.ui import focus_ring
@@ -34,6 +33,7 @@ from app.ui.announcer import Announcer
 from app.ui.main_window import MENU_BAR_KEY, MainWindow
 from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
+from engine.timeline import timeline
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"

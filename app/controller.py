@@ -25,12 +25,12 @@ from app.history import HistoryEntry
 from app.presenter import DescriptionView, Presenter
 from app.reporter import Reporter
 from app.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
-from app.speech.timeline import CAPTURED, MODEL_READY, timeline
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
 from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
+from engine.timeline import CAPTURED, MODEL_READY, timeline
 from engine.user_text import TextError, check_language, check_question
 
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"

@@ -15,11 +15,11 @@ import time
 
 from PySide6.QtCore import QThread, Signal
 
-from app.speech.timeline import HANDED_OVER, timeline
 from engine.client import EngineClient, WorkerLost
 from engine.conversation import Conversation
 from engine.model_files import ModelPair
 from engine.protocol import Cancelled, Chunk, Done, ErrorKind, Event, Failed, Loaded
+from engine.timeline import HANDED_OVER, timeline
 
 POLL_S = 0.02  # how often the thread looks at its command queue while waiting for events (Stop waits on it)
 CLOSE_WAIT_MS = 15000

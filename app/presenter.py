@@ -17,11 +17,11 @@ from PySide6.QtGui import QGuiApplication
 from app.history import HistoryEntry
 from app.reporter import Reporter
 from app.settings import COPY_RESULTS, Settings
-from app.speech.timeline import FIRST_TOKEN, timeline
 from app.speech_link import SpeechLink
 from app.ui.announcer import Announcer
 from engine import flow
 from engine.notices import NOTICE_TEXTS
+from engine.timeline import FIRST_TOKEN, timeline
 
 
 def _tr(text: str) -> str:

@@ -22,7 +22,7 @@ from app.settings import OUTPUT_AUTO, READER_AUTO
 from app.speech.base import SpeechOutput
 from app.speech.route import Route, choose_route
 from app.speech.screen_reader import ScreenReaderInfo
-from app.speech.timeline import FIRST_PHRASE, timeline
+from engine.timeline import FIRST_PHRASE, timeline
 
 
 def create_speech(on_error: Callable[[str], None]) -> tuple[SpeechOutput, str | None]:

@@ -36,7 +36,7 @@ from app.speech.errors import (
 from app.speech.jobs import Job, Token
 from app.speech.players import StreamPlayer, WavPlayer
 from app.speech.runners import Runner, create_runner
-from app.speech.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
+from engine.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
 
 logger = logging.getLogger("visionpangu.speech")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from app.speech.pyttsx3_speech import Pyttsx3Speech, WavFileSpeech
+from engine.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, Timeline
 
 from .conftest import requires_espeak
 from .helpers import StreamRecordingPlayer, first_arrival, read_pcm, read_wav
@@ -100,3 +102,20 @@ def test_stop_during_a_streamed_phrase_silences_it_and_nothing_of_it_plays_later
     assert speech.wait_until_idle(IDLE_TIMEOUT_S)
     assert len(player.received) == 2
     assert_is_speech(read_pcm(player.received[1]), 22050)
+
+
+def test_the_voice_marks_the_first_phrases_first_sample(make_speech, tmp_path, monkeypatch):
+    from app.speech import pyttsx3_speech
+
+    path = tmp_path / "timeline.jsonl"
+    timeline = Timeline(str(path))
+    monkeypatch.setattr(pyttsx3_speech, "timeline", timeline)
+    timeline.begin()
+    speech = make_speech(WavFileSpeech, tmp_path / "out")
+    speech.say("The first phrase of the answer.")
+    speech.say("The second one.")
+    assert speech.wait_until_idle(30)
+    (_, first), (_, second) = speech.sound_times
+    written = {line["mark"]: line["t"] for line in map(json.loads, path.read_text().splitlines())}
+    assert written[FIRST_SAMPLE] == first.first_sample < second.first_sample
+    assert written[FIRST_AUDIO_OUT] == first.first_out >= first.first_sample

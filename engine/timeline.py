@@ -1,4 +1,4 @@
-"""The moments of one request, from its command (a global shortcut, a menu item) to its first sound.
+"""The moments of one app request, from its command (a global shortcut, a menu item) to its first sound.
 
 The first-sound measurement (`python main.py bench --first-sound`) drives the real app and reads
 them: with VISIONPANGU_TIMELINE=FILE the app appends each moment to FILE as one JSON line,

@@ -6,10 +6,7 @@ import json
 import stat
 import time
 
-from app.speech.pyttsx3_speech import WavFileSpeech
-from app.speech.timeline import CAPTURED, COMMAND, FIRST_AUDIO_OUT, FIRST_SAMPLE, MODEL_READY, Timeline
-
-from .conftest import requires_espeak
+from engine.timeline import CAPTURED, COMMAND, FIRST_SAMPLE, MODEL_READY, Timeline
 
 
 def lines(path) -> list[dict]:
@@ -37,21 +34,3 @@ def test_a_moment_of_a_request_before_this_one_is_dropped(tmp_path):
     assert FIRST_SAMPLE not in timeline.last()
     timeline.mark(FIRST_SAMPLE, time.monotonic(), since=time.monotonic())
     assert FIRST_SAMPLE in timeline.last()
-
-
-@requires_espeak
-def test_the_voice_marks_the_first_phrases_first_sample(make_speech, tmp_path, monkeypatch):
-    from app.speech import pyttsx3_speech
-
-    path = tmp_path / "timeline.jsonl"
-    timeline = Timeline(str(path))
-    monkeypatch.setattr(pyttsx3_speech, "timeline", timeline)
-    timeline.begin()
-    speech = make_speech(WavFileSpeech, tmp_path / "out")
-    speech.say("The first phrase of the answer.")
-    speech.say("The second one.")
-    assert speech.wait_until_idle(30)
-    (_, first), (_, second) = speech.sound_times
-    written = {line["mark"]: line["t"] for line in lines(path)}
-    assert written[FIRST_SAMPLE] == first.first_sample < second.first_sample
-    assert written[FIRST_AUDIO_OUT] == first.first_out >= first.first_sample
