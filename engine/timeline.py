@@ -11,6 +11,7 @@ Only a request's first moment of each kind is kept (the glance's, not a close-up
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import time
@@ -26,6 +27,7 @@ FIRST_AUDIO_OUT = "first_audio_out"  # that buffer reached the player (in file m
 MARKS = (COMMAND, CAPTURED, HANDED_OVER, FIRST_TOKEN, FIRST_PHRASE, FIRST_SAMPLE, FIRST_AUDIO_OUT)
 MODEL_READY = "model_ready"  # not part of a request: the model has loaded
 PRIVATE_FILE_MODE = 0o600
+logger = logging.getLogger("visionpangu.timeline")
 
 
 class Timeline:
@@ -68,11 +70,15 @@ class Timeline:
         if not self._path:
             return
         line = json.dumps({"request": request, "mark": name, "t": at}) + "\n"
-        fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
-            os.write(fd, line.encode())
-        finally:
-            os.close(fd)
+            fd = os.open(self._path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE_MODE)
+            try:
+                os.write(fd, line.encode())
+            finally:
+                os.close(fd)
+        except OSError as exc:  # a measurement aid: it must never stop a description or the voice
+            logger.warning("the timeline cannot be written to %s (%s); it is no longer written", self._path, exc)
+            self._path = None
 
 
 timeline = Timeline(os.environ.get(TIMELINE_ENV) or None)  # the process's one timeline

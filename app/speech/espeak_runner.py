@@ -71,6 +71,8 @@ class EspeakRunner(Runner):
                 return False  # a stop, or the player is gone: abort the synthesis
             if times.first_out is None:
                 times.first_out = time.monotonic()
+                if self.on_first_sound is not None:
+                    self.on_first_sound(times)
             return True
 
         sink.open(self._library.sample_rate)  # the player starts while the first buffer is made

@@ -46,7 +46,7 @@ ENGINE_START_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 500
-SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes, for tests and the status query
+SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes (tests read them)
 
 # One engine per process (see the module docstring); held from start until the owner thread ends.
 _engine_slot = threading.Lock()
@@ -228,6 +228,7 @@ class Pyttsx3Speech(SpeechOutput):
         if token.is_cancelled():
             return
         runner.last_times = None
+        runner.on_first_sound = lambda times: self._mark_first_sound(times, job)
         try:
             path = self._render(runner, job, token) if self._output_dir else runner.speak(job.text, token)
         except PlaybackFailed as exc:
@@ -239,19 +240,17 @@ class Pyttsx3Speech(SpeechOutput):
             self._report(tr(SPEAKING_FAILED))
             return
         finally:
-            self._note_times(runner.last_times, job)
+            if runner.last_times is not None:  # SAPI and the macOS voice speak directly and cannot tell
+                self.sound_times.append((job.sequence, runner.last_times))
         if not token.is_cancelled():
             self.last_error = None
             _call_back(self._on_finished, job.text, path)
 
-    def _note_times(self, times, job: Job) -> None:
-        """When this phrase's sound began, for the first-sound measurement (app/speech/timeline.py)."""
-        if times is None:
-            return  # SAPI and the macOS voice speak directly and cannot say when their first sample leaves
-        self.sound_times.append((job.sequence, times))
-        for name, at in ((FIRST_SAMPLE, times.first_sample), (FIRST_AUDIO_OUT, times.first_out)):
-            if at is not None:
-                timeline.mark(name, at, since=job.queued_at)
+    @staticmethod
+    def _mark_first_sound(times, job: Job) -> None:
+        """The phrase's sound has begun: its moments go to the request's timeline (engine/timeline.py)."""
+        timeline.mark(FIRST_SAMPLE, times.first_sample, since=job.queued_at)
+        timeline.mark(FIRST_AUDIO_OUT, times.first_out, since=job.queued_at)
 
     def _render(self, runner: Runner, job: Job, token: Token) -> Path | None:
         """Stream to a scratch file, then publish it only if no stop came in the meantime."""

@@ -47,6 +47,7 @@ class Runner:
     """Base: properties, voices and file rendering through pyttsx3's own run loop."""
 
     last_times = None  # the last phrase's SoundTimes, from runners that can tell (espeak)
+    on_first_sound = None  # called with those SoundTimes as the phrase's first sample leaves
 
     def __init__(self, engine: pyttsx3.Engine | None):
         self.engine = engine

@@ -34,3 +34,11 @@ def test_a_moment_of_a_request_before_this_one_is_dropped(tmp_path):
     assert FIRST_SAMPLE not in timeline.last()
     timeline.mark(FIRST_SAMPLE, time.monotonic(), since=time.monotonic())
     assert FIRST_SAMPLE in timeline.last()
+
+
+def test_a_timeline_file_that_cannot_be_written_is_given_up_quietly(tmp_path, caplog):
+    timeline = Timeline(str(tmp_path / "no-such-folder" / "timeline.jsonl"))
+    timeline.begin()
+    timeline.mark(CAPTURED)  # no exception: the request goes on
+    assert set(timeline.last()) == {COMMAND, CAPTURED}
+    assert "cannot be written" in caplog.text
