@@ -53,7 +53,8 @@ _engine_slot = threading.Lock()
 
 
 class Pyttsx3Speech(SpeechOutput):
-    """Speaks through pyttsx3; with output_dir, writes each utterance to NNNN.wav there instead.
+    """Speaks through pyttsx3's drivers (espeak-ng directly, streamed: app/speech/espeak_runner.py);
+    with output_dir, writes each utterance to NNNN.wav there instead.
 
     on_error(message) gets plain words to announce (each problem once, until speech works again);
     on_finished(text, path_or_None) follows each utterance that was not stopped. Both run on the
