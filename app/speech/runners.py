@@ -25,7 +25,7 @@ from pathlib import Path
 import pyttsx3
 
 from app.speech.errors import ENGINE_FAILED, ESPEAK_MISSING, NO_PLAYER, SpeechUnavailable, tr
-from app.speech.players import CancelToken, WavPlayer, find_player
+from app.speech.players import CancelToken, StreamPlayer, WavPlayer, find_player
 
 logger = logging.getLogger("visionpangu.speech")
 
@@ -135,7 +135,8 @@ class DriverLoopRunner(Runner):
             self.engine.disconnect(subscription)
 
 
-def create_runner(driver_name: str | None, scratch: Path, player: WavPlayer | None, needs_player: bool) -> Runner:
+def create_runner(driver_name: str | None, scratch: Path, player: StreamPlayer | WavPlayer | None,
+                  needs_player: bool) -> Runner:
     """Start the engine on the calling (owner) thread; SpeechUnavailable in plain words if it cannot."""
     name = driver_name or pyttsx3.engine.default_engine_by_sys_platform()
     if name == NSSS and Path(SAY_PROGRAM).is_file():
@@ -167,7 +168,7 @@ def _sapi_rate_curve(voice_id: str) -> tuple[float, float]:
     return E_REG.get(voice_id, E_REG[MSMARY])
 
 
-def _espeak_runner(scratch: Path, player, needs_player: bool) -> Runner:
+def _espeak_runner(scratch: Path, player: StreamPlayer | WavPlayer | None, needs_player: bool) -> Runner:
     from app.speech.espeak_library import EspeakLibrary
     from app.speech.espeak_runner import EspeakRunner
 
