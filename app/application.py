@@ -35,6 +35,7 @@ from app.ui.main_window import MENU_BAR_KEY, MainWindow
 from app.ui.reporter import Reporter
 from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
+from engine.timeline import timeline
 
 log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -215,7 +216,7 @@ class Application(QObject):
                          ("loading" if self.controller.has_model else "missing"),
                 "description": self.page.text(), "history": len(self.entries),
                 "screen_reader": self.speech.reader.describe(), "reader_channel": self.speech.route.channel,
-                "voice_reads_results": self.speech.is_enabled}
+                "voice_reads_results": self.speech.is_enabled, "timeline": timeline.last()}
 
     def _active_window_rect(self) -> tuple[int, int, int, int]:
         info = self.tracker.target()

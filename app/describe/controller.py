@@ -30,6 +30,7 @@ from app.ui.reporter import Reporter
 from engine import flow
 from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
+from engine.timeline import CAPTURED, MODEL_READY, timeline
 from engine.user_text import TextError, check_language, check_question
 
 IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
@@ -113,6 +114,7 @@ class Controller(QObject):
 
     def _on_loaded(self, _loaded) -> None:
         self.is_model_ready = True
+        timeline.event(MODEL_READY)
         if self.phase == IDLE:
             self.report(_tr("Ready."))
 
@@ -129,6 +131,7 @@ class Controller(QObject):
         self.presenter.stop()
         self.flow.stop()
         self.ticket += 1
+        timeline.begin()
         return self.ticket
 
     def describe_screen(self) -> None:
@@ -196,6 +199,7 @@ class Controller(QObject):
     def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
         if ticket != self.ticket:
             return
+        timeline.mark(CAPTURED)
         label = self._label or _tr("Image")
         entry = HistoryEntry(source=label, image=rgb)
         uniform = check_uniform(rgb)

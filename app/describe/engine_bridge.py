@@ -19,6 +19,7 @@ from engine.client import EngineClient, WorkerLost
 from engine.conversation import Conversation
 from engine.model_files import ModelPair
 from engine.protocol import Cancelled, Chunk, Done, ErrorKind, Event, Failed, Loaded
+from engine.timeline import HANDED_OVER, timeline
 
 POLL_S = 0.02  # how often the thread looks at its command queue while waiting for events (Stop waits on it)
 CLOSE_WAIT_MS = 15000
@@ -146,6 +147,7 @@ class EngineBridge(QThread):
                 return
             self._tickets = {request_id: ticket}
             self.worker_pid = self._client.pid
+            timeline.mark(HANDED_OVER)
             return
 
     def _dispatch(self, event: Event) -> None:

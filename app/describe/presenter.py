@@ -21,6 +21,7 @@ from app.ui.announcer import Announcer
 from app.ui.reporter import Reporter
 from engine import flow
 from engine.notices import NOTICE_TEXTS
+from engine.timeline import FIRST_TOKEN, timeline
 
 
 def _tr(text: str) -> str:
@@ -100,6 +101,7 @@ class Presenter:
         if shown is None:
             return
         if isinstance(event, flow.TextChunk):
+            timeline.mark(FIRST_TOKEN)
             shown.stream += event.text
             self._write(shown.stream)
             self.view.append_text(event.text)

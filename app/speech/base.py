@@ -3,7 +3,8 @@
 `VISIONPANGU_SPEECH=null` selects NullSpeech everywhere (tests use it unless they ask
 for the real engine); `VISIONPANGU_SPEECH=file:DIR` renders each utterance with the real
 voice to DIR/NNNN.wav and plays nothing (end-to-end tests, and recording what the app
-says); anything else, or unset, selects the platform's real voice.
+says; espeak-ng's samples are written as they are made, as a player is fed them);
+anything else, or unset, selects the platform's real voice.
 """
 
 from __future__ import annotations

@@ -15,18 +15,20 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import traceback
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
 
 from app.storage.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
 from app.speech.errors import (ENGINE_FAILED, ENGINE_TIMEOUT, PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE,
                                PlaybackFailed, SpeechUnavailable, tr)
-from app.speech.players import WavPlayer
+from app.speech.jobs import Job, Token
+from app.speech.players import StreamPlayer, WavPlayer
 from app.speech.runners import Runner, create_runner
+from engine.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
 
 logger = logging.getLogger("visionpangu.speech")
 
@@ -36,35 +38,15 @@ ENGINE_START_TIMEOUT_S = 10.0
 SHUTDOWN_TIMEOUT_S = 5.0
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 500
+SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes (tests read them)
 
 # One engine per process (see the module docstring); held from start until the owner thread ends.
 _engine_slot = threading.Lock()
 
 
-class _Job(NamedTuple):
-    generation: int
-    sequence: int  # 1, 2, ... in say() order; names the files in file mode
-    text: str
-
-
-class _Token:
-    """A job's view of stop(): cancelled once the generation moved on or the engine is closing."""
-
-    def __init__(self, owner: Pyttsx3Speech, generation: int):
-        self._owner = owner
-        self._generation = generation
-
-    def is_cancelled(self) -> bool:
-        # Plain reads: an int and a bool are replaced atomically, and a stale read only delays by a poll.
-        return self._owner._generation != self._generation or self._owner._is_closing
-
-    def wait(self, seconds: float) -> bool:
-        self._owner._interrupt.wait(seconds)
-        return self.is_cancelled()
-
-
 class Pyttsx3Speech(SpeechOutput):
-    """Speaks through pyttsx3; with output_dir, writes each utterance to NNNN.wav there instead.
+    """Speaks through pyttsx3's drivers (espeak-ng directly, streamed: app/speech/espeak_runner.py);
+    with output_dir, writes each utterance to NNNN.wav there instead.
 
     on_error(message) gets plain words to announce (each problem once, until speech works again);
     on_finished(text, path_or_None) follows each utterance that was not stopped. Both run on the
@@ -77,7 +59,7 @@ class Pyttsx3Speech(SpeechOutput):
         *,
         output_dir: str | os.PathLike | None = None,
         driver_name: str | None = None,
-        player: WavPlayer | None = None,
+        player: StreamPlayer | WavPlayer | None = None,
         on_error: Callable[[str], None] | None = None,
         on_finished: Callable[[str, Path | None], None] | None = None,
     ):
@@ -92,8 +74,8 @@ class Pyttsx3Speech(SpeechOutput):
         self._on_finished = on_finished
         self.last_error: str | None = None
         self._cond = threading.Condition()
-        self._queue: deque[_Job] = deque()
-        self._current: _Job | None = None
+        self._queue: deque[Job] = deque()
+        self._current: Job | None = None
         self._settings: dict[str, object] = {}
         self._generation = 0
         self._sequence = 0
@@ -102,6 +84,7 @@ class Pyttsx3Speech(SpeechOutput):
         self._ready = threading.Event()
         self._start_error: SpeechUnavailable | None = None
         self._voices: list[tuple[str, str]] = []
+        self.sound_times: deque = deque(maxlen=SOUND_TIMES_KEPT)  # (sequence, SoundTimes), owner thread
         self._default_voice = ""  # the engine's voice at start: what an empty voice setting means
         self._thread = threading.Thread(target=self._run, name="speech-owner", daemon=True)
         self._thread.start()
@@ -122,7 +105,7 @@ class Pyttsx3Speech(SpeechOutput):
             if self._is_closing:
                 return
             self._sequence += 1
-            self._queue.append(_Job(self._generation, self._sequence, text))
+            self._queue.append(Job(self._generation, self._sequence, text, time.monotonic()))
             self._cond.notify_all()
 
     def stop(self) -> None:
@@ -233,10 +216,12 @@ class Pyttsx3Speech(SpeechOutput):
         except Exception:
             _log_failure("could not set %s=%r", name, value)
 
-    def _perform(self, runner: Runner, job: _Job) -> None:
-        token = _Token(self, job.generation)
+    def _perform(self, runner: Runner, job: Job) -> None:
+        token = Token(self, job.generation)
         if token.is_cancelled():
             return
+        runner.last_times = None
+        runner.on_first_sound = lambda times: self._mark_first_sound(times, job)
         try:
             path = self._render(runner, job, token) if self._output_dir else runner.speak(job.text, token)
         except PlaybackFailed as exc:
@@ -247,15 +232,24 @@ class Pyttsx3Speech(SpeechOutput):
             _log_failure("the voice failed on %r", job.text)
             self._report(tr(SPEAKING_FAILED))
             return
+        finally:
+            if runner.last_times is not None:  # SAPI and the macOS voice speak directly and cannot tell
+                self.sound_times.append((job.sequence, runner.last_times))
         if not token.is_cancelled():
             self.last_error = None
             _call_back(self._on_finished, job.text, path)
 
-    def _render(self, runner: Runner, job: _Job, token: _Token) -> Path | None:
-        """Render to a scratch file, then publish it only if no stop came in the meantime."""
+    @staticmethod
+    def _mark_first_sound(times, job: Job) -> None:
+        """The phrase's sound has begun: its moments go to the request's timeline (engine/timeline.py)."""
+        timeline.mark(FIRST_SAMPLE, times.first_sample, since=job.queued_at)
+        timeline.mark(FIRST_AUDIO_OUT, times.first_out, since=job.queued_at)
+
+    def _render(self, runner: Runner, job: Job, token: Token) -> Path | None:
+        """Stream to a scratch file, then publish it only if no stop came in the meantime."""
         final = self._output_dir / f"{job.sequence:04d}.wav"
         scratch = final.with_name(f".{final.name}.part")
-        runner.render(job.text, scratch)
+        runner.render(job.text, scratch, token)
         tighten(scratch)  # the synthesiser creates it with the umask's mode
         with self._cond:  # stop() holds this lock too: no stop can slip between check and publish
             if token.is_cancelled():
@@ -288,7 +282,10 @@ def _log_failure(message: str, *args) -> None:
 
 
 class WavFileSpeech(Pyttsx3Speech):
-    """Writes each utterance to output_dir/NNNN.wav (tests, and "speak to file"); plays nothing."""
+    """Writes each utterance to output_dir/NNNN.wav (tests, and "speak to file"); plays nothing.
+
+    With espeak-ng the samples are written as they are synthesised, through the same calls a
+    streaming player gets, so the moments it records (sound_times) are those of the real voice."""
 
     def __init__(self, output_dir: str | os.PathLike, **options):
         super().__init__(output_dir=output_dir, **options)

@@ -2,10 +2,8 @@
 
 pyttsx3 2.99's `engine.stop()` differs per driver (read from its drivers/*.py), so one strategy per
 driver, each interrupting the way that driver allows:
-- espeak (Linux; optional elsewhere): the driver renders the whole utterance in memory and then
-  plays it through a blocking `os.system("aplay ...")` inside espeak's callback; `stop()` only
-  cancels synthesis, never playback. So utterances are rendered with `save_to_file` (10-30 ms a
-  sentence on a 2-core CPU) and played by a player process that is ended at once on stop.
+- espeak (Linux; optional elsewhere): not through pyttsx3 at all. libespeak-ng is called directly and
+  each phrase is streamed to a player process as it is synthesised (app/speech/espeak_runner.py).
 - sapi5 (Windows): speaking is asynchronous and `stop()` purges it (`Speak("", 3)`), but the
   engine's COM events need pumping on its own thread. `startLoop(False)` + `iterate()` lets this
   thread pump and watch for a stop every few milliseconds, then call `engine.stop()` itself.
@@ -18,18 +16,16 @@ driver, each interrupting the way that driver allows:
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import subprocess
 import time
 from pathlib import Path
-from typing import Protocol
 
 import pyttsx3
 
-from app.speech.errors import ENGINE_FAILED, ESPEAK_MISSING, NO_PLAYER, PlaybackFailed, SpeechUnavailable, tr
-from app.speech.players import WavPlayer, find_player
+from app.speech.errors import ENGINE_FAILED, ESPEAK_MISSING, NO_PLAYER, SpeechUnavailable, tr
+from app.speech.players import CancelToken, StreamPlayer, WavPlayer, find_player
 
 logger = logging.getLogger("visionpangu.speech")
 
@@ -38,9 +34,6 @@ logger = logging.getLogger("visionpangu.speech")
 POLL_S = 0.02
 # How long a stopped SAPI5 voice may take to confirm it is silent before we move on.
 SETTLE_TIMEOUT_S = 1.0
-# espeak renders about 100 times faster than real time here; this only catches a wedged engine.
-ESPEAK_RENDER_TIMEOUT_S = 30.0
-ESPEAK_IDLE_POLL_S = 0.002
 ESPEAK = "espeak"
 SAPI5 = "sapi5"
 NSSS = "nsss"
@@ -50,23 +43,19 @@ SAY_PROGRAM = "/usr/bin/say"
 SAPI_RATE_MIN, SAPI_RATE_MAX = -10, 10
 
 
-class CancelToken(Protocol):
-    def is_cancelled(self) -> bool: ...
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to seconds, waking at once on a stop; True if this utterance was cancelled."""
-
-
 class Runner:
     """Base: properties, voices and file rendering through pyttsx3's own run loop."""
 
-    def __init__(self, engine: pyttsx3.Engine):
+    last_times = None  # the last phrase's SoundTimes, from runners that can tell (espeak)
+    on_first_sound = None  # called with those SoundTimes as the phrase's first sample leaves
+
+    def __init__(self, engine: pyttsx3.Engine | None):
         self.engine = engine
 
     def speak(self, text: str, token: CancelToken) -> None:
         raise NotImplementedError
 
-    def render(self, text: str, path: Path) -> None:
+    def render(self, text: str, path: Path, token: CancelToken | None = None) -> None:
         """Write one utterance to an audio file (WAV; nsss writes AIFF whatever the name)."""
         self.engine.save_to_file(text, str(path))
         self.engine.runAndWait()
@@ -85,51 +74,6 @@ class Runner:
         """Leave the engine idle; the owner thread then drops the last reference to it."""
 
 
-class EspeakRunner(Runner):
-    def __init__(self, engine: pyttsx3.Engine, player: WavPlayer | None, scratch: Path):
-        super().__init__(engine)
-        from pyttsx3.drivers import _espeak  # loads libespeak-ng; only imported once the driver started
-
-        self._espeak = _espeak
-        self._player = player
-        self._scratch_wav = scratch / "utterance.wav"  # one utterance at a time on this thread
-        _silence_driver_prints(engine)
-
-    def render(self, text: str, path: Path) -> None:
-        # The driver initialises espeak-ng with AUDIO_OUTPUT_RETRIEVAL, which espeak-ng runs
-        # asynchronously: Synth queues the text for espeak's own thread, whose callback writes the
-        # file, and the driver's loop has already ended by then, so runAndWait returns early (long
-        # sentences came out missing). Wait until espeak is idle: then the file is complete, and the
-        # next command's stop-on-endLoop (driver.stop -> espeak Cancel) cannot cut this one short.
-        path.unlink(missing_ok=True)
-        super().render(text, path)
-        deadline = time.monotonic() + ESPEAK_RENDER_TIMEOUT_S
-        while self._espeak.IsPlaying():
-            if time.monotonic() > deadline:
-                raise RuntimeError("espeak did not finish rendering")
-            time.sleep(ESPEAK_IDLE_POLL_S)
-        if not path.exists():
-            raise RuntimeError("espeak rendered no audio")
-
-    def speak(self, text: str, token: CancelToken) -> None:
-        if self._player is None:
-            raise PlaybackFailed("no player")
-        self.render(text, self._scratch_wav)
-        if token.is_cancelled():
-            return
-        self._player.start(self._scratch_wav)
-        while self._player.is_playing():
-            if token.wait(POLL_S):
-                self._player.stop()
-                return
-        if self._player.has_failed():
-            raise PlaybackFailed("the player exited with an error")
-
-    def close(self) -> None:
-        if self._player is not None:
-            self._player.stop()
-
-
 class ExternalLoopRunner(Runner):
     def __init__(self, engine: pyttsx3.Engine):
         super().__init__(engine)
@@ -145,7 +89,7 @@ class ExternalLoopRunner(Runner):
             self.engine.iterate()
         self._settle()
 
-    def render(self, text: str, path: Path) -> None:
+    def render(self, text: str, path: Path, token: CancelToken | None = None) -> None:
         self.engine.save_to_file(text, str(path))  # synchronous on SAPI5
         self._settle()
 
@@ -191,25 +135,21 @@ class DriverLoopRunner(Runner):
             self.engine.disconnect(subscription)
 
 
-def create_runner(driver_name: str | None, scratch: Path, player: WavPlayer | None, needs_player: bool) -> Runner:
+def create_runner(driver_name: str | None, scratch: Path, player: StreamPlayer | WavPlayer | None,
+                  needs_player: bool) -> Runner:
     """Start the engine on the calling (owner) thread; SpeechUnavailable in plain words if it cannot."""
     name = driver_name or pyttsx3.engine.default_engine_by_sys_platform()
     if name == NSSS and Path(SAY_PROGRAM).is_file():
         return _say_runner(scratch)
     if name == ESPEAK:
-        player = player or find_player()
-        if player is None and needs_player:  # checked first: no engine is left half-made
-            raise SpeechUnavailable(tr(NO_PLAYER), detail="no paplay, pw-play, aplay, play or afplay")
+        return _espeak_runner(scratch, player, needs_player)
     if name == SAPI5:
         _initialise_com()
     try:
         engine = pyttsx3.Engine(name)
     except Exception as exc:  # ImportError, OSError, RuntimeError: the driver's own words vary
         logger.warning("pyttsx3 driver %r could not start: %r", name, exc)
-        message = ESPEAK_MISSING if name == ESPEAK else ENGINE_FAILED
-        raise SpeechUnavailable(tr(message), detail=repr(exc)) from None
-    if name == ESPEAK:
-        return EspeakRunner(engine, player, scratch)
+        raise SpeechUnavailable(tr(ENGINE_FAILED), detail=repr(exc)) from None
     if name == SAPI5:
         return ExternalLoopRunner(engine)
     return DriverLoopRunner(engine)
@@ -228,6 +168,20 @@ def _sapi_rate_curve(voice_id: str) -> tuple[float, float]:
     return E_REG.get(voice_id, E_REG[MSMARY])
 
 
+def _espeak_runner(scratch: Path, player: StreamPlayer | WavPlayer | None, needs_player: bool) -> Runner:
+    from app.speech.espeak_library import EspeakLibrary
+    from app.speech.espeak_runner import EspeakRunner
+
+    player = player or find_player()
+    if player is None and needs_player:  # checked first: no engine is left half-made
+        raise SpeechUnavailable(tr(NO_PLAYER), detail="no paplay, aplay, play, pw-play or afplay")
+    try:
+        return EspeakRunner(EspeakLibrary(), player, scratch)
+    except (OSError, RuntimeError) as exc:
+        logger.warning("espeak-ng could not start: %r", exc)
+        raise SpeechUnavailable(tr(ESPEAK_MISSING), detail=repr(exc)) from None
+
+
 def _say_runner(scratch: Path) -> Runner:
     from app.speech.say_runner import SayRunner
 
@@ -244,10 +198,3 @@ def _initialise_com() -> None:
     except ImportError:
         return  # the driver import will fail and be reported as ENGINE_FAILED
     pythoncom.CoInitialize()
-
-
-def _silence_driver_prints(engine: pyttsx3.Engine) -> None:
-    # The espeak driver print()s "Audio saved to ..." for every file; a screen reader watching the
-    # terminal would read that aloud. Shadow print in that driver module only, into our log.
-    module = importlib.import_module(f"pyttsx3.drivers.{engine.driver_name}")
-    module.print = lambda *args, **_kw: logger.debug("espeak driver: %s", " ".join(map(str, args)))

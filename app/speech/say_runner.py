@@ -89,6 +89,6 @@ class SayRunner(Runner):
         if process.returncode != 0 and not token.is_cancelled():
             raise PlaybackFailed(f"say exited with {process.returncode}")
 
-    def render(self, text: str, path: Path) -> None:
+    def render(self, text: str, path: Path, token: CancelToken | None = None) -> None:
         subprocess.run(self._command(text, "-o", str(path), WAVE_FORMAT), stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=RENDER_TIMEOUT_S, check=True)

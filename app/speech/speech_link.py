@@ -22,6 +22,7 @@ from app.speech.base import SpeechOutput
 from app.speech.route import Route, choose_route
 from app.speech.screen_reader import ScreenReaderInfo
 from app.storage.settings import OUTPUT_AUTO, READER_AUTO
+from engine.timeline import FIRST_PHRASE, timeline
 
 
 def create_speech(on_error: Callable[[str], None]) -> tuple[SpeechOutput, str | None]:
@@ -152,6 +153,8 @@ class SpeechLink(QObject):
         self.earcons.close()
 
     def _speak(self, sentences: list[str]) -> list[str]:
+        if sentences:
+            timeline.mark(FIRST_PHRASE)
         if self.is_enabled:
             for sentence in sentences:
                 self.speech.say(sentence)

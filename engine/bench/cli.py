@@ -35,6 +35,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model-dir", help="measure this GGUF pair instead of the cached full-size synthetic model")
     p.add_argument("--read-only", action="store_true",
                    help="only the text reader's rows (no model: the bench's screens and the known-text screens)")
+    p.add_argument("--first-sound", action="store_true",
+                   help="instead: key press -> first sound in the real app on a private X server, step by step")
+    p.add_argument("--presses", type=int, default=3, help="with --first-sound: how many key presses (median)")
+    p.add_argument("--voice", action="store_true",
+                   help="with --first-sound: speak through the machine's player instead of to WAV files")
     p.set_defaults(func=run_bench)
 
 
@@ -96,6 +101,11 @@ def targets(results: dict) -> list[dict]:
 
 def run_bench(args: argparse.Namespace) -> int:
     import logging
+
+    if args.first_sound:
+        from engine.bench.first_sound import run_first_sound
+
+        return run_first_sound(args)
 
     from engine.bench.runner import Bench
 

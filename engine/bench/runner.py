@@ -47,6 +47,15 @@ def ensure_model() -> Path:
     return models
 
 
+def level_prompt(pair, detail: str) -> str:
+    """The prompt of a description at `detail`, as llama.cpp's own path reads it (with the image marker)."""
+    from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
+
+    return prompt_text(ChatFormat(pair.architecture, pair.chat_template).render([
+        {"role": "system", "content": system_prompt(None)},
+        {"role": "user", "content": detail_level(detail).instruction, "images": 1}]), MEDIA_MARKER)
+
+
 def peak_rss_bytes(pid: int) -> int:
     """Peak resident memory of a process: VmHWM on Linux, peak working set on Windows."""
     status = Path(f"/proc/{pid}/status")
@@ -174,13 +183,11 @@ class Bench:
     def describe(self, name: str, detail: str, seed: int = 0) -> dict:
         from engine.flow import Request
         from engine.images import fit_tiles
-        from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
+        from engine.prompts import detail_level
 
         image = make(name, seed=seed)
         level = detail_level(detail)
-        prompt = prompt_text(ChatFormat(self.pair.architecture, self.pair.chat_template).render([
-            {"role": "system", "content": system_prompt(None)},
-            {"role": "user", "content": level.instruction, "images": 1}]), MEDIA_MARKER)
+        prompt = level_prompt(self.pair, detail)
         tiles = [fit_tiles(image, level.max_tiles)]
         reference = self.reference()
         # llama.cpp's path runs just before and just after the app's request, and the two are

@@ -23,6 +23,7 @@ import psutil
 import pytest
 from PIL import Image
 
+from engine.timeline import MARKS
 from tests.app.e2e.desktop import ARTIFACTS, ROOT, WAIT_S, WINDOW_TITLE
 from tests.app.e2e.desktop import make_desktop as _make_desktop
 from tests.app.e2e.desktop import wait_for as _wait
@@ -155,6 +156,9 @@ def test_hands_free_a_global_shortcut_from_another_app_is_heard_and_the_stop_sho
         _wait(lambda: _spoken_files(said), "the first spoken sentence")
         status = desktop.status()
         assert status["engine_busy"] and status["phase"] == "describing", "speech began before the answer ended"
+        # The status query shows the request's moments up to its first sound, in order (engine/timeline.py).
+        moments = status["timeline"]
+        assert list(moments) == list(MARKS) and list(moments.values()) == sorted(moments.values()), moments
         first, rate = read_wav(_spoken_files(said)[0])
         assert_is_speech(first, rate)
         assert desktop.xdotool("getwindowfocus") == marker_window  # focus never moved

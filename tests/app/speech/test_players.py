@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 import time
 
-from app.speech.players import SubprocessPlayer, find_player
+import pytest
+
+from app.speech.players import StreamPlayer, SubprocessPlayer, find_player
 from app.speech.pyttsx3_speech import Pyttsx3Speech
 
 from .conftest import requires_espeak
@@ -49,10 +51,17 @@ def test_a_player_is_found_on_this_machine():
     assert player is not None
 
 
+def test_a_streaming_player_is_preferred_on_linux():
+    if sys.platform != "linux":
+        pytest.skip("the streaming players are Linux programs")
+    assert isinstance(find_player(), StreamPlayer)  # CI installs sox, whose play reads standard input
+
+
 @requires_espeak
-def test_playback_failure_is_reported_once_in_plain_words(tmp_path):
+@pytest.mark.parametrize("player_class", [SubprocessPlayer, StreamPlayer])
+def test_playback_failure_is_reported_once_in_plain_words(tmp_path, player_class):
     errors = []
-    speech = Pyttsx3Speech(driver_name="espeak", player=SubprocessPlayer(FAILING_PLAYER), on_error=errors.append)
+    speech = Pyttsx3Speech(driver_name="espeak", player=player_class(FAILING_PLAYER), on_error=errors.append)
     try:
         for n in range(3):
             speech.say(f"Sentence {n}.")

@@ -1,0 +1,118 @@
+"""A private X desktop for driving the real app: Xvfb on a display it picks, openbox, and xdotool.
+
+Xvfb's -displayfd makes the server choose a free display number and write it once it accepts
+connections, so the bench never races another X server on the machine. Every process started
+here ends with stop(), and Xvfb also with the bench's process (Linux: PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+COMMAND_TIMEOUT_S = 30.0
+SCREEN = "1920x1080x24"  # the bench's glance screen
+# Openbox with no key or mouse bindings of its own, so that it can take none of the app's.
+OPENBOX_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
+<openbox_config xmlns="http://openbox.org/3.4/rc">
+  <focus><focusNew>yes</focusNew><followMouse>no</followMouse></focus>
+  <keyboard></keyboard>
+  <mouse></mouse>
+</openbox_config>
+"""
+NEEDED_PROGRAMS = ("Xvfb", "xdotool", "xmessage")
+
+
+def missing_programs() -> list[str]:
+    return [name for name in NEEDED_PROGRAMS if not shutil.which(name)]
+
+
+def _die_with_parent() -> None:
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+class Desktop:
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.display = ""
+        self._processes: list[subprocess.Popen] = []
+
+    def start(self) -> Desktop:
+        read_fd, write_fd = os.pipe()
+        try:
+            self._processes.append(subprocess.Popen(
+                ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", SCREEN, "-nolisten", "tcp", "-noreset"],
+                pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None))
+        finally:
+            os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as pipe:
+            readable, _, _ = select.select([pipe], [], [], START_TIMEOUT_S)
+            number = pipe.readline().strip() if readable else b""
+        if not number:
+            self.stop()
+            raise RuntimeError("Xvfb did not start")
+        self.display = f":{number.decode()}"
+        if shutil.which("openbox"):  # a window manager, as on a desktop; the app does not need one
+            config = self.workdir / "openbox-rc.xml"
+            config.write_text(OPENBOX_CONFIG)
+            self.spawn(["openbox", "--sm-disable", "--config-file", str(config)], "openbox")
+        return self
+
+    def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if key != "WAYLAND_DISPLAY"}
+        return {**env, "DISPLAY": self.display, **(extra or {})}
+
+    def spawn(self, args: list[str], name: str, env: dict[str, str] | None = None, **options) -> subprocess.Popen:
+        with open(self.workdir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen(args, env=env or self.env(), stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=log, **options)
+        self._processes.append(process)
+        return process
+
+    def xdotool(self, *args: str) -> str:
+        done = subprocess.run(["xdotool", *args], env=self.env(), capture_output=True, text=True,
+                              timeout=COMMAND_TIMEOUT_S)
+        if done.returncode != 0:
+            raise RuntimeError(f"xdotool {' '.join(args)} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def window(self, name: str) -> str:
+        """Wait for a visible window of this class name (WM_CLASS) and return its id."""
+        return self.xdotool("search", "--sync", "--onlyvisible", "--classname", name).split()[0]
+
+    def stop_process(self, process: subprocess.Popen) -> None:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT_S)
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            self.stop_process(process)
+        self._processes.clear()
+
+
+def wait_until(condition, timeout_s: float, what: str, poll_s: float = 0.01):
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+        time.sleep(poll_s)
