@@ -97,8 +97,12 @@ class Stats:
     decode_s: float = 0.0
     total_s: float = 0.0
     native_s: float = 0.0  # of total_s, the time inside llama.cpp's calls
-    prompt_tokens: int = 0  # read into the cache by this request
+    prompt_tokens: int = 0  # the prompt's tokens from where this request began (a cached system prompt counted)
     prefix_cached_tokens: int = 0  # the system prompt, already in the cache
+    # What the cache already held and this request built on, not read again (the system prompt, or
+    # the whole conversation a follow-up continues), and what this request read (evaluated) itself.
+    reused_tokens: int = 0
+    read_tokens: int = 0
     image_tokens: int = 0  # of tiles encoded (not taken from the encoded-tile cache)
     image_encodes: int = 0
     encoder_cache_hits: int = 0

@@ -20,6 +20,7 @@ WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
 SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
 GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2
 BENCH_DETAIL = "standard"  # the glance + close-ups rows: the app's default level (a brief glance, 3 close-ups)
+FOLLOW_UP_QUESTION = "What does the highlighted button say?"  # asked after every description
 # The synthetic model favours whole-word tokens (convert.synthetic, speaks_words), so its random
 # answers are words the app's sentence splitter cuts as it would cut real ones: time to first
 # speech is measured, not estimated. Its tokenizer has learnt the app's prompts, so they take
@@ -188,10 +189,12 @@ class Bench:
         # (to first order) instead of landing on one side. The first run reads the level's whole
         # budget; its per-token times give its total at the app's answer length.
         before = reference.run(prompt, tiles, level.max_tokens)
-        (line,) = flow_timelines(self.client, Request(1, Conversation(image, detail, None)))
+        conversation = Conversation(image, detail, None)
+        (line,) = flow_timelines(self.client, Request(1, conversation))
         stats = line.stats
         n_tokens = stats.n_tokens
         after = reference.run(prompt, tiles, n_tokens)
+        follow_up = self.follow_up(conversation)  # the worker's cache still holds the description
         refs = [before, after]
         ref_floors = [ref["encode_s"] + ref["image_prefill_s"] for ref in refs]
         ref_totals = [reference.total_s_for(ref, n_tokens) for ref in refs]
@@ -222,7 +225,18 @@ class Bench:
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
             "app_code_share": (app_total - stats.native_s) / app_total,
+            **follow_up,
         }
+
+    def follow_up(self, conversation: Conversation) -> dict:
+        """A question after the description, as the app asks it: its first token, and how many tokens
+        the worker reused from its cache and read (only the question, when it continues the cache)."""
+        from engine.flow import Request
+
+        (line,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
+        return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
+                "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
+                "follow_up_answer_room": line.stats.answer_room}
 
     def glance_and_second_look_median(self, name: str, repeats: int) -> dict:
         """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the
@@ -240,12 +254,12 @@ class Bench:
 
     def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED) -> dict:
         """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a follow-up."""
-        from engine.flow import Request, description_request
+        from engine.flow import description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
         request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
         glance, *looks = flow_timelines(self.client, request)
-        (follow,) = flow_timelines(self.client, Request(2, request.conversation, "What does the highlighted button say?"))
+        follow_up = self.follow_up(request.conversation)
         t0 = glance.submitted
         return {
             "image": name, "regions": len(looks),
@@ -255,7 +269,7 @@ class Bench:
             "close_up_first_token_s": [look.first_chunk - look.submitted for look in looks],
             "refined_complete_s": (looks[-1] if looks else glance).done - t0,
             "speech_gap_s": speech_wait_s([glance, *looks]),
-            "follow_up_first_token_s": follow.first_chunk - follow.submitted,
+            **follow_up,
         }
 
     def describe_median(self, name: str, detail: str, repeats: int) -> dict:
