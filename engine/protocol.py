@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+from engine.device import RAN_ON_CPU, Device
+
 
 class StopReason(StrEnum):
     """Why an answer ended."""
@@ -47,6 +49,7 @@ class Load:
     n_threads: int
     n_ctx: int
     language: str | None = None  # the worker warms up with this language's system prompt
+    device: str = Device.AUTO  # engine/device.py: the GPU where llama.cpp has one, or the CPU only
     is_debug: bool = False  # llama.cpp's own logs and crash dumps reach stderr only then
 
 
@@ -110,6 +113,7 @@ class Stats:
     set_aside_turns: int = 0  # earlier follow-ups the model no longer holds, to make room
     answer_room: int = 0  # when not 0: the answer was given only this many tokens (the context is full)
     image_size: tuple[int, int] | None = None  # the overview as scaled for the detail level (rebuilds only)
+    device: str = ""  # which ran the model: "gpu" or "cpu" (engine/device.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -120,6 +124,8 @@ class Loaded:
     kind: ClassVar[EventKind] = EventKind.LOADED
     load_s: float
     n_threads: int
+    device: str = RAN_ON_CPU  # which runs the model: "gpu" or "cpu"
+    device_reason: str = ""  # why, in plain words
     request_id: None = None
 
 

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import native_log
+from engine import device, native_log
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
 from engine.multimodal import CHUNK_IMAGE, MultimodalContext
@@ -63,11 +63,13 @@ class Session:
 
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
+        self.placement = device.choose(load.device, device.supports_gpu_offload())
         self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load.n_threads, n_threads_batch=load.n_threads,
-                         flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
-                         verbose=False)
-        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True)
+                         n_gpu_layers=self.placement.n_gpu_layers, flash_attn=LLM_FLASH_ATTENTION,
+                         type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False, verbose=False)
+        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True,
+                                      use_gpu=self.placement.is_encoder_on_gpu)
         self.format = ChatFormat(load.architecture, load.chat_template)
         self.generator = Generator(self.llm)
         self.cache = KvCache(llama_cpp, self.llm.ctx)
@@ -147,7 +149,7 @@ class Session:
     def run(self, req: Describe, emit: Emit, should_stop: ShouldStop) -> Done:
         """Describe (no new turn), answer a question, or take a second look at regions."""
         started = time.perf_counter()
-        stats = Stats()
+        stats = Stats(device=self.placement.ran_on)
         encodes_before = self.image_encodes
         image = Picture(req)  # takes the pixels out of the request: the worker does not keep them
         history = req.history

@@ -8,6 +8,7 @@ import platform
 import sys
 
 from engine.bench.images import BENCH_IMAGES
+from engine.device import DEVICES, Device
 from engine.prompts import DETAIL_LEVELS
 
 DETAILS = DETAIL_LEVELS
@@ -30,6 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", nargs="+", choices=list(BENCH_IMAGES), default=list(BENCH_IMAGES))
     p.add_argument("--details", nargs="+", choices=DETAILS, default=list(DETAILS))
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    p.add_argument("--device", choices=DEVICES, default=Device.AUTO.value, help="as describe's --device")
     p.add_argument("--model-dir", help="measure this GGUF pair instead of the cached full-size synthetic model")
     p.set_defaults(func=run_bench)
 
@@ -101,7 +103,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from engine.bench.runner import Bench
 
     logging.basicConfig(level=logging.CRITICAL)
-    bench = Bench(args.threads, args.model_dir)
+    bench = Bench(args.threads, args.model_dir, args.device)
     results = {"machine": {**machine(), "threads": bench.n_threads}, "load": bench.load, "describe": [], "second_look": []}
     for name in args.images:
         for detail in args.details:
@@ -128,7 +130,8 @@ def _peak(row: dict) -> str:
 def print_report(results: dict) -> None:
     m = results["machine"]
     print(f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB; {results['machine']['threads']} threads")
-    print(f"Model load + warm-up: {results['load']['worker_s']:.1f} s (worker), {results['load']['client_s']:.1f} s to ready; "
+    print(f"Model load + warm-up on the {results['load']['device'].upper()}: {results['load']['worker_s']:.1f} s (worker), "
+          f"{results['load']['client_s']:.1f} s to ready; "
           f"peak RSS {results['load']['peak_rss_bytes'] / 1e9:.3f} GB")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
               "floor", "app floor/floor", "1st tok/floor", "TTFW/floor", "total/floor", "llama.cpp", "overhead",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.bench.images import make
+from engine import device
 from engine.client import EngineClient
 from engine.conversation import Conversation
 from engine.model_files import find_model_pair
@@ -150,16 +151,16 @@ def _medians(runs: list[dict], base: dict) -> dict:
 
 
 class Bench:
-    def __init__(self, n_threads: int | None, model_dir: str | None = None):
+    def __init__(self, n_threads: int | None, model_dir: str | None = None, device_setting: str = device.Device.AUTO):
         self.pair = find_model_pair(Path(model_dir) if model_dir else ensure_model())
-        self.client = EngineClient(self.pair, n_threads=n_threads)
+        self.client = EngineClient(self.pair, n_threads=n_threads, device=device_setting)
         started = time.perf_counter()
         self.client.start()
         loaded = self.client.wait_loaded()
         if not isinstance(loaded, Loaded):
             raise RuntimeError(loaded.message)
         self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.load_s,
-                     "peak_rss_bytes": peak_rss_bytes(self.client.pid)}
+                     "peak_rss_bytes": peak_rss_bytes(self.client.pid), "device": loaded.device}
         self._peaks = [self.load["peak_rss_bytes"]]  # each row's own peak, where it can be reset
         self.n_threads = self.client.n_threads
         self._reference = None
@@ -168,8 +169,9 @@ class Bench:
         if self._reference is None:
             from engine.bench.reference import LlamaCppReference
 
+            placement = device.choose(self.client.device, device.supports_gpu_offload())  # as the worker's
             self._reference = LlamaCppReference(str(self.pair.model_path), str(self.pair.mmproj_path),
-                                                self.n_threads, self.client.n_ctx)
+                                                self.n_threads, self.client.n_ctx, placement)
         return self._reference
 
     def describe(self, name: str, detail: str, seed: int = 0) -> dict:
