@@ -15,6 +15,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
 from app.paths import settings_path
 from app.private_files import create_private, private_folder
+from engine.device import DEVICES, Device
 from engine.prompts import DETAIL_LEVELS
 
 SCHEMA_VERSION = 2
@@ -74,6 +75,11 @@ MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, _noop("Screens to d
 THREADS = Setting("engine/threads", int, 0, _noop("Processor threads"), _noop(
     "How many processor threads the model uses. 0 means one per physical core, which is usually fastest."),
     minimum=0, maximum=MAX_THREADS, special_value=_noop("Automatic"))
+DEVICE = Setting("engine/device", str, Device.AUTO.value, _noop("Run the model on"), _noop(
+    "Automatic runs the model on the graphics card (GPU) where the installed llama.cpp was built for one "
+    "(Metal on a Mac, CUDA or Vulkan elsewhere), and on the processor otherwise. Processor only never uses "
+    "the graphics card, for example when it is needed for something else."),
+    choices=DEVICES, choice_labels=(_noop("Automatic: the graphics card where there is one"), _noop("Processor only")))
 LANGUAGE = Setting("describe/language", str, "", _noop("Answer language"), _noop(
     "The language descriptions and answers are written in, for example English, Chinese or French. "
     "Empty means English."))
@@ -111,9 +117,10 @@ EARCONS = Setting("speech/earcons", bool, True, _noop("Play a short tone when wo
 COPY_RESULTS = Setting("describe/copy_results", bool, False, _noop("Copy each result to the clipboard"), _noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
-ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE,
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, DEVICE, LANGUAGE,
                                      DESCRIPTION_TEXT_SIZE, OUTPUT, READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS,
                                      COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+ENGINE_SETTINGS = (MODEL_FOLDER, THREADS, DEVICE)  # the engine starts with these: a change restarts it
 # The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
 
 
