@@ -8,7 +8,6 @@ import platform
 import sys
 
 from engine.bench.images import BENCH_IMAGES
-from engine.device import DEVICES, Device
 from engine.prompts import DETAIL_LEVELS
 
 DETAILS = DETAIL_LEVELS
@@ -31,7 +30,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--images", nargs="+", choices=list(BENCH_IMAGES), default=list(BENCH_IMAGES))
     p.add_argument("--details", nargs="+", choices=DETAILS, default=list(DETAILS))
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
-    p.add_argument("--device", choices=DEVICES, default=Device.AUTO.value, help="as describe's --device")
     p.add_argument("--model-dir", help="measure this GGUF pair instead of the cached full-size synthetic model")
     p.set_defaults(func=run_bench)
 
@@ -103,7 +101,7 @@ def run_bench(args: argparse.Namespace) -> int:
     from engine.bench.runner import Bench
 
     logging.basicConfig(level=logging.CRITICAL)
-    bench = Bench(args.threads, args.model_dir, args.device)
+    bench = Bench(args.threads, args.model_dir)
     results = {"machine": {**machine(), "threads": bench.n_threads}, "load": bench.load, "describe": [], "second_look": []}
     for name in args.images:
         for detail in args.details:

@@ -151,9 +151,9 @@ def _medians(runs: list[dict], base: dict) -> dict:
 
 
 class Bench:
-    def __init__(self, n_threads: int | None, model_dir: str | None = None, device_setting: str = device.Device.AUTO):
+    def __init__(self, n_threads: int | None, model_dir: str | None = None):
         self.pair = find_model_pair(Path(model_dir) if model_dir else ensure_model())
-        self.client = EngineClient(self.pair, n_threads=n_threads, device=device_setting)
+        self.client = EngineClient(self.pair, n_threads=n_threads)
         started = time.perf_counter()
         self.client.start()
         loaded = self.client.wait_loaded()
