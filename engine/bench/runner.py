@@ -109,6 +109,14 @@ def flow_timelines(client: EngineClient, request) -> list[Timeline]:
     return lines
 
 
+def follow_up_figures(line: Timeline) -> dict:
+    """A question after a description: its first token, and how many tokens the worker reused from its
+    cache and read (only the question, when it continues the cache)."""
+    return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
+            "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
+            "follow_up_answer_room": line.stats.answer_room}
+
+
 def spoken_words(text: str) -> float:
     """Words as a voice says them: two CJK characters count as one word (as in the splitter)."""
     from engine.sentences import CJK_CHARS_PER_WORD, is_cjk
@@ -196,7 +204,8 @@ class Bench:
         stats = line.stats
         n_tokens = stats.n_tokens
         after = reference.run(prompt, tiles, n_tokens)
-        follow_up = self.follow_up(conversation)  # the worker's cache still holds the description
+        # a question after it: the worker's cache still holds the description
+        (follow,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
         refs = [before, after]
         ref_floors = [ref["encode_s"] + ref["image_prefill_s"] for ref in refs]
         ref_totals = [reference.total_s_for(ref, n_tokens) for ref in refs]
@@ -227,18 +236,8 @@ class Bench:
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
             "app_code_share": (app_total - stats.native_s) / app_total,
-            **follow_up,
+            **follow_up_figures(follow),
         }
-
-    def follow_up(self, conversation: Conversation) -> dict:
-        """A question after the description, as the app asks it: its first token, and how many tokens
-        the worker reused from its cache and read (only the question, when it continues the cache)."""
-        from engine.flow import Request
-
-        (line,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
-        return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
-                "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
-                "follow_up_answer_room": line.stats.answer_room}
 
     def glance_and_second_look_median(self, name: str, repeats: int) -> dict:
         """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the
@@ -256,12 +255,12 @@ class Bench:
 
     def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED) -> dict:
         """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a follow-up."""
-        from engine.flow import description_request
+        from engine.flow import Request, description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
         request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
         glance, *looks = flow_timelines(self.client, request)
-        follow_up = self.follow_up(request.conversation)
+        (follow,) = flow_timelines(self.client, Request(2, request.conversation, FOLLOW_UP_QUESTION))
         t0 = glance.submitted
         return {
             "image": name, "regions": len(looks),
@@ -271,7 +270,7 @@ class Bench:
             "close_up_first_token_s": [look.first_chunk - look.submitted for look in looks],
             "refined_complete_s": (looks[-1] if looks else glance).done - t0,
             "speech_gap_s": speech_wait_s([glance, *looks]),
-            **follow_up,
+            **follow_up_figures(follow),
         }
 
     def describe_median(self, name: str, detail: str, repeats: int) -> dict:
