@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.bench.images import make
 from engine import device
+from engine.bench.images import make
 from engine.client import EngineClient
 from engine.conversation import Conversation
 from engine.model_files import find_model_pair
@@ -109,14 +109,6 @@ def flow_timelines(client: EngineClient, request) -> list[Timeline]:
     return lines
 
 
-def follow_up_figures(line: Timeline) -> dict:
-    """A question after a description: its first token, and how many tokens the worker reused from its
-    cache and read (only the question, when it continues the cache)."""
-    return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
-            "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
-            "follow_up_answer_room": line.stats.answer_room}
-
-
 def spoken_words(text: str) -> float:
     """Words as a voice says them: two CJK characters count as one word (as in the splitter)."""
     from engine.sentences import CJK_CHARS_PER_WORD, is_cjk
@@ -182,7 +174,7 @@ class Bench:
                                                 self.n_threads, self.client.n_ctx, placement)
         return self._reference
 
-    def describe(self, name: str, detail: str, seed: int = 0) -> dict:
+    def describe(self, name: str, detail: str, seed: int = 0) -> tuple[Conversation, dict]:
         from engine.flow import Request
         from engine.images import fit_tiles
         from engine.prompts import MEDIA_MARKER, ChatFormat, detail_level, prompt_text, system_prompt
@@ -204,8 +196,6 @@ class Bench:
         stats = line.stats
         n_tokens = stats.n_tokens
         after = reference.run(prompt, tiles, n_tokens)
-        # a question after it: the worker's cache still holds the description
-        (follow,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
         refs = [before, after]
         ref_floors = [ref["encode_s"] + ref["image_prefill_s"] for ref in refs]
         ref_totals = [reference.total_s_for(ref, n_tokens) for ref in refs]
@@ -215,7 +205,7 @@ class Bench:
         first_token = line.first_chunk - line.submitted
         ttfw = (line.first_speech or line.done) - line.submitted
         app_tiles = stats.image_tokens // 256
-        return {
+        return conversation, {
             "image": name, "detail": detail, "tiles": app_tiles,
             "encode_per_tile_s": stats.encode_s / max(1, app_tiles),
             "reference_encode_per_tile_s": sum(ref["encode_s"] for ref in refs) / max(1, sum(ref["tiles"] for ref in refs)),
@@ -236,7 +226,6 @@ class Bench:
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
             "app_code_share": (app_total - stats.native_s) / app_total,
-            **follow_up_figures(follow),
         }
 
     def glance_and_second_look_median(self, name: str, repeats: int) -> dict:
@@ -255,12 +244,12 @@ class Bench:
 
     def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED) -> dict:
         """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a follow-up."""
-        from engine.flow import Request, description_request
+        from engine.flow import description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
         request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
         glance, *looks = flow_timelines(self.client, request)
-        (follow,) = flow_timelines(self.client, Request(2, request.conversation, FOLLOW_UP_QUESTION))
+        follow_up = self.follow_up(request.conversation)
         t0 = glance.submitted
         return {
             "image": name, "regions": len(looks),
@@ -270,7 +259,7 @@ class Bench:
             "close_up_first_token_s": [look.first_chunk - look.submitted for look in looks],
             "refined_complete_s": (looks[-1] if looks else glance).done - t0,
             "speech_gap_s": speech_wait_s([glance, *looks]),
-            **follow_up_figures(follow),
+            **follow_up,
         }
 
     def describe_median(self, name: str, detail: str, repeats: int) -> dict:
@@ -278,11 +267,23 @@ class Bench:
         each figure is the median, which keeps one noisy run on a shared 2-core machine from
         deciding a target."""
         is_own_peak = reset_peak_rss(self.client.pid)
-        runs = [self.describe(name, detail, seed) for seed in range(repeats)]
-        row = _medians(runs, base=runs[0])
+        conversations, runs = zip(*(self.describe(name, detail, seed) for seed in range(repeats)))
+        row = _medians(list(runs), base=runs[0])
+        # once per row: a question after the last description, which the worker's cache still holds
+        row.update(self.follow_up(conversations[-1]))
         row["repeats"] = repeats
         row.update(self._peak(is_own_peak))
         return row
+
+    def follow_up(self, conversation: Conversation) -> dict:
+        """The bench's question after a description, as the app asks it: its first token, and how many
+        tokens the worker reused from its cache and read (only the question, when it continues the cache)."""
+        from engine.flow import Request
+
+        (line,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
+        return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
+                "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
+                "follow_up_answer_room": line.stats.answer_room}
 
     def _peak(self, is_own: bool) -> dict:
         peak = peak_rss_bytes(self.client.pid)
