@@ -25,8 +25,8 @@ from app.model.model_setup import ModelSetup
 from app.speech.speech_link import SpeechLink
 from app.storage.history import HistoryEntry, HistoryStore
 from app.storage.paths import history_dir
-from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, MODEL_FOLDER, OUTPUT, RATE,
-                                  READER_CHANNEL, THREADS, VOICE, VOLUME, Settings)
+from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, ENGINE_SETTINGS, OUTPUT, RATE,
+                                  READER_CHANNEL, VOICE, VOLUME, Settings)
 from app.ui import focus_ring
 from app.ui.actions import Actions
 from app.ui.announcer import Announcer
@@ -248,14 +248,14 @@ class Application(QObject):
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog
 
-        before = (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS))
+        before = tuple(self.settings.get(s) for s in ENGINE_SETTINGS)
         dialog = SettingsDialog(self.settings, self.window, speech=self.speech)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._after_settings(before))
         dialog.open()
 
     def _after_settings(self, before: tuple) -> None:
-        if (self.settings.get(MODEL_FOLDER), self.settings.get(THREADS)) != before:
+        if tuple(self.settings.get(s) for s in ENGINE_SETTINGS) != before:
             self.setup.restart()
         self.reporter.report(_tr("Settings saved."))
 

@@ -24,6 +24,7 @@ KIND_BAD_INPUT = "bad_input"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from engine.device import DEVICES, Device
     from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS
 
     p = sub.add_parser("describe", help="describe an image file, streaming to stdout, then answer questions")
@@ -37,6 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "and correcting mistakes")
     p.add_argument("--language", help="answer language: en, zh, or a language named in words")
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
+    p.add_argument("--device", choices=DEVICES, default=Device.AUTO.value,
+                   help="auto: the GPU where llama.cpp was built with one, else the CPU (default); cpu: the CPU only")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     p.add_argument("--debug", action="store_true", help="show tracebacks and llama.cpp logs")
     p.set_defaults(func=run_describe)
@@ -129,14 +132,15 @@ def _describe(args: argparse.Namespace) -> int:
         pair = find_model_pair(resolve_model_dir(args.model_dir))
     except ModelFileError as exc:
         return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
-    client = EngineClient(pair, n_threads=args.threads)
+    client = EngineClient(pair, n_threads=args.threads, device=args.device)
     ocr = _text_reader(args, out)
     try:
         client.start()
         loaded = client.wait_loaded()
         if isinstance(loaded, Failed):
             return out.fail(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
-        out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads)
+        out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads, device=loaded.device,
+                  device_reason=loaded.device_reason)
         request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
         code = _run(client, request, out, ocr if request.close_ups else None)
         for ticket, question in enumerate(args.question, start=2):

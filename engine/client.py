@@ -17,6 +17,7 @@ import time
 from engine import native_log
 from engine import worker as w
 from engine.conversation import Conversation
+from engine.device import Device
 from engine.model_files import ModelPair
 from engine.protocol import Cancel, Cancelled, Chunk, ErrorKind, Event, Failed, Heartbeat, Load, Loaded, Shutdown
 
@@ -55,8 +56,9 @@ def physical_cores() -> int:
 
 class EngineClient:
     def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int | None = None,
-                 hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None):
+                 hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None, device: str = Device.AUTO):
         self.pair = pair
+        self.device = device  # engine/device.py: "auto" or "cpu"
         self.language = language  # the worker warms up with this language's system prompt
         self.n_threads = n_threads or physical_cores()
         self.n_ctx = n_ctx or DEFAULT_CONTEXT
@@ -92,7 +94,7 @@ class EngineClient:
         self._last_message = time.monotonic()
         self.restarts += 1
         self._conn.send(Load(str(self.pair.model_path), str(self.pair.mmproj_path), self.pair.architecture,
-                             self.pair.chat_template, self.n_threads, self.n_ctx, self.language,
+                             self.pair.chat_template, self.n_threads, self.n_ctx, self.language, self.device,
                              is_debug=native_log.logger.isEnabledFor(logging.DEBUG)))
 
     def _ensure_worker(self) -> None:

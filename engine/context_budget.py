@@ -17,6 +17,13 @@ MIN_ANSWER_TOKENS = 128
 # After the answer, the end-of-turn token is read into the cache too (engine/generation.py), so a
 # follow-up continues a well-formed conversation: every answer's room leaves a slot for it.
 CLOSING_TOKENS = 1
+# A question of a sentence or two with the chat format's turn markers around it (a six-word
+# question takes about 20 tokens, Pangu's markers included).
+QUESTION_TOKENS = 64
+# The description is never set aside, so it keeps this much room free after itself: a question,
+# a few sentences of answer and its closing token. Without it, a detailed description of a large
+# screen that used its whole budget could leave a follow-up less than MIN_ANSWER_TOKENS.
+FOLLOW_UP_RESERVE_TOKENS = QUESTION_TOKENS + MIN_ANSWER_TOKENS + CLOSING_TOKENS
 
 
 class Fit(Enum):
@@ -32,13 +39,21 @@ class Budget:
     max_tokens: int  # the answer's budget (FITS, SHORTENED); the room left otherwise
 
 
-def answer_budget(n_ctx: int, context_tokens: int, max_tokens: int, can_set_aside: bool) -> Budget:
-    """`context_tokens`: everything the model holds once this turn is read (cached and new)."""
+def answer_budget(n_ctx: int, context_tokens: int, max_tokens: int, can_set_aside: bool,
+                  reserve: int = 0) -> Budget:
+    """`context_tokens`: everything the model holds once this turn is read (cached and new).
+
+    `reserve`: room to keep free after the answer (a description's FOLLOW_UP_RESERVE_TOKENS). The
+    answer is shortened to keep it, but never below MIN_ANSWER_TOKENS (or its whole budget, if
+    that is smaller): then the reserve gives way instead.
+    """
     room = n_ctx - context_tokens - CLOSING_TOKENS
-    if room >= max_tokens:
+    if room - reserve >= max_tokens:
         return Budget(Fit.FITS, max_tokens)
     if can_set_aside:
         return Budget(Fit.SET_ASIDE, room)
-    if room >= MIN_ANSWER_TOKENS:
-        return Budget(Fit.SHORTENED, room)
-    return Budget(Fit.TOO_LONG, room)
+    least = min(max_tokens, MIN_ANSWER_TOKENS)
+    if room < least:
+        return Budget(Fit.TOO_LONG, room)
+    budget = max(least, room - reserve)
+    return Budget(Fit.FITS if budget == max_tokens else Fit.SHORTENED, budget)

@@ -11,7 +11,8 @@ exactly (F16 rounds them and can overflow), and where the CPU has native bf16 do
 (ggml-cpu's `_mm512_dpbf16_ps` path) a 448x448 tile encodes about 30% faster than with F16
 (measured on a Zen 4 EPYC: 3.6-4.1 s against 5.3 s). Without it ggml converts bf16 in software and
 BF16 runs at about half of F16's speed (llama.cpp issue tracker, Zen 3), so F16 stays there.
-The vision encoder runs on the CPU (mtmd's use_gpu is off), so the CPU back end's report decides.
+The CPU back end's report decides even where the model runs on a GPU (engine/device.py): the file is
+made once, for whichever device runs it later.
 """
 
 from __future__ import annotations

@@ -79,19 +79,20 @@ class MultimodalContext:
     """mtmd context for one mmproj file bound to one loaded llama model."""
 
     def __init__(self, mmproj_path: str, llama_model, n_threads: int, *, flash_attn: bool = True,
-                 image_max_tokens: int = -1, warmup: bool = True):
+                 image_max_tokens: int = -1, warmup: bool = True, use_gpu: bool = False):
         native_log.install()
         from llama_cpp import mtmd_cpp
 
         self._m = mtmd_cpp
         params = mtmd_cpp.mtmd_context_params_default()
-        params.use_gpu = False
+        params.use_gpu = use_gpu  # the vision encoder on llama.cpp's GPU back end (engine/device.py)
         params.print_timings = False
         params.n_threads = n_threads
         params.warmup = warmup
         params.flash_attn_type = FLASH_ATTN_ON if flash_attn else 0
         if image_max_tokens > 0:
             params.image_max_tokens = image_max_tokens
+        self.is_on_gpu = bool(params.use_gpu)  # asked for; mtmd stays on the CPU where the build has no GPU
         self.handle = mtmd_cpp.mtmd_init_from_file(str(mmproj_path).encode(), llama_model, params)
         if not self.handle:
             raise MultimodalError(f"llama.cpp could not load the vision model {mmproj_path}")

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import ClassVar
 
+from engine.device import RAN_ON_CPU, Device
+
 
 class StopReason(StrEnum):
     """Why an answer ended."""
@@ -47,6 +49,7 @@ class Load:
     n_threads: int
     n_ctx: int
     language: str | None = None  # the worker warms up with this language's system prompt
+    device: str = Device.AUTO  # engine/device.py: the GPU where llama.cpp has one, or the CPU only
     is_debug: bool = False  # llama.cpp's own logs and crash dumps reach stderr only then
 
 
@@ -98,8 +101,12 @@ class Stats:
     decode_s: float = 0.0
     total_s: float = 0.0
     native_s: float = 0.0  # of total_s, the time inside llama.cpp's calls
-    prompt_tokens: int = 0  # read into the cache by this request
+    prompt_tokens: int = 0  # the prompt's tokens from where this request began (a cached system prompt counted)
     prefix_cached_tokens: int = 0  # the system prompt, already in the cache
+    # What the cache already held and this request built on, not read again (the system prompt, or
+    # the whole conversation a follow-up continues), and what this request read (evaluated) itself.
+    reused_tokens: int = 0
+    read_tokens: int = 0
     image_tokens: int = 0  # of tiles encoded (not taken from the encoded-tile cache)
     image_encodes: int = 0
     encoder_cache_hits: int = 0
@@ -107,6 +114,7 @@ class Stats:
     set_aside_turns: int = 0  # earlier follow-ups the model no longer holds, to make room
     answer_room: int = 0  # when not 0: the answer was given only this many tokens (the context is full)
     image_size: tuple[int, int] | None = None  # the overview as scaled for the detail level (rebuilds only)
+    device: str = ""  # which ran the model: "gpu" or "cpu" (engine/device.py)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -117,6 +125,8 @@ class Loaded:
     kind: ClassVar[EventKind] = EventKind.LOADED
     load_s: float
     n_threads: int
+    device: str = RAN_ON_CPU  # which runs the model: "gpu" or "cpu"
+    device_reason: str = ""  # why, in plain words
     request_id: None = None
 
 

@@ -15,11 +15,11 @@ from typing import Callable
 
 import numpy as np
 
-from engine import native_log
+from engine import device, native_log
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
 from engine.multimodal import CHUNK_IMAGE, MultimodalContext
-from engine.context_budget import Fit, answer_budget
+from engine.context_budget import FOLLOW_UP_RESERVE_TOKENS, Fit, answer_budget
 from engine.kv_cache import KvCache
 from engine.prompts import ChatFormat, Piece, detail_level
 from engine.protocol import Chunk, Describe, Done, Load, Stats, StopReason
@@ -52,7 +52,7 @@ ShouldStop = Callable[[], bool]
 
 
 class SessionError(Exception):
-    pass
+    """A request refused in plain words before the cache was changed: what it holds can still be continued."""
 
 
 class Session:
@@ -63,11 +63,13 @@ class Session:
 
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
+        self.placement = device.choose(load.device, device.supports_gpu_offload())
         self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load.n_threads, n_threads_batch=load.n_threads,
-                         flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False,
-                         verbose=False)
-        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True)
+                         n_gpu_layers=self.placement.n_gpu_layers, flash_attn=LLM_FLASH_ATTENTION,
+                         type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False, verbose=False)
+        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True,
+                                      use_gpu=self.placement.is_encoder_on_gpu)
         self.format = ChatFormat(load.architecture, load.chat_template)
         self.generator = Generator(self.llm)
         self.cache = KvCache(llama_cpp, self.llm.ctx)
@@ -119,6 +121,8 @@ class Session:
             if i == 0 and n_past == len(chunk.tokens):
                 self.cache.prefix = chunk.tokens
         stats.prompt_tokens = n_past - start
+        stats.reused_tokens = start + stats.prefix_cached_tokens
+        stats.read_tokens = stats.prompt_tokens - stats.prefix_cached_tokens
         return True
 
     def _tokenize(self, pieces: list[Piece], images: list[np.ndarray], stats: Stats, add_special: bool = True):
@@ -145,7 +149,7 @@ class Session:
     def run(self, req: Describe, emit: Emit, should_stop: ShouldStop) -> Done:
         """Describe (no new turn), answer a question, or take a second look at regions."""
         started = time.perf_counter()
-        stats = Stats()
+        stats = Stats(device=self.placement.ran_on)
         encodes_before = self.image_encodes
         image = Picture(req)  # takes the pixels out of the request: the worker does not keep them
         history = req.history
@@ -157,9 +161,11 @@ class Session:
             if turn is not None and self.cache.holds(req.conversation, len(history)):
                 appended = self._continue(req, image, history, turn, stats, should_stop, budget)
             if appended is not None:
-                ok, appended_at = appended
+                ok, appended_at, budget = appended
             else:  # a new conversation, another one in the cache, or no room to continue
                 ok, budget = self._rebuild(req, image, history, turn, stats, should_stop, budget)
+        except SessionError:
+            raise  # the cache is as it was (a too-long question): the next question continues it
         except Exception:
             self.cache.clear()  # a half-built cache must never be continued
             raise
@@ -186,10 +192,11 @@ class Session:
         follow-ups (question and answer, or a second look and its description) are set
         aside, never the image and its description: `stats.set_aside_turns` counts them.
         With nothing left to set aside, the answer gets the room that is left (at least
-        context_budget.MIN_ANSWER_TOKENS; `stats.answer_room`). Returns (False if stopped, the
-        answer's budget).
+        context_budget.MIN_ANSWER_TOKENS; `stats.answer_room`). A description (never set aside)
+        keeps room for a follow-up after itself (context_budget.FOLLOW_UP_RESERVE_TOKENS). Returns
+        (False if stopped, the answer's budget); raises SessionError, before changing the cache,
+        if not even the shortest answer fits.
         """
-        self.cache.forget_conversation()
         kept = list(history)
         # The close-ups are cut, then the image is scaled to the level's tile budget (once) and the
         # full-size pixels let go as soon as PIL holds its copy: mtmd's tokenizer never runs
@@ -202,7 +209,8 @@ class Session:
             images = [scaled, *(crop for t in turns for crop in crops[id(t)])]
             chunks = self._tokenize(self.format.render(base_messages(req) + turns), images, stats)
             # kept[0] is the description; then (user, assistant) pairs, oldest first
-            fit = answer_budget(self.n_ctx, chunks.n_tokens(), budget, can_set_aside=len(kept) >= 3)
+            fit = answer_budget(self.n_ctx, chunks.n_tokens(), budget, can_set_aside=len(kept) >= 3,
+                                reserve=FOLLOW_UP_RESERVE_TOKENS if turn is None else 0)
             if fit.fit == Fit.FITS:
                 break
             if fit.fit == Fit.SHORTENED:
@@ -223,12 +231,15 @@ class Session:
             chunks.close()
 
     def _continue(self, req: Describe, image: Picture, history: list[dict], turn: dict, stats: Stats,
-                  should_stop: ShouldStop, budget: int) -> tuple[bool, int] | None:
+                  should_stop: ShouldStop, budget: int) -> tuple[bool, int, int] | None:
         """Append one turn to the cached conversation: no work for anything already read.
 
-        Returns (False if stopped, the cache position where the turn starts), or None when the
-        turn and its answer would not fit even with every appended follow-up set aside in place:
-        the caller rebuilds a shorter one.
+        The oldest appended follow-ups are set aside in place to make room; with none left, the
+        answer gets the room that is left (at least context_budget.MIN_ANSWER_TOKENS), still in
+        place: reading the whole conversation again would give it no more room. Returns (False if
+        stopped, the cache position where the turn starts, the answer's budget), or None when not
+        even that fits or this model's cache cannot shift: the caller rebuilds a shorter conversation
+        (setting aside the follow-ups a rebuild read) or says the question is too long.
         """
         pieces = self.format.continuation(base_messages(req) + history, [turn])
         n_past = self.cache.end()
@@ -236,14 +247,18 @@ class Session:
         try:
             while True:
                 fit = answer_budget(self.n_ctx, n_past + chunks.n_tokens(), budget, self.cache.has_follow_ups)
-                if fit.fit == Fit.FITS:
+                if fit.fit != Fit.SET_ASIDE:
                     break
-                if fit.fit != Fit.SET_ASIDE or not self.cache.set_aside_oldest():
-                    return None  # the caller rebuilds from the image
+                if not self.cache.set_aside_oldest():
+                    return None
                 stats.set_aside_turns += 1
                 n_past = self.cache.end()
+            if fit.fit == Fit.TOO_LONG:
+                return None
+            if fit.fit == Fit.SHORTENED:
+                stats.answer_room = fit.max_tokens
             image.release()
-            return self._eval(chunks, n_past, should_stop, stats), n_past
+            return self._eval(chunks, n_past, should_stop, stats), n_past, fit.max_tokens
         finally:
             chunks.close()
 

@@ -165,7 +165,8 @@ def _load(link: _Link, load: Load):
     except Exception:  # llama.cpp reports load failures as plain exceptions: their text goes to the log only
         link.send(Failed(None, ErrorKind.MODEL, LOAD_FAILED_MESSAGE, traceback.format_exc()))
         return None, LOAD_FAILED_MESSAGE
-    link.send(Loaded(session.load_s, load.n_threads))
+    placement = session.placement
+    link.send(Loaded(session.load_s, load.n_threads, placement.ran_on, placement.reason))
     return session, None
 
 

@@ -17,6 +17,7 @@ from PySide6.QtCore import QThread, Signal
 
 from engine.client import EngineClient, WorkerLost
 from engine.conversation import Conversation
+from engine.device import Device
 from engine.model_files import ModelPair
 from engine.protocol import Cancelled, Chunk, Done, ErrorKind, Event, Failed, Loaded
 from engine.timeline import HANDED_OVER, timeline
@@ -36,12 +37,13 @@ class EngineBridge(QThread):
     failed = Signal(int, str, str)  # ticket (0: no request), kind, plain message
 
     def __init__(self, pair: ModelPair, n_threads: int | None = None, hang_timeout: float | None = None,
-                 parent=None):
+                 parent=None, device: str = Device.AUTO):
         super().__init__(parent)
         self.setObjectName("engine-bridge")
         self._commands: queue.Queue = queue.Queue()
         self._pair = pair
         self._n_threads = n_threads or None
+        self.device = device  # engine/device.py's setting: "auto" or "cpu"
         self._hang_timeout = hang_timeout
         self._client: EngineClient | None = None
         self._tickets: dict[int, int] = {}  # engine request id -> GUI ticket
@@ -90,7 +92,7 @@ class EngineBridge(QThread):
     # --- engine thread ---------------------------------------------------------------------
     def run(self) -> None:
         kwargs = {"hang_timeout": self._hang_timeout} if self._hang_timeout else {}
-        self._client = EngineClient(self._pair, n_threads=self._n_threads, **kwargs)
+        self._client = EngineClient(self._pair, n_threads=self._n_threads, device=self.device, **kwargs)
         self._start_worker()
         try:
             while not self._closing:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from app.describe.engine_bridge import EngineBridge
 from app.model.converter_process import ConverterProcess
 from app.model.reconvert_hint import ReconvertHint
-from app.storage.settings import MODEL_FOLDER, THREADS, Settings
+from app.storage.settings import DEVICE, MODEL_FOLDER, THREADS, Settings
 from app.ui.first_run_page import FirstRunPage
 from engine.model_files import ModelFileError, ModelPair, find_model_pair, resolve_model_dir
 
@@ -75,7 +75,7 @@ class ModelSetup(QObject):
     def _start_engine(self, pair: ModelPair) -> None:
         self.stop_engine()
         self.engine = EngineBridge(pair, n_threads=self._settings.get(THREADS) or None,
-                                   hang_timeout=self._hang_timeout, parent=self)
+                                   hang_timeout=self._hang_timeout, parent=self, device=self._settings.get(DEVICE))
         self.engine_started.emit(self.engine)
         self.engine.start()
         self.reconvert_hint.check(pair)
@@ -87,7 +87,7 @@ class ModelSetup(QObject):
             engine.deleteLater()
 
     def restart(self) -> None:
-        """After a settings change: a new folder or thread count."""
+        """After a settings change: a new folder, thread count or device."""
         if not self.converter.is_running():
             self.start()
 

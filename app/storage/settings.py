@@ -16,6 +16,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 from app.storage.paths import settings_path
 from app.storage.private_files import create_private, private_folder
 from app.ui.marked import noop
+from engine.device import DEVICES, Device
 from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS, detail_label
 
 SCHEMA_VERSION = 2
@@ -70,6 +71,11 @@ MONITORS = Setting("capture/monitors", str, MONITOR_POINTER, noop("Screens to de
 THREADS = Setting("engine/threads", int, 0, noop("Processor threads"), noop(
     "How many processor threads the model uses. 0 means one per physical core, which is usually fastest."),
     minimum=0, maximum=MAX_THREADS, special_value=noop("Automatic"))
+DEVICE = Setting("engine/device", str, Device.AUTO.value, noop("Run the model on"), noop(
+    "Automatic runs the model on the graphics card (GPU) where the installed llama.cpp was built for one "
+    "(Metal on a Mac, CUDA or Vulkan elsewhere), and on the processor otherwise. Processor only never uses "
+    "the graphics card, for example when it is needed for something else."),
+    choices=DEVICES, choice_labels=(noop("Automatic: the graphics card where there is one"), noop("Processor only")))
 LANGUAGE = Setting("describe/language", str, "", noop("Answer language"), noop(
     "The language descriptions and answers are written in, for example English, Chinese or French. "
     "Empty means English."))
@@ -107,9 +113,10 @@ EARCONS = Setting("speech/earcons", bool, True, noop("Play a short tone when wor
 COPY_RESULTS = Setting("describe/copy_results", bool, False, noop("Copy each result to the clipboard"), noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
-ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, LANGUAGE,
+ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, DEVICE, LANGUAGE,
                                      DESCRIPTION_TEXT_SIZE, OUTPUT, READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS,
                                      COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+ENGINE_SETTINGS = (MODEL_FOLDER, THREADS, DEVICE)  # the engine starts with these: a change restarts it
 # The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
 
 

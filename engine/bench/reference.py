@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from engine.device import CPU_ONLY, Placement
 from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
 # llama.cpp settings, not app code: the same as the app's (engine/session.py), so the comparison
 # measures what the app's code adds, not what its choice of settings gains or loses.
@@ -23,7 +24,7 @@ CHUNK_IMAGE = 1
 
 
 class LlamaCppReference:
-    def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int):
+    def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY):
         import llama_cpp
         from llama_cpp import mtmd_cpp
 
@@ -34,6 +35,7 @@ class LlamaCppReference:
         started = time.perf_counter()
         model_params = llama_cpp.llama_model_default_params()
         model_params.use_mmap = False
+        model_params.n_gpu_layers = placement.n_gpu_layers  # the device the app's worker chose
         self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), model_params)
         params = llama_cpp.llama_context_default_params()
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_UBATCH
@@ -42,7 +44,8 @@ class LlamaCppReference:
         params.type_k = params.type_v = GGML_TYPE_F16
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         mparams = mtmd_cpp.mtmd_context_params_default()
-        mparams.use_gpu, mparams.print_timings, mparams.n_threads, mparams.flash_attn_type = False, False, n_threads, 1
+        mparams.use_gpu, mparams.print_timings = placement.is_encoder_on_gpu, False
+        mparams.n_threads, mparams.flash_attn_type = n_threads, 1
         self.mtmd = mtmd_cpp.mtmd_init_from_file(mmproj_path.encode(), self.model, mparams)
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.n_embd = llama_cpp.llama_model_n_embd(self.model)

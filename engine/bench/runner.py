@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import device
 from engine.bench.images import make
 from engine.client import EngineClient
 from engine.conversation import Conversation
@@ -20,6 +21,7 @@ WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
 SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
 GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2
 BENCH_DETAIL = "standard"  # the glance + close-ups rows: the app's default level (a brief glance, 3 close-ups)
+FOLLOW_UP_QUESTION = "What does the highlighted button say?"  # asked after every description
 # The synthetic model favours whole-word tokens (convert.synthetic, speaks_words), so its random
 # answers are words the app's sentence splitter cuts as it would cut real ones: time to first
 # speech is measured, not estimated. Its tokenizer has learnt the app's prompts, so they take
@@ -167,7 +169,7 @@ class Bench:
         if not isinstance(loaded, Loaded):
             raise RuntimeError(loaded.message)
         self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.load_s,
-                     "peak_rss_bytes": peak_rss_bytes(self.client.pid)}
+                     "peak_rss_bytes": peak_rss_bytes(self.client.pid), "device": loaded.device}
         self._peaks = [self.load["peak_rss_bytes"]]  # each row's own peak, where it can be reset
         self.n_threads = self.client.n_threads
         self._reference = None
@@ -176,11 +178,12 @@ class Bench:
         if self._reference is None:
             from engine.bench.reference import LlamaCppReference
 
+            placement = device.choose(self.client.device, device.supports_gpu_offload())  # as the worker's
             self._reference = LlamaCppReference(str(self.pair.model_path), str(self.pair.mmproj_path),
-                                                self.n_threads, self.client.n_ctx)
+                                                self.n_threads, self.client.n_ctx, placement)
         return self._reference
 
-    def describe(self, name: str, detail: str, seed: int = 0) -> dict:
+    def describe(self, name: str, detail: str, seed: int = 0) -> tuple[Conversation, dict]:
         from engine.flow import Request
         from engine.images import fit_tiles
         from engine.prompts import detail_level
@@ -195,7 +198,8 @@ class Bench:
         # (to first order) instead of landing on one side. The first run reads the level's whole
         # budget; its per-token times give its total at the app's answer length.
         before = reference.run(prompt, tiles, level.max_tokens)
-        (line,) = flow_timelines(self.client, Request(1, Conversation(image, detail, None)))
+        conversation = Conversation(image, detail, None)
+        (line,) = flow_timelines(self.client, Request(1, conversation))
         stats = line.stats
         n_tokens = stats.n_tokens
         after = reference.run(prompt, tiles, n_tokens)
@@ -208,7 +212,7 @@ class Bench:
         first_token = line.first_chunk - line.submitted
         ttfw = (line.first_speech or line.done) - line.submitted
         app_tiles = stats.image_tokens // 256
-        return {
+        return conversation, {
             "image": name, "detail": detail, "tiles": app_tiles,
             "encode_per_tile_s": stats.encode_s / max(1, app_tiles),
             "reference_encode_per_tile_s": sum(ref["encode_s"] for ref in refs) / max(1, sum(ref["tiles"] for ref in refs)),
@@ -249,12 +253,12 @@ class Bench:
         """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a
         follow-up; with `ocr` (a started OcrClient), the image's text is read beside the glance, as
         `describe --second-look` does, and the close-ups are grounded in it."""
-        from engine.flow import Request, description_request
+        from engine.flow import description_request
 
         image = make(name, seed=seed)  # not an image described before: its tiles must not come from the cache
         request = description_request(1, image, BENCH_DETAIL, None, is_glance_first=True)
         glance, *looks = flow_timelines(self.client, request, ocr)
-        (follow,) = flow_timelines(self.client, Request(2, request.conversation, "What does the highlighted button say?"))
+        follow_up = self.follow_up(request.conversation)
         t0 = glance.submitted
         return {
             "image": name, "regions": len(looks),
@@ -264,7 +268,7 @@ class Bench:
             "close_up_first_token_s": [look.first_chunk - look.submitted for look in looks],
             "refined_complete_s": (looks[-1] if looks else glance).done - t0,
             "speech_gap_s": speech_wait_s([glance, *looks]),
-            "follow_up_first_token_s": follow.first_chunk - follow.submitted,
+            **follow_up,
         }
 
     def describe_median(self, name: str, detail: str, repeats: int) -> dict:
@@ -272,11 +276,23 @@ class Bench:
         each figure is the median, which keeps one noisy run on a shared 2-core machine from
         deciding a target."""
         is_own_peak = reset_peak_rss(self.client.pid)
-        runs = [self.describe(name, detail, seed) for seed in range(repeats)]
-        row = _medians(runs, base=runs[0])
+        conversations, runs = zip(*(self.describe(name, detail, seed) for seed in range(repeats)))
+        row = _medians(list(runs), base=runs[0])
+        # once per row: a question after the last description, which the worker's cache still holds
+        row.update(self.follow_up(conversations[-1]))
         row["repeats"] = repeats
         row.update(self._peak(is_own_peak))
         return row
+
+    def follow_up(self, conversation: Conversation) -> dict:
+        """The bench's question after a description, as the app asks it: its first token, and how many
+        tokens the worker reused from its cache and read (only the question, when it continues the cache)."""
+        from engine.flow import Request
+
+        (line,) = flow_timelines(self.client, Request(2, conversation, FOLLOW_UP_QUESTION))
+        return {"follow_up_first_token_s": (line.first_chunk or line.done) - line.submitted,
+                "follow_up_reused_tokens": line.stats.reused_tokens, "follow_up_read_tokens": line.stats.read_tokens,
+                "follow_up_answer_room": line.stats.answer_room}
 
     def _peak(self, is_own: bool) -> dict:
         peak = peak_rss_bytes(self.client.pid)

@@ -359,9 +359,9 @@ def test_forwarded_commands_never_show_or_focus_the_window(make_app, model_dir, 
 
 
 def test_settings_saved_in_the_dialog_apply_and_restart_the_engine(make_app, model_dir, qtbot, settings):
-    from PySide6.QtWidgets import QSpinBox
+    from PySide6.QtWidgets import QComboBox, QSpinBox
 
-    from app.storage.settings import THREADS
+    from app.storage.settings import DEVICE, THREADS
     from app.ui.settings_dialog import SettingsDialog
 
     application = start_ready(make_app(), qtbot)
@@ -371,10 +371,15 @@ def test_settings_saved_in_the_dialog_apply_and_restart_the_engine(make_app, mod
     threads = dialog.controls[THREADS.key]
     assert isinstance(threads, QSpinBox) and threads.accessibleName() == "Processor threads"
     threads.setValue(1)
+    device = dialog.controls[DEVICE.key]
+    assert isinstance(device, QComboBox) and device.accessibleName() == "Run the model on"
+    assert device.currentData() == "auto" and device.count() == 2
+    device.setCurrentIndex(device.findData("cpu"))
     dialog.accept()
-    assert settings.get(THREADS) == 1
+    assert settings.get(THREADS) == 1 and settings.get(DEVICE) == "cpu"
     qtbot.waitUntil(lambda: application.controller.is_model_ready and application.setup.engine.worker_pid != first_pid,
                     timeout=LOAD_MS)
+    assert application.setup.engine.device == "cpu"
 
 
 def test_open_image_describes_the_file_chosen_in_the_dialog(make_app, model_dir, qtbot, tmp_path):

@@ -39,12 +39,16 @@ def test_bench_reports_all_figures(conversions, capsys):
         assert len(row["reference_totals_s"]) == 2 and row["own_floor_ratio"] > 0
         assert 0 < row["app_code_share"] < 1
         assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
+        # a follow-up after every level continues the cache: the description is reused, only the question read
+        assert 0 < row["follow_up_first_token_s"] < row["first_token_s"]
+        assert row["follow_up_reused_tokens"] > row["tiles"] * 256 and 0 < row["follow_up_read_tokens"] < 40
     assert rows[("screen-1920x1080", "brief")]["tiles"] == 1
     assert rows[("screen-1920x1080", "brief")]["repeats"] == 3  # medians of three short runs
     assert rows[("screen-1920x1080", "standard")]["repeats"] == 1
     assert rows[("photo-640x480", "standard")]["tiles"] == 5  # 2x2 grid and the overview
     look = results["second_look"][0]
     assert look["regions"] == 3 and look["refined_complete_s"] > look["glance_total_s"]
+    assert look["follow_up_first_token_s"] > 0 and 0 < look["follow_up_read_tokens"] < 40
     assert len(look["close_up_first_token_s"]) == 3 and look["speech_gap_s"] >= 0
     # three runs on different screens; the refined time is their median
     assert look["repeats"] == 3 and len(look["refined_complete_all_s"]) == 3
@@ -65,6 +69,7 @@ def test_bench_reports_all_figures(conversions, capsys):
     print_report(results)
     report = capsys.readouterr().out
     assert "3 close-ups, one request each" in report and ("[met]" in report or "[MISSED]" in report)
+    assert "follow-up first token after every description" in report
 
 
 def _line(done: float, pieces: list[tuple[float, str]], n_tokens: int):
@@ -114,7 +119,8 @@ def test_overhead_target_takes_all_rows_time_together_and_names_the_worst_row():
 
     def row(detail, tiles, total, reference):
         return {"image": "photo-640x480", "detail": detail, "tiles": tiles, "total_s": total,
-                "reference_total_s": reference, "overhead": total / reference, "app_code_share": 0.01}
+                "reference_total_s": reference, "overhead": total / reference, "app_code_share": 0.01,
+                "follow_up_first_token_s": 0.3, "follow_up_read_tokens": 20}
 
     def overhead_check(rows):
         results = {"describe": rows, "second_look": [], "memory": {"worker_peak_rss_bytes": 1}}
@@ -129,3 +135,23 @@ def test_overhead_target_takes_all_rows_time_together_and_names_the_worst_row():
     assert "worst single row 1.060: photo-640x480 standard" in check["target"]
     rows[2]["total_s"] = 229.0 * OVERHEAD_LIMIT  # now the rows together are over the limit
     assert not overhead_check(rows)["met"]
+
+
+def test_follow_up_target_takes_the_slowest_follow_up_of_every_level():
+    from engine.bench.cli import FOLLOW_UP_LIMIT_S, targets
+
+    def row(detail, first_token_s, read):
+        return {"image": "photo-4032x3024", "detail": detail, "tiles": 1, "total_s": 1.0, "reference_total_s": 1.0,
+                "overhead": 1.0, "app_code_share": 0.01, "follow_up_first_token_s": first_token_s,
+                "follow_up_read_tokens": read}
+
+    def follow_up_check(rows):
+        results = {"describe": rows, "second_look": [], "memory": {"worker_peak_rss_bytes": 1}}
+        return next(c for c in targets(results) if c["target"].startswith("follow-up first token after every"))
+
+    rows = [row("brief", 0.3, 20), row("standard", 0.4, 20), row("detailed", 0.5, 20)]
+    assert follow_up_check(rows)["met"]
+    rows[2] = row("detailed", 42.3, 4295)  # the tester's case: everything read again
+    check = follow_up_check(rows)
+    assert not check["met"] and check["value"] == 42.3 and FOLLOW_UP_LIMIT_S < 42.3
+    assert "photo-4032x3024 detailed, 4295 tokens read" in check["target"]

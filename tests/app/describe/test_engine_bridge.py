@@ -142,3 +142,14 @@ def test_a_model_that_fails_to_load_is_reported_not_restarted(qtbot, model_dir, 
         assert loads == [1]  # no restart loop
     finally:
         engine.close()
+
+
+def test_the_engine_runs_on_the_device_chosen_and_says_so(qtbot, model_dir):
+    """The real CPU path; whether a GPU would be used is engine/device.py's (tests/engine/test_device.py)."""
+    engine = EngineBridge(find_model_pair(model_dir), device="cpu")
+    try:
+        with qtbot.waitSignal(engine.loaded, timeout=LOAD_MS) as loaded:
+            engine.start()
+        assert loaded.args[0].device == "cpu" and "CPU only" in loaded.args[0].device_reason
+    finally:
+        engine.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from app.storage.settings import (ALL_SETTINGS, CLOSE_TO_TRAY, DETAIL, LANGUAGE, MONITORS, SAVE_HISTORY, SCHEMA_VERSION,
-                          THREADS, VERSION_KEY, Settings)
+from app.storage.settings import (ALL_SETTINGS, CLOSE_TO_TRAY, DETAIL, DEVICE, ENGINE_SETTINGS, LANGUAGE, MONITORS,
+                          SAVE_HISTORY, SCHEMA_VERSION, THREADS, VERSION_KEY, Settings)
 
 
 def test_every_setting_is_declared_once_with_a_description_and_a_typed_default(settings):
@@ -41,12 +41,14 @@ def test_damaged_values_read_as_defaults(tmp_path):
     raw.setValue(SAVE_HISTORY.key, "perhaps")
     raw.setValue(DETAIL.key, "enormous")
     raw.setValue(MONITORS.key, 42)
+    raw.setValue(DEVICE.key, "quantum")
     raw.sync()
     settings = Settings(path)
     assert settings.get(THREADS) == THREADS.default
     assert settings.get(SAVE_HISTORY) is False
     assert settings.get(DETAIL) == "standard"
     assert settings.get(MONITORS) == "pointer"
+    assert settings.get(DEVICE) == "auto"
 
 
 def test_out_of_range_and_unknown_choices_are_refused(settings):
@@ -105,3 +107,10 @@ def test_voice_rate_and_volume_stay_in_range(settings):
     settings.set(RATE, 320)
     assert settings.get(RATE) == 320
     assert settings.get(VOLUME) == 100
+
+
+def test_the_device_setting_offers_the_engines_choices_and_restarts_the_engine():
+    from engine.device import DEVICES
+
+    assert DEVICE.choices == DEVICES and DEVICE.default == "auto" and len(DEVICE.choice_labels) == len(DEVICES)
+    assert DEVICE in ENGINE_SETTINGS  # a change starts the engine again on the chosen device
