@@ -18,7 +18,9 @@ def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
     from engine.evaluate import cli as evaluate_cli
     from engine.ocr import cli as ocr_cli
 
-    parser = argparse.ArgumentParser(prog="main.py", description=__doc__.splitlines()[0])
+    from engine import invocation
+
+    parser = argparse.ArgumentParser(prog=invocation.program_name(), description=__doc__.splitlines()[0])
     if has_app:
         from app.launch import launcher
 

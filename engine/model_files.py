@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import invocation
 from engine.manifest import MANIFEST_NAME, ManifestError, read_manifest, verify
 from resources import APP_FOLDER
 
@@ -147,7 +148,7 @@ def _only_usable(folder: Path, pattern: str, check) -> Path:
     if not paths:
         raise ModelFileError(
             f"No model found in {folder}. It needs a model-*.gguf and an mmproj-*.gguf: "
-            "convert the VisionPangu checkpoint with 'python main.py convert', or choose another folder.")
+            f"convert the VisionPangu checkpoint with '{invocation.shown('convert')}', or choose another folder.")
     usable, problems = [], []
     for path in paths:
         try:

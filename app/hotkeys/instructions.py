@@ -8,23 +8,14 @@ desktop's own keyboard settings. That launch hands the command to the running ap
 
 from __future__ import annotations
 
-import shlex
-import sys
-from pathlib import Path
-
 from app.hotkeys.actions import ACTIONS, HotkeyAction
 from app.hotkeys.texts import tr
-
-MAIN_SCRIPT = Path(__file__).resolve().parents[2] / "main.py"
+from engine import invocation
 
 
 def launch_command(item: HotkeyAction) -> str:
     """The command line that does `item` from a desktop shortcut ("" if there is none)."""
-    if not item.cli_args:
-        return ""
-    if getattr(sys, "frozen", False):  # a packaged app is its own launcher
-        return shlex.join([sys.executable, *item.cli_args])
-    return shlex.join([sys.executable, str(MAIN_SCRIPT), *item.cli_args])
+    return invocation.shell_line(*item.cli_args) if item.cli_args else ""
 
 
 def command_lines() -> list[tuple[str, str]]:

@@ -16,6 +16,7 @@ import traceback
 from pathlib import Path
 
 from app.commands import OPTIONS
+from engine import invocation
 from resources import APP_FOLDER, APP_NAME
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -111,7 +112,7 @@ def no_screen_message() -> str | None:
         return None
     return ("No screen was found to show the window on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
             "Start the app from your desktop session, or describe an image file on the command line "
-            "with: python main.py describe IMAGE")
+            f"with: {invocation.shown('describe', 'IMAGE')}")
 
 
 def start_app(request: dict, model_dir_flag: str | None = None) -> int:

@@ -9,12 +9,12 @@ half-written is left behind.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 
-MAIN_SCRIPT = Path(__file__).resolve().parents[2] / "main.py"
+from engine import invocation
+
 FAILED_PREFIX = "Conversion failed:"
 KILL_WAIT_MS = 5000
 
@@ -24,10 +24,9 @@ def _tr(text: str) -> str:
 
 
 def converter_command(checkpoint: Path, out_dir: Path) -> tuple[str, list[str]]:
-    args = ["convert", str(checkpoint), "--out", str(out_dir), "--progress", "json"]
-    if getattr(sys, "frozen", False):  # a packaged app is its own interpreter
-        return sys.executable, args
-    return sys.executable, [str(MAIN_SCRIPT), *args]
+    program, *args = invocation.argv("convert", str(checkpoint), "--out", str(out_dir), "--progress", "json",
+                                     reads_output=True)
+    return program, args
 
 
 class ConverterProcess(QObject):

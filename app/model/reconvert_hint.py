@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 
+from engine import invocation
 from engine.cpu_features import MMPROJ_F16, ROOT, features_from_json, query_command, would_reconverting_be_faster
 from engine.model_files import ModelPair
 
 HINT = ("Tip: this model's vision encoder is stored as F16. This computer's processor runs BF16 faster, so "
-        "converting the checkpoint again (Convert checkpoint, or python main.py convert) would make reading "
+        "converting the checkpoint again (Convert checkpoint, or {command}) would make reading "
         "images about 30% faster. The model works as it is.")
 
 
@@ -53,7 +54,7 @@ class ReconvertHint(QObject):
         process.deleteLater()
         is_done = status == QProcess.ExitStatus.NormalExit and exit_code == 0
         if is_done and would_reconverting_be_faster(MMPROJ_F16, features_from_json(output)):
-            self.hint.emit(_tr(HINT))
+            self.hint.emit(_tr(HINT).format(command=invocation.shown("convert")))
 
     def _on_error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart and self._process is not None:

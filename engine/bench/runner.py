@@ -9,6 +9,7 @@ from pathlib import Path
 
 from engine import device
 from engine.bench.images import make
+from engine.bench.memory import peak_rss_bytes, reset_peak_rss
 from engine.client import EngineClient
 from engine.conversation import Conversation
 from engine.model_files import find_model_pair
@@ -56,29 +57,6 @@ def level_prompt(pair, detail: str) -> str:
     return prompt_text(ChatFormat(pair.architecture, pair.chat_template).render([
         {"role": "system", "content": system_prompt(None)},
         {"role": "user", "content": detail_level(detail).instruction, "images": 1}]), MEDIA_MARKER)
-
-
-def peak_rss_bytes(pid: int) -> int:
-    """Peak resident memory of a process: VmHWM on Linux, peak working set on Windows."""
-    status = Path(f"/proc/{pid}/status")
-    if status.is_file():
-        for line in status.read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    import psutil
-
-    info = psutil.Process(pid).memory_info()
-    return int(getattr(info, "peak_wset", info.rss))
-
-
-def reset_peak_rss(pid: int) -> bool:
-    """Start a new peak for `pid` (Linux: writing 5 to clear_refs resets VmHWM); False where that
-    cannot be done, and the peak then runs on from the worker's start."""
-    try:
-        Path(f"/proc/{pid}/clear_refs").write_text("5")
-        return True
-    except OSError:
-        return False
 
 
 @dataclass

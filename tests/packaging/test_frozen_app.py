@@ -58,6 +58,7 @@ def test_help_lists_the_commands(run_frozen):
     assert_plain(done)
     for command in ("describe", "convert", "make-checkpoint", "--describe-file"):
         assert command in done.stdout
+    assert done.stdout.startswith("usage: visionpangu-assistant "), "the executable's own name, not main.py"
 
 
 def test_describe_answers_a_good_image_in_the_spawned_worker_and_refuses_a_bad_one(run_frozen, frozen_model,
