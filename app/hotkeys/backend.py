@@ -36,7 +36,8 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class Outcome:
-    """A backend's answer for one binding; `detail` is plain text for UNSUPPORTED."""
+    """A backend's answer for one binding; `detail` is plain text: why, for UNSUPPORTED; for OK, what the
+    user should know of it (a character the shortcut keeps from being typed), or nothing."""
     status: Status
     detail: str = ""
 

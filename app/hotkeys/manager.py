@@ -34,6 +34,7 @@ class RegistrationResult:
     status: Status
     keys: str  # portable text of the combination, "" when there is none
     message: str  # plain, translated; ready to show and announce
+    caution: str = ""  # for one that works: what the user should know (a character it keeps from being typed)
 
     @property
     def is_ok(self) -> bool:
@@ -87,8 +88,8 @@ class HotkeyManager(QObject):
         return dict(self._results)
 
     def problems(self) -> list[str]:
-        """Messages of the shortcuts that do not work, in action order."""
-        return [r.message for r in self._results.values() if r.is_problem]
+        """Messages of the shortcuts that do not work, or work with a caution, in action order."""
+        return [r.message for r in self._results.values() if r.is_problem or r.caution]
 
     def apply(self, bindings: Mapping[str, str | KeyCombo | None]) -> dict[str, RegistrationResult]:
         """Make exactly these shortcuts active: action id -> combination text, KeyCombo, or None (off).
@@ -156,8 +157,9 @@ class HotkeyManager(QObject):
 
     def _result(self, action_id: str, combo: KeyCombo, outcome: Outcome) -> RegistrationResult:
         label, keys = action(action_id).tr_label(), combo.spoken()
-        if outcome.status is Status.OK:
-            message = ok_message(keys, label)
+        if outcome.status is Status.OK:  # with what the user should know of it, if anything
+            message = " ".join(filter(None, (ok_message(keys, label), outcome.detail)))
+            return RegistrationResult(action_id, outcome.status, combo.to_text(), message, outcome.detail)
         elif outcome.status is Status.BUSY:
             message = busy_message(keys, label)
         elif outcome.status is Status.PENDING:

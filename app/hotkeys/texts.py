@@ -45,6 +45,12 @@ def unmappable_key_message(keys: str) -> str:
               "layout. Choose a combination with a letter or a function key.").format(keys=keys)
 
 
+def altgr_message(keys: str, character: str) -> str:
+    return tr("On your keyboard layout Ctrl+Alt works as AltGr, and {keys} also types {character}: while this "
+              "shortcut is on, {character} cannot be typed in any program. If you need it, choose another "
+              "combination, for example with a function key.").format(keys=keys, character=character)
+
+
 def no_answer_message() -> str:
     return tr_app("The shortcut service did not answer in time, so global shortcuts may not work. "
                   "Restart {app}; if this happens again, use the buttons in its window.")

@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from app.hotkeys import HotkeyManager, Status, default_bindings
+from app.hotkeys.keymap import KEYS
 from app.hotkeys.windows import (ERROR_HOTKEY_ALREADY_REGISTERED, MOD_ALT, MOD_CONTROL, MOD_NOREPEAT, MOD_SHIFT,
                                  WM_HOTKEY, WindowsBackend)
 from tests.app.hotkeys.conftest import Recorder
@@ -64,6 +65,13 @@ class FakeWin32:
 
     def error_text(self, code: int) -> str:
         return "Access is denied."
+
+    def vk_for_character(self, character: str) -> int | None:
+        """The US layout: each punctuation key where keymap.py puts it."""
+        return KEYS[ord(character)].win_vk
+
+    def typed_character(self, modifiers: int, vk: int) -> str:
+        return ""  # the US layout has no AltGr
 
     def press(self, vk: int) -> None:
         """The user presses the registered combination whose key is vk."""
@@ -146,3 +154,54 @@ def test_ctrl_pause_is_registered_as_vk_cancel_which_windows_sends_for_it(win):
     results = manager.apply({"describe_screen": "Ctrl+Pause", "stop": "Alt+Pause"})
     assert results["describe_screen"].status is Status.OK and results["stop"].status is Status.OK
     assert sorted(vk for _, vk in fake.registered.values()) == [VK_CANCEL, VK_PAUSE]
+
+
+class LayoutWin32(FakeWin32):
+    """FakeWin32 with a keyboard layout: which VK types each character (VkKeyScanExW) and what a VK
+    types with Ctrl+Alt(+Shift) held (ToUnicodeEx), modelled on Windows' Polish (programmer's)
+    and German layouts. Still a MOCK: no Windows here."""
+
+    def __init__(self, scan: dict[str, int | None], altgr: dict[tuple[int, int], str], **options):
+        super().__init__(**options)
+        self.scan, self.altgr = scan, altgr
+
+    def vk_for_character(self, character: str) -> int | None:
+        return self.scan.get(character)
+
+    def typed_character(self, modifiers: int, vk: int) -> str:
+        return self.altgr.get((modifiers, vk), "")
+
+
+@pytest.fixture
+def layout_win(qapp):
+    made = []
+
+    def make(scan=None, altgr=None):
+        fake = LayoutWin32(scan or {}, altgr or {})
+        manager = HotkeyManager(WindowsBackend(api_factory=lambda: fake), debounce_s=0.0)
+        made.append(manager)
+        return manager, fake
+
+    yield make
+    for manager in made:
+        manager.shutdown()
+
+
+def test_a_shortcut_that_types_an_altgr_character_says_which(layout_win):
+    # Polish (programmer's): AltGr+Shift+S types "Ś", and Ctrl+Alt is AltGr.
+    manager, _fake = layout_win(altgr={(MOD_CONTROL | MOD_ALT | MOD_SHIFT, ord("S")): "Ś"})
+    results = manager.apply({"stop": "Ctrl+Alt+Shift+S", "describe_screen": "Ctrl+Alt+Shift+D"})
+    stop, describe = results["stop"], results["describe_screen"]
+    assert stop.status is Status.OK and "Ś" in stop.caution and "AltGr" in stop.message
+    assert describe.status is Status.OK and describe.caution == ""
+    assert manager.problems() == [stop.message], "said once, with the shortcuts that do not work"
+
+
+def test_punctuation_is_the_key_that_types_it_on_the_users_layout(layout_win):
+    # German: "-" is on the US "/" key (VK_OEM_MINUS is 0xBD on both, but "," "." and "-" move
+    # elsewhere on other layouts); "/" needs Shift+7 there, so a shortcut cannot end in it.
+    manager, fake = layout_win(scan={"-": 0xBD, ".": 0xBE, "/": None})
+    results = manager.apply({"describe_screen": "Ctrl+Alt+.", "stop": "Ctrl+Alt+/"})
+    assert results["describe_screen"].status is Status.OK
+    assert sorted(vk for _, vk in fake.registered.values()) == [0xBE]
+    assert results["stop"].status is Status.UNSUPPORTED and "keyboard" in results["stop"].message
