@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.launch.instance import INSTANCE_ENV, RUNTIME_FOLDER, forward
+from app.launch.instance import INSTANCE_ENV, forward, socket_path
 from tests.app.conftest import require_xvfb, start_xvfb, stop_xvfb
 from tests.app.e2e.desktop import wait_for
 from tests.packaging.conftest import ROOT, clean_environment
@@ -78,6 +78,17 @@ def test_describe_answers_a_good_image_in_the_spawned_worker_and_refuses_a_bad_o
     assert done.stderr.strip() and not done.stdout.strip()
 
 
+def test_read_gives_the_sample_dialogs_real_text_with_the_shipped_ocr_models(run_frozen):
+    """The text reader's process, onnxruntime and rapidocr's packaged models inside the frozen app."""
+    done = run_frozen("read", str(SAMPLE_IMAGE), "--json")
+    assert done.returncode == EXIT_DONE, done.stderr
+    assert_plain(done)
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    text = " ".join(event["text"] for event in events if event["event"] == "line")
+    assert "Save changes" in text, text
+    assert events[-1]["event"] == "done" and events[-1]["n_lines"] >= 3
+
+
 @pytest.fixture
 def xvfb_display():
     require_xvfb()
@@ -103,7 +114,7 @@ def test_the_window_answers_a_forwarded_describe_file_and_speaks_it(frozen_execu
     env = clean_environment(tmp_path / "home", DISPLAY=xvfb_display, XDG_RUNTIME_DIR=str(runtime),
                             VISIONPANGU_CONFIG_DIR=str(config), VISIONPANGU_SPEECH=f"file:{said}",
                             **{INSTANCE_ENV: instance})
-    socket = runtime / RUNTIME_FOLDER / instance
+    socket = socket_path(instance, str(runtime))  # where the app puts it (a deep runtime folder: /tmp)
 
     def status() -> dict | None:
         return forward({"command": "status"}, str(socket))
