@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-import multiprocessing
 import time
 
-from engine import native_log
+from engine import child_process, native_log
 from engine import worker as w
 from engine.conversation import Conversation
 from engine.device import Device
@@ -83,13 +82,7 @@ class EngineClient:
 
     def start(self) -> None:
         """Start a worker and ask it to load the model (it loads in the background)."""
-        ctx = multiprocessing.get_context("spawn")  # never fork a process that may hold Qt or threads
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=w.worker_main, args=(child,), daemon=True, name="visionpangu-engine")
-        with w.sigint_blocked():  # the worker starts deaf to Ctrl+C: the caller owns it
-            self._proc.start()
-        child.close()
-        self._conn = parent
+        self._proc, self._conn = child_process.spawn(w.worker_main, (), "visionpangu-engine")
         self._has_loaded = False
         self._last_message = time.monotonic()
         self.restarts += 1

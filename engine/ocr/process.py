@@ -11,7 +11,6 @@ process is not safe), deaf to Ctrl+C (the caller owns it), and gone when the cal
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import sys
 import time
 
@@ -116,16 +115,9 @@ class OcrClient:
         return self._proc is not None and self._proc.is_alive()
 
     def start(self) -> None:
-        from engine.worker import sigint_blocked
+        from engine import child_process
 
-        ctx = multiprocessing.get_context("spawn")
-        parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=ocr_main, args=(child, self.n_threads, self.is_background), daemon=True,
-                                 name="visionpangu-ocr")
-        with sigint_blocked():
-            self._proc.start()
-        child.close()
-        self._conn = parent
+        self._proc, self._conn = child_process.spawn(ocr_main, (self.n_threads, self.is_background), "visionpangu-ocr")
 
     def wait_ready(self, timeout: float = LOAD_TIMEOUT_S) -> Ready | ReadFailed:
         event = self.next_event(timeout)
