@@ -140,3 +140,41 @@ def test_the_second_look_in_the_app_is_grounded_in_the_text_read_beside_the_glan
     assert grounded, "each close-up carries the text read inside it"
     assert all(word_recall(text.splitlines(), screen.lines) > 0.8 for text in grounded)  # the screen's own
     assert application.controller.ocr.pid is not None, "the text reader ran beside the description"
+
+
+def test_the_read_text_shortcut_is_named_registered_changeable_and_can_be_turned_off(make_app, qtbot, settings):
+    from app.hotkeys import NullBackend
+    from app.ui.settings_dialog import SettingsDialog
+
+    backend = NullBackend()
+    application = make_app(hotkey_backend=backend)
+    application.start()
+    qtbot.waitUntil(lambda: "read_screen" in backend.bindings)
+    assert backend.bindings["read_screen"].to_text() == "Ctrl+Alt+Shift+T"
+    dialog = SettingsDialog(settings, application.window)
+    qtbot.addWidget(dialog)
+    box, edit = dialog.shortcut_controls["read_screen"]
+    assert box.accessibleName() == "Read the text on the screen" and box.isChecked()
+    assert edit.accessibleName() == "Keys for Read the text on the screen" and edit.text() == "Ctrl+Alt+Shift+T"
+    edit.setText("Ctrl+Alt+Shift+X")
+    dialog.accept()
+    qtbot.waitUntil(lambda: backend.bindings["read_screen"].to_text() == "Ctrl+Alt+Shift+X")
+    dialog = SettingsDialog(settings, application.window)
+    qtbot.addWidget(dialog)
+    dialog.shortcut_controls["read_screen"][0].setChecked(False)
+    dialog.accept()
+    qtbot.waitUntil(lambda: "read_screen" not in backend.bindings)
+    application.on_hotkey("read_screen")  # pressed anyway (a desktop's own binding): the screen is read
+    qtbot.waitUntil(lambda: application.controller.phase == "idle")
+    assert application.controller.status_text  # no display here: the capture's plain refusal
+
+
+def test_every_read_command_is_in_the_window_the_menu_and_the_tray(make_app):
+    application = make_app()
+    menus = {action.text() for menu in application.window.menuBar().findChildren(type(application.tray.menu))
+             for action in menu.actions()}
+    for command in ("read_screen", "read_window", "read_clipboard", "read_file", "read_camera"):
+        assert getattr(application.actions, command).text() in menus
+    button = next(b for b in application.page.buttons if b.defaultAction() is application.actions.read_screen)
+    assert button.accessibleName() == "Read text on screen"
+    assert application.actions.read_screen in application.tray.menu.actions()
