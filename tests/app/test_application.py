@@ -451,7 +451,7 @@ def test_the_tray_menu_offers_the_same_actions_and_is_absent_without_a_tray(make
     a = application.actions
     in_menu = [action for action in application.tray.menu.actions() if not action.isSeparator()]
     assert in_menu == [a.show_window, a.describe_screen, a.describe_window, a.describe_clipboard, a.open_image,
-                       a.camera, a.stop, a.copy, a.settings, a.quit]
+                       a.camera, a.read_screen, a.read_window, a.read_clipboard, a.stop, a.copy, a.settings, a.quit]
     assert not application.tray.is_available()
     assert application.window.should_hide_on_close() is False  # so closing quits, never strands the app
 
