@@ -471,8 +471,8 @@ def test_global_shortcuts_act_without_showing_the_window_and_ask_brings_up_the_q
     backend = NullBackend()  # grabs nothing; trigger() is a key press from any app (see app/hotkeys)
     application = make_app(hotkey_backend=backend)
     start_ready(application, qtbot, show=False)
-    assert set(backend.bindings) == {"describe_screen", "describe_window", "describe_clipboard", "stop",
-                                     "repeat_last", "ask_followup"}
+    assert set(backend.bindings) == {"describe_screen", "describe_window", "describe_clipboard", "read_screen",
+                                     "stop", "repeat_last", "ask_followup"}
     QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(seed=5)))
     assert backend.trigger("describe_clipboard")
     qtbot.waitUntil(lambda: len(application.entries) == 1 and application.controller.phase == "idle",
