@@ -85,6 +85,7 @@ def test_stop_during_a_read_ends_it_and_its_speech_at_once(make_app, qtbot, tmp_
     assert time.monotonic() - started < 0.3
     assert application.controller.phase == "idle" and application.speech.speech.stops > stops
     assert application.controller.status_text == "Stopped."
+    assert not application.controller.reading.is_reading
     kept, spoken = application.page.text(), len(application.speech.speech.spoken)
     qtbot.wait(1500)  # nothing of the stopped read arrives later
     assert application.page.text() == kept and len(application.speech.speech.spoken) == spoken
