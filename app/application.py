@@ -83,6 +83,10 @@ class Application(QObject):
         return {
             "describe_screen": c.describe_screen, "describe_window": c.describe_window,
             "describe_clipboard": c.describe_clipboard, "open_image": self.open_image, "camera": self.open_camera,
+            "read_screen": lambda: c.read_text(c.describe_screen),
+            "read_window": lambda: c.read_text(c.describe_window),
+            "read_clipboard": lambda: c.read_text(c.describe_clipboard),
+            "read_file": lambda: self.open_image(is_read=True), "read_camera": lambda: self.open_camera(is_read=True),
             "describe_again": c.describe_again, "stop": c.stop, "repeat_last": c.repeat_last, "copy": c.copy,
             "ask": lambda: self.window.focus_main_page(self.page.question),
             "show_history": lambda: self.window.focus_main_page(self.page.history),
@@ -141,7 +145,8 @@ class Application(QObject):
 
         1. timers and native connections: the global-shortcut thread ends and closes its X
            connection, then the active-window poll stops and closes its own;
-        2. the controller records a description still being written and stops captures;
+        2. the controller records a description or read still being written, stops captures and
+           ends the text reader's process;
         3. the engine worker ends (and a running conversion);
         4. speech and announcements stop;
         5. history and settings are flushed to disk;
@@ -185,7 +190,8 @@ class Application(QObject):
             return
         if command.forwarded.has_path:
             path = Path(request["path"])
-            self.controller.describe_source(ImageSource(label=path.name, path=path))
+            describe = lambda: self.controller.describe_source(ImageSource(label=path.name, path=path))  # noqa: E731
+            self.controller.read_text(describe) if command.id == "read_file" else describe()
         else:
             self._handlers[command.id]()
 
@@ -228,22 +234,28 @@ class Application(QObject):
         return label, lambda: capture_region(info.left, info.top, info.width, info.height)
 
     # --- dialogs -----------------------------------------------------------------------------------
-    def open_image(self) -> None:
-        dialog = QFileDialog(self.window, _tr("Open an image to describe"))
+    def open_image(self, is_read: bool = False) -> None:
+        """Choose an image file to describe, or with `is_read` to read its text."""
+        dialog = QFileDialog(self.window, _tr("Open an image to read") if is_read else _tr("Open an image to describe"))
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
         dialog.setNameFilter(_tr(IMAGE_FILTER))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(lambda path: self.run_command({"command": "describe-file", "path": path}))
+        command = "read-file" if is_read else "describe-file"
+        dialog.fileSelected.connect(lambda path: self.run_command({"command": command, "path": path}))
         dialog.open()
 
-    def open_camera(self) -> None:
+    def open_camera(self, is_read: bool = False) -> None:
         from app.ui.camera_dialog import CameraDialog
 
         dialog = CameraDialog(self.window, link=self.speech)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.captured.connect(lambda rgb: self.controller.describe_image(rgb, _tr("Camera picture")))
+        dialog.captured.connect(lambda rgb: self._from_camera(rgb, is_read))
         dialog.open()
         dialog.start()
+
+    def _from_camera(self, rgb, is_read: bool) -> None:
+        describe = lambda: self.controller.describe_image(rgb, _tr("Camera picture"))  # noqa: E731
+        self.controller.read_text(describe) if is_read else describe()
 
     def open_settings(self) -> None:
         from app.ui.settings_dialog import SettingsDialog

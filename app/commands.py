@@ -11,7 +11,7 @@ Global-shortcut defaults use Control + Alt + Shift and a letter (Command + Optio
 - not Control + Alt + letter alone, which many screen readers and Windows keyboard layouts
   use (AltGr is Control + Alt on Windows, so Ctrl+Alt+letter types characters there);
 - not Ctrl+Alt+Shift+R: GNOME records a screencast with it (GNOME Settings, Keyboard
-  Shortcuts, Screenshots).
+  Shortcuts, Screenshots); Read text takes Ctrl+Alt+Shift+T ("text") instead.
 """
 
 from __future__ import annotations
@@ -83,6 +83,12 @@ def _describe(source: str) -> Forwarded:
                                  "(starting it if needed); bind this to a desktop shortcut")
 
 
+def _read(source: str) -> Forwarded:
+    return Forwarded("read", CAPTURE_SOURCES, source,
+                     option_help="read the text of the screen, the active window or the clipboard image aloud in "
+                                 "the running app (starting it if needed); bind this to a desktop shortcut")
+
+
 COMMANDS: tuple[Command, ...] = (
     Command("describe_screen",
             WindowAction(noop("Describe &screen"), noop("Capture the screen and describe it"), ("Ctrl+1",)),
@@ -107,6 +113,26 @@ COMMANDS: tuple[Command, ...] = (
                                 option_help="describe an image file in the running app")),
     Command("camera", WindowAction(noop("C&amera..."), noop("Take a picture with a camera and describe it"),
                                    ("Ctrl+4",))),
+    Command("read_screen",
+            WindowAction(noop("Read text on &screen"), noop("Capture the screen and read its text exactly, line by line"),
+                         ("Ctrl+5",)),
+            GlobalShortcut("read_screen", noop("Read the text on the screen"),
+                           noop("Reads the text on the screen exactly, line by line."), "Ctrl+Alt+Shift+T"),
+            _read("screen")),
+    Command("read_window",
+            WindowAction(noop("Read text in active &window"), noop("Read the text of the window you were using "
+                                                                   "before this one"), ("Ctrl+6",)),
+            forwarded=_read("window")),
+    Command("read_clipboard",
+            WindowAction(noop("Read text in &clipboard image"), noop("Read the text of the image, or image file, "
+                                                                     "on the clipboard"), ("Ctrl+7",)),
+            forwarded=_read("clipboard")),
+    Command("read_file",  # in the window a file dialog; forwarded with the file's path
+            WindowAction(noop("Read text in image &file..."), noop("Choose an image file and read its text")),
+            forwarded=Forwarded("read-file", has_path=True, option_help="read the text of an image file aloud in "
+                                                                        "the running app")),
+    Command("read_camera", WindowAction(noop("Read text with c&amera..."),
+                                        noop("Take a picture with a camera and read its text"))),
     Command("describe_again", WindowAction(noop("Describe a&gain"),
                                            noop("Describe the current image again, with the current detail level"),
                                            ("Ctrl+R",))),
@@ -142,13 +168,14 @@ COMMANDS: tuple[Command, ...] = (
 )
 
 BY_HOTKEY: dict[str, Command] = {c.hotkey.id: c for c in COMMANDS if c.hotkey}
-# By name: "describe", "describe-file", "stop", "show", "status" (the describe rows share theirs).
+# By name: "describe", "describe-file", "read", "read-file", "stop", "show", "status" (the describe
+# rows share theirs, and so do the read rows).
 FORWARDED: dict[str, Forwarded] = {c.forwarded.name: c.forwarded for c in COMMANDS if c.forwarded}
 OPTIONS: tuple[Forwarded, ...] = tuple(f for f in FORWARDED.values() if f.option)  # main.py's app options
 
 
 def forwarded_command(request: dict) -> Command | None:
-    """The command a valid forwarded request names (its source picks among the describe commands)."""
+    """The command a valid forwarded request names (its source picks among the describe or read commands)."""
     for command in COMMANDS:
         forwarded = command.forwarded
         if forwarded and forwarded.name == request.get("command") and forwarded.source == request.get("source", ""):

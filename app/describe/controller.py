@@ -21,7 +21,9 @@ from app.capture.errors import CaptureError
 from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
 from app.describe.close_up_planner import CloseUpPlanner
+from app.describe.ocr_owner import OcrOwner
 from app.describe.presenter import DescriptionView, Presenter
+from app.describe.reader import ReadText
 from app.speech.speech_link import SpeechLink
 from app.storage.history import HistoryEntry
 from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
@@ -33,7 +35,7 @@ from engine.images import DARK_LEVEL, check_uniform
 from engine.timeline import CAPTURED, MODEL_READY, timeline
 from engine.user_text import TextError, check_language, check_question
 
-IDLE, CAPTURING, DESCRIBING, ANSWERING = "idle", "capturing", "describing", "answering"
+IDLE, CAPTURING, DESCRIBING, ANSWERING, READING = "idle", "capturing", "describing", "answering", "reading"
 
 
 def _tr(text: str) -> str:
@@ -62,7 +64,10 @@ class Controller(QObject):
         self.phase, self.ticket = IDLE, 0
         self._label = ""  # the source of the capture in flight
         self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
-        self._planner = CloseUpPlanner(self)
+        self.ocr = OcrOwner()  # the text reader's process: Read text and the second look's text
+        self._planner = CloseUpPlanner(self.ocr, self)
+        self.reading = ReadText(self.ocr, self.presenter, reporter, lambda: self._set_phase(IDLE), self)
+        self._reading_ticket = 0  # the capture with this ticket is read, not described
         self.flow = DescribeFlow(None, self._on_flow_event, self._planner)  # the engine, once attached
         self._planner.planned.connect(self.flow.planned)
         self.copy, self.repeat_last = self.presenter.copy, self.presenter.repeat
@@ -130,6 +135,7 @@ class Controller(QObject):
         self.jobs.abandon()
         self.presenter.stop()
         self.flow.stop()
+        self.reading.stop()
         self.ticket += 1
         timeline.begin()
         return self.ticket
@@ -171,6 +177,11 @@ class Controller(QObject):
     def describe_image(self, rgb: np.ndarray, label: str) -> None:
         self._capture(label, lambda _abort: rgb, _tr("Describing {0}...").format(label))
 
+    def read_text(self, describe: Callable[[], None]) -> None:
+        """Read the text of what `describe` (a describe command) captures, instead of describing it."""
+        describe()
+        self._reading_ticket = self.ticket
+
     def describe_again(self) -> None:
         image = self.current.load_image() if self.current is not None else None
         if image is None:
@@ -210,6 +221,9 @@ class Controller(QObject):
             self._set_phase(IDLE)
             self.presenter.show_note(entry, note)
             return
+        if ticket == self._reading_ticket:
+            self._set_phase(READING)
+            return self.reading.start(ticket, entry)
         if not self.has_model:
             return self._refuse(_tr("The model is not set up yet, so nothing can be described. Open Set up model "
                                     "in the Edit menu."))
@@ -240,6 +254,8 @@ class Controller(QObject):
             return
         if isinstance(event, flow.Finished):
             self._set_phase(IDLE)
+        elif isinstance(event, flow.PassDone):
+            self._planner.glance_finished()
         self.presenter.on_event(event)
 
     def ask(self, question: str) -> None:
@@ -293,11 +309,11 @@ class Controller(QObject):
         self.settings.set(DETAIL, level)
 
     def shutdown(self) -> None:
-        if self.phase in (DESCRIBING, ANSWERING):  # what was written so far goes into the history, as on Stop
-            self._record(self._stream)
+        self.presenter.stop()  # what was written or read so far goes into the history, as on Stop
+        self.reading.stop()
         self.speech.stop()
         self.jobs.close()
-        self._planner.shutdown()
+        self.ocr.shutdown()  # the text reader's process ends here, before the engine worker
 
 
 def is_app_active() -> bool:

@@ -151,7 +151,8 @@ class Presenter:
         else:
             self.reporter.show(_tr("Ready."))  # not announced: the end is, just below
         # The one place the end of a description or answer is announced: politely, after its last sentence.
-        self.announcer.announce(_tr("Answer finished.") if is_answer else _tr("Description finished."))
+        self.announcer.announce(_tr("Answer finished.") if is_answer else
+                                _tr("Reading finished.") if shown.entry.is_read_text else _tr("Description finished."))
 
     def fail(self, message: str) -> None:
         """The request failed: what was said stays, the message follows it in the window."""

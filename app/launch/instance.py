@@ -6,7 +6,8 @@ running app here, hands over the command and exits at once.
 
 Protocol: one JSON object per line each way. Requests: {"command": "show"},
 {"command": "describe", "source": "screen"|"window"|"clipboard"},
-{"command": "describe-file", "path": ABSOLUTE}, {"command": "stop"}, {"command": "status"}.
+{"command": "describe-file", "path": ABSOLUTE}, {"command": "read", "source": as describe's},
+{"command": "read-file", "path": ABSOLUTE}, {"command": "stop"}, {"command": "status"}.
 Replies: {"ok": true, ...} or {"ok": false, "message": ...}.
 
 On Unix and macOS the socket lives in a folder only this user can enter (the runtime folder,

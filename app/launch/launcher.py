@@ -1,4 +1,5 @@
-"""`python main.py [--describe screen|window|clipboard | --describe-file PATH | --stop]`.
+"""`python main.py [--describe screen|window|clipboard | --describe-file PATH | --read screen|window|clipboard |
+--read-file PATH | --stop]`.
 
 With an app already running, the command is forwarded to it and this process exits
 at once (this is how desktop shortcuts trigger descriptions, also under Wayland).

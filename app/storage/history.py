@@ -27,6 +27,10 @@ log = logging.getLogger(__name__)
 MAX_SAVED = 200  # oldest saved entries are removed beyond this
 PNG_COMPRESSION = 1  # fast: history is written on the GUI thread
 ENTRY_VERSION = 2  # 2: the conversation as the model read it
+# What an entry's text is: the model's description (with its answers), or the text read off the
+# image exactly by Read text (app/describe/reader.py). Saved as "kind"; older records are descriptions.
+KIND_DESCRIPTION, KIND_READ_TEXT = "description", "read_text"
+KINDS = (KIND_DESCRIPTION, KIND_READ_TEXT)
 
 
 @dataclass
@@ -41,6 +45,11 @@ class HistoryEntry:
     conversation: Conversation | None = None  # for follow-ups; a saved entry's is rebuilt from `saved_conversation`
     is_note: bool = False  # an honest note (black screen), not a model description
     saved_conversation: dict | None = None  # as read from disk, until the entry is asked about
+    kind: str = KIND_DESCRIPTION  # one of KINDS
+
+    @property
+    def is_read_text(self) -> bool:
+        return self.kind == KIND_READ_TEXT
 
     def follow_up_conversation(self, detail: str, language: str | None) -> Conversation | None:
         """The conversation a follow-up continues; None without an image.
@@ -100,7 +109,8 @@ class HistoryStore:
         entry.image_path = image_path if image_path.exists() else None
         record = {"version": ENTRY_VERSION, "id": entry.id, "source": entry.source,
                   "created": entry.created.isoformat(timespec="seconds"), "description": entry.description,
-                  "exchanges": [list(pair) for pair in entry.exchanges], "is_note": entry.is_note}
+                  "exchanges": [list(pair) for pair in entry.exchanges], "is_note": entry.is_note,
+                  "kind": entry.kind}
         conversation = entry.conversation.saved() if entry.conversation is not None else entry.saved_conversation
         if conversation is not None:
             record["conversation"] = conversation
@@ -143,7 +153,8 @@ class HistoryStore:
                 entry = HistoryEntry(source=str(record["source"]), description=str(record["description"]),
                                      exchanges=[(str(q), str(a)) for q, a in record.get("exchanges", [])],
                                      created=datetime.fromisoformat(record["created"]), id=str(record["id"]),
-                                     is_note=bool(record.get("is_note", False)))
+                                     is_note=bool(record.get("is_note", False)),
+                                     kind=_kind(record.get("kind", KIND_DESCRIPTION)))
                 if record.get("conversation") is not None:
                     saved = record["conversation"]
                     Conversation.from_saved(None, saved)  # damaged: skipped here, not when asked about
@@ -159,3 +170,10 @@ class HistoryStore:
     def clear(self) -> None:
         for path in self._records():
             self._delete(path.stem)
+
+
+def _kind(value) -> str:
+    """A saved record's kind; an unknown one (a newer version's) is a ValueError: the record is skipped."""
+    if value not in KINDS:
+        raise ValueError(f"unknown entry kind {value!r}")
+    return value

@@ -60,7 +60,7 @@ class MainPage(QWidget):
         self.buttons = []
         row = self._button_rows = FlowLayout()
         for action in (actions.describe_screen, actions.describe_window, actions.describe_clipboard,
-                       actions.open_image, actions.camera, actions.stop, actions.copy):
+                       actions.open_image, actions.camera, actions.read_screen, actions.stop, actions.copy):
             button = action_button(action, action.text().replace("&", ""), action.toolTip())
             self.buttons.append(button)
             row.addWidget(button)

@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         for action in (a.describe_screen, a.describe_window, a.describe_clipboard, a.open_image, a.camera,
                        a.describe_again, None, a.stop, None, a.quit):
             describe.addSeparator() if action is None else describe.addAction(action)
+        read = self.menuBar().addMenu(_tr("&Text"))
+        for action in (a.read_screen, a.read_window, a.read_clipboard, a.read_file, a.read_camera):
+            read.addAction(action)
         edit = self.menuBar().addMenu(_tr("&Edit"))
         for action in (a.copy, a.ask, None, a.clear_history, None, a.setup_model, a.settings):
             edit.addSeparator() if action is None else edit.addAction(action)

@@ -45,7 +45,8 @@ class Tray(QObject):
         self.menu = QMenu()
         self.menu.setObjectName("tray_menu")
         for action in (actions.show_window, None, actions.describe_screen, actions.describe_window,
-                       actions.describe_clipboard, actions.open_image, actions.camera, actions.stop,
+                       actions.describe_clipboard, actions.open_image, actions.camera, actions.read_screen,
+                       actions.read_window, actions.read_clipboard, actions.stop,
                        actions.copy, None, actions.settings, actions.quit):
             if action is None:
                 self.menu.addSeparator()

@@ -13,8 +13,8 @@ import time
 
 from engine.cli import (EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_MODEL, EXIT_OK, KIND_BAD_INPUT,
                         _Output, fail, guarded)
+from engine.ocr.messages import NO_TEXT_MESSAGE
 
-NO_TEXT_MESSAGE = "No text was found in the image."
 KIND_OCR_UNAVAILABLE = "ocr_unavailable"
 KIND_OCR_FAILED = "ocr_failed"
 WAIT_S = 0.25

@@ -48,16 +48,17 @@ def grounded(regions: list[Region], lines: list[Line]) -> list[Region]:
 
 
 def read_whole(ocr, image: np.ndarray, glance_done: threading.Event | None = None,
-               timeout: float = READ_TIMEOUT_S) -> list[Line] | None:
+               timeout: float = READ_TIMEOUT_S, stop: threading.Event | None = None) -> list[Line] | None:
     """Every line of `image` through an engine.ocr.process.OcrClient; None if the reader failed or
     took too long (the close-ups then go without text): READ_TIMEOUT_S in all, and at most
-    AFTER_GLANCE_WAIT_S once `glance_done` is set, since the first close-up waits for this."""
+    AFTER_GLANCE_WAIT_S once `glance_done` is set, since the first close-up waits for this.
+    `stop` set (the request was replaced or stopped): the read is cancelled at once, None."""
     from engine.ocr.messages import LineRead, ReadDone, ReadFailed, Ready
 
     deadline = time.monotonic() + timeout
     ocr.read(image)
     lines: list[Line] = []
-    while (remaining := deadline - time.monotonic()) > 0:
+    while (remaining := deadline - time.monotonic()) > 0 and not (stop is not None and stop.is_set()):
         if glance_done is not None and glance_done.is_set():
             deadline, glance_done = min(deadline, time.monotonic() + AFTER_GLANCE_WAIT_S), None
         event = ocr.next_event(min(remaining, POLL_S))

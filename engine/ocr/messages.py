@@ -8,6 +8,8 @@ import numpy as np
 
 from engine.ocr.reader import Line
 
+NO_TEXT_MESSAGE = "No text was found in the image."  # said by `read` and the app's Read text
+
 
 # --- caller -> OCR process ----------------------------------------------------------------------
 @dataclass(frozen=True)

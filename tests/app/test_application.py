@@ -451,7 +451,7 @@ def test_the_tray_menu_offers_the_same_actions_and_is_absent_without_a_tray(make
     a = application.actions
     in_menu = [action for action in application.tray.menu.actions() if not action.isSeparator()]
     assert in_menu == [a.show_window, a.describe_screen, a.describe_window, a.describe_clipboard, a.open_image,
-                       a.camera, a.stop, a.copy, a.settings, a.quit]
+                       a.camera, a.read_screen, a.read_window, a.read_clipboard, a.stop, a.copy, a.settings, a.quit]
     assert not application.tray.is_available()
     assert application.window.should_hide_on_close() is False  # so closing quits, never strands the app
 
@@ -471,8 +471,8 @@ def test_global_shortcuts_act_without_showing_the_window_and_ask_brings_up_the_q
     backend = NullBackend()  # grabs nothing; trigger() is a key press from any app (see app/hotkeys)
     application = make_app(hotkey_backend=backend)
     start_ready(application, qtbot, show=False)
-    assert set(backend.bindings) == {"describe_screen", "describe_window", "describe_clipboard", "stop",
-                                     "repeat_last", "ask_followup"}
+    assert set(backend.bindings) == {"describe_screen", "describe_window", "describe_clipboard", "read_screen",
+                                     "stop", "repeat_last", "ask_followup"}
     QGuiApplication.clipboard().setImage(rgb_to_qimage(noise(seed=5)))
     assert backend.trigger("describe_clipboard")
     qtbot.waitUntil(lambda: len(application.entries) == 1 and application.controller.phase == "idle",

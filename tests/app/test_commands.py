@@ -23,7 +23,8 @@ def test_ids_are_unique():
 
 def test_each_global_shortcuts_command_line_forwards_that_very_command():
     with_command_line = [a for a in ACTIONS if a.cli_args]
-    assert {a.id for a in with_command_line} == {"describe_screen", "describe_window", "describe_clipboard", "stop"}
+    assert {a.id for a in with_command_line} == {"describe_screen", "describe_window", "describe_clipboard",
+                                                   "read_screen", "stop"}
     for hotkey in with_command_line:
         request = _request(list(hotkey.cli_args))
         assert validate(request) is None
@@ -45,3 +46,26 @@ def test_requests_outside_the_table_are_refused():
     assert validate({"command": "describe-file"}) == "missing path"
     assert validate({"command": ["stop"]}) == "unknown command"
     assert validate({"command": "reboot"}) == "unknown command"
+
+
+def test_read_text_is_forwarded_for_every_capture_source_and_a_file(tmp_path):
+    for source in ("screen", "window", "clipboard"):
+        request = _request(["--read", source])
+        assert request == {"command": "read", "source": source} and validate(request) is None
+        assert forwarded_command(request).id == f"read_{source}"
+    request = _request(["--read-file", str(tmp_path / "a.png")])
+    assert validate(request) is None and forwarded_command(request).id == "read_file"
+    assert validate({"command": "read", "source": "camera"}) == "unknown source"
+    assert validate({"command": "read-file"}) == "missing path"
+
+
+def test_read_text_has_a_global_shortcut_that_is_free_and_valid():
+    from app.hotkeys.combo import parse
+    from app.hotkeys.validation import validate as validate_keys
+
+    hotkey = BY_HOTKEY["read_screen"].hotkey
+    assert hotkey.default_keys == "Ctrl+Alt+Shift+T"  # not R: GNOME's screencast
+    others = [c.hotkey.default_keys for c in COMMANDS if c.hotkey and c.hotkey is not hotkey]
+    assert hotkey.default_keys not in others
+    for platform in ("linux", "win32", "darwin"):
+        assert validate_keys(parse(hotkey.default_keys, platform), platform) is None

@@ -44,6 +44,7 @@ def server(qtbot):
 
 def test_forwarded_commands_arrive_in_order_and_are_acknowledged(server, qtbot):
     requests = [{"command": "describe", "source": "screen"}, {"command": "describe-file", "path": "/tmp/a.png"},
+                {"command": "read", "source": "clipboard"}, {"command": "read-file", "path": "/tmp/b.png"},
                 {"command": "stop"}, {"command": "show"}]
     for request in requests:
         with qtbot.waitSignal(server.command_received, timeout=10000) as blocker:
@@ -62,7 +63,9 @@ def test_status_is_answered_without_running_a_command(server, qtbot):
 
 
 @pytest.mark.parametrize("request_", [{"command": "format-disk"}, {"command": "describe", "source": "moon"},
-                                      {"command": "describe-file"}, ["not", "a", "dict"]])
+                                      {"command": "describe-file"}, {"command": "read", "source": "printer"},
+                                      {"command": "read"}, {"command": "read-file", "path": 7},
+                                      ["not", "a", "dict"]])
 def test_malformed_commands_are_refused_with_a_reason(server, qtbot, request_):
     received = []
     server.command_received.connect(received.append)

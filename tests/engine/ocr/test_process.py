@@ -82,3 +82,18 @@ def test_once_the_glance_is_done_the_planner_waits_only_a_little_for_the_text(cl
     assert time.monotonic() - start < 1.5
     lines = grounding.read_whole(client, screen.image)  # the reader is free again, and nothing of the other read comes
     assert [words(line.text) for line in lines] == [words(t) for t in screen.lines]
+
+
+def test_a_stopped_request_stops_the_planners_read_at_once(client, latin_font):
+    import threading
+    import time
+
+    from engine.ocr import grounding
+
+    screen = ui_screen(1920, 1080, 12, seed=8)
+    stop = threading.Event()
+    threading.Timer(0.5, stop.set).start()  # the user pressed Stop while the text was read
+    start = time.monotonic()
+    assert grounding.read_whole(client, screen.image, stop=stop) is None
+    assert time.monotonic() - start < 0.5 + 2 * grounding.POLL_S
+    assert client.next_event(1.0) is None  # cancelled in the OCR process: nothing more of it comes
