@@ -103,8 +103,8 @@ class Application(QObject):
             handler = self._handlers[command_id]
             action.triggered.connect(lambda _=False, run=handler: run())
         for level, action in a.detail.items():
-            action.triggered.connect(lambda _=False, lv=level: c.set_detail(lv))
-        self.page.detail_chosen.connect(c.set_detail)
+            action.triggered.connect(lambda _=False, lv=level: self.settings.set(DETAIL, lv))
+        self.page.detail_chosen.connect(lambda level: self.settings.set(DETAIL, level))
         self.page.question_asked.connect(c.ask)
         self.settings.changed.connect(self._on_setting_changed)
         self.speech.error.connect(lambda message: self.reporter.report(message, is_error=True, should_speak=False))

@@ -110,6 +110,17 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
         raise _unavailable(exc) from exc
 
 
+def screen_job(policy: str, pointer: tuple[int, int] | None, regions: dict, ticket: int):
+    """A capture job (run off the GUI thread) that also notes, in `regions[ticket]`, the desktop
+    rectangle it captured: read on the GUI thread once the capture is delivered."""
+    def job(_abort) -> np.ndarray:
+        rgb, region = capture_screen_region(policy, pointer)
+        regions[ticket] = region
+        return rgb
+
+    return job
+
+
 def window_in_capture(active_window_rect, region: dict | None, shape: tuple[int, ...]):
     """The active window's rectangle in the pixels of a capture of `region`; None for no screen capture,
     no window known, or a window system that refused (the second look then goes where the text is)."""

@@ -21,6 +21,7 @@ from app.capture.errors import CaptureError
 from app.capture.jobs import CaptureJobs
 from app.capture.mime import ImageSource, source_from_mime
 from app.describe.close_up_planner import CloseUpPlanner
+from app.describe.follow_up import follow_up_problem
 from app.describe.ocr_owner import OcrOwner
 from app.describe.presenter import DescriptionView, Presenter
 from app.describe.reader import ReadText
@@ -33,7 +34,7 @@ from engine import flow
 from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
 from engine.timeline import CAPTURED, MODEL_READY, timeline
-from engine.user_text import TextError, check_language, check_question
+from engine.user_text import TextError, check_language
 
 IDLE, CAPTURING, DESCRIBING, ANSWERING, READING = "idle", "capturing", "describing", "answering", "reading"
 
@@ -141,18 +142,11 @@ class Controller(QObject):
         return self.ticket
 
     def describe_screen(self) -> None:
-        policy, pointer = self.settings.get(MONITORS), pointer_position()
-        from app.capture.screen import capture_screen_region
+        from app.capture.screen import screen_job
 
         ticket = self._new_ticket()
-        regions = self._screen_regions
-        regions.clear()
-
-        def job(_abort) -> np.ndarray:
-            rgb, region = capture_screen_region(policy, pointer)
-            regions[ticket] = region  # read on the GUI thread once the capture is delivered
-            return rgb
-
+        self._screen_regions.clear()  # the job puts the desktop rectangle it captured there
+        job = screen_job(self.settings.get(MONITORS), pointer_position(), self._screen_regions, ticket)
         self._capture(_tr("Screen"), job, _tr("Capturing the screen..."), ticket, is_screen=True)
 
     def describe_window(self) -> None:
@@ -260,20 +254,9 @@ class Controller(QObject):
 
     def ask(self, question: str) -> None:
         question = question.strip()
-        if not question:
-            self.report(_tr("Type a question first, then press Enter."), is_error=True)
-            return
-        try:
-            check_question(question)
-        except TextError as exc:  # the question stays in the box, to be shortened
-            self.report(str(exc), is_error=True)
-            return
-        if self.current is None or self.current.is_note or self.current.load_image() is None:
-            self.report(_tr("There is no image to ask about. Describe something first."), is_error=True)
-            return
-        if self.engine is None:
-            self.report(_tr("The model is not set up yet. Open Set up model in the Edit menu."), is_error=True)
-            return
+        problem = follow_up_problem(question, self.current, self.engine is not None)
+        if problem is not None:  # the question stays in its box, to be changed
+            return self.report(problem, is_error=True)
         ticket = self._new_ticket()
         entry = self.current
         conversation = entry.follow_up_conversation(self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
@@ -304,9 +287,6 @@ class Controller(QObject):
         self._set_phase(IDLE)
         self.presenter.show_entry(entry, is_new=False)
         self.report(_tr("Reopened {0}.").format(entry.title()))
-
-    def set_detail(self, level: str) -> None:
-        self.settings.set(DETAIL, level)
 
     def shutdown(self) -> None:
         self.presenter.stop()  # what was written or read so far goes into the history, as on Stop
