@@ -21,3 +21,16 @@ def spawn(target: Callable, args: tuple, name: str):
         process.start()
     child.close()
     return process, parent
+
+
+class ChildOwner:
+    """What every owner of one such child says of it (the model worker's client, the text reader's)."""
+
+    _proc = None  # the started process, or None before start and after close
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def is_alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()

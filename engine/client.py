@@ -53,7 +53,7 @@ def physical_cores() -> int:
     return max(1, psutil.cpu_count(logical=False) or psutil.cpu_count() or 1)
 
 
-class EngineClient:
+class EngineClient(child_process.ChildOwner):
     def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int | None = None,
                  hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None, device: str = Device.AUTO):
         self.pair = pair
@@ -73,13 +73,6 @@ class EngineClient:
         self.restarts = -1  # the first start is not a restart
 
     # --- worker lifetime -----------------------------------------------------------
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def is_alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
-
     def start(self) -> None:
         """Start a worker and ask it to load the model (it loads in the background)."""
         self._proc, self._conn = child_process.spawn(w.worker_main, (), "visionpangu-engine")

@@ -14,6 +14,7 @@ import itertools
 import sys
 import time
 
+from engine import child_process
 from engine.ocr.messages import CancelRead, LineRead, OcrEvent, Read, ReadDone, ReadFailed, Ready, Shutdown
 
 # CPU priority of the OCR process: below the model worker (POSIX nice 10; Windows' below normal).
@@ -92,7 +93,7 @@ def ocr_main(conn, n_threads: int, is_background: bool) -> None:
         conn.send(ReadDone(message.ticket, count, should_stop(), peak_rss_bytes()))
 
 
-class OcrClient:
+class OcrClient(child_process.ChildOwner):
     """The caller's side: start the OCR process, send reads, receive their lines."""
 
     def __init__(self, n_threads: int | None = None, is_background: bool = False):
@@ -107,16 +108,7 @@ class OcrClient:
         self._active: int | None = None
         self._cancelled: set[int] = set()
 
-    @property
-    def pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None else None
-
-    def is_alive(self) -> bool:
-        return self._proc is not None and self._proc.is_alive()
-
     def start(self) -> None:
-        from engine import child_process
-
         self._proc, self._conn = child_process.spawn(ocr_main, (self.n_threads, self.is_background), "visionpangu-ocr")
 
     def wait_ready(self, timeout: float = LOAD_TIMEOUT_S) -> Ready | ReadFailed:
