@@ -83,8 +83,8 @@ class FakeWin32:
 def win(qapp):
     made = []
 
-    def make(**fake_options):
-        fake = FakeWin32(**fake_options)
+    def make(fake_class=None, **fake_options):
+        fake = (fake_class or FakeWin32)(**fake_options)
         manager = HotkeyManager(WindowsBackend(api_factory=lambda: fake), debounce_s=0.0)
         made.append(manager)
         return manager, fake
@@ -161,9 +161,10 @@ class LayoutWin32(FakeWin32):
     types with Ctrl+Alt(+Shift) held (ToUnicodeEx), modelled on Windows' Polish (programmer's)
     and German layouts. Still a MOCK: no Windows here."""
 
-    def __init__(self, scan: dict[str, int | None], altgr: dict[tuple[int, int], str], **options):
+    def __init__(self, scan: dict[str, int | None] | None = None, altgr: dict[tuple[int, int], str] | None = None,
+                 **options):
         super().__init__(**options)
-        self.scan, self.altgr = scan, altgr
+        self.scan, self.altgr = scan or {}, altgr or {}
 
     def vk_for_character(self, character: str) -> int | None:
         return self.scan.get(character)
@@ -172,24 +173,9 @@ class LayoutWin32(FakeWin32):
         return self.altgr.get((modifiers, vk), "")
 
 
-@pytest.fixture
-def layout_win(qapp):
-    made = []
-
-    def make(scan=None, altgr=None):
-        fake = LayoutWin32(scan or {}, altgr or {})
-        manager = HotkeyManager(WindowsBackend(api_factory=lambda: fake), debounce_s=0.0)
-        made.append(manager)
-        return manager, fake
-
-    yield make
-    for manager in made:
-        manager.shutdown()
-
-
-def test_a_shortcut_that_types_an_altgr_character_says_which(layout_win):
+def test_a_shortcut_that_types_an_altgr_character_says_which(win):
     # Polish (programmer's): AltGr+Shift+S types "Ś", and Ctrl+Alt is AltGr.
-    manager, _fake = layout_win(altgr={(MOD_CONTROL | MOD_ALT | MOD_SHIFT, ord("S")): "Ś"})
+    manager, _fake = win(LayoutWin32, altgr={(MOD_CONTROL | MOD_ALT | MOD_SHIFT, ord("S")): "Ś"})
     results = manager.apply({"stop": "Ctrl+Alt+Shift+S", "describe_screen": "Ctrl+Alt+Shift+D"})
     stop, describe = results["stop"], results["describe_screen"]
     assert stop.status is Status.OK and "Ś" in stop.caution and "AltGr" in stop.message
@@ -197,10 +183,10 @@ def test_a_shortcut_that_types_an_altgr_character_says_which(layout_win):
     assert manager.problems() == [stop.message], "said once, with the shortcuts that do not work"
 
 
-def test_punctuation_is_the_key_that_types_it_on_the_users_layout(layout_win):
+def test_punctuation_is_the_key_that_types_it_on_the_users_layout(win):
     # German: "-" is on the US "/" key (VK_OEM_MINUS is 0xBD on both, but "," "." and "-" move
     # elsewhere on other layouts); "/" needs Shift+7 there, so a shortcut cannot end in it.
-    manager, fake = layout_win(scan={"-": 0xBD, ".": 0xBE, "/": None})
+    manager, fake = win(LayoutWin32, scan={"-": 0xBD, ".": 0xBE, "/": None})
     results = manager.apply({"describe_screen": "Ctrl+Alt+.", "stop": "Ctrl+Alt+/"})
     assert results["describe_screen"].status is Status.OK
     assert sorted(vk for _, vk in fake.registered.values()) == [0xBE]
