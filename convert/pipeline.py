@@ -29,7 +29,7 @@ from convert.tokenizer import load_vocab
 from engine.cpu_features import MmprojChoice, choose_mmproj_type, query_features  # asks llama.cpp in a child
 from engine.manifest import MANIFEST_NAME, sha256_of  # plain Python: the loader checks what this writes
 
-TEXT_QUANTS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16", "F32")
+TEXT_QUANTS = ("Q4_K_M", "Q4_0", "Q5_K_M", "Q8_0", "F16", "F32")
 MMPROJ_AUTO = "auto"
 MMPROJ_TYPES = (MMPROJ_AUTO, "bf16", "f16", "q8_0", "f32")
 NAMED_TYPE_REASON = "asked for by name"

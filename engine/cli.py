@@ -133,7 +133,8 @@ def _describe(args: argparse.Namespace) -> int:
     except ModelFileError as exc:
         return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
     client = EngineClient(pair, n_threads=args.threads, device=args.device)
-    ocr = _text_reader(args, out)
+    request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
+    ocr = _text_reader(request, args.threads)
     try:
         client.start()
         loaded = client.wait_loaded()
@@ -141,8 +142,7 @@ def _describe(args: argparse.Namespace) -> int:
             return out.fail(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
         out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads, device=loaded.device,
                   device_reason=loaded.device_reason)
-        request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
-        code = _run(client, request, out, ocr if request.close_ups else None)
+        code = _run(client, request, out, ocr)
         for ticket, question in enumerate(args.question, start=2):
             if code != EXIT_OK:
                 break
@@ -157,14 +157,15 @@ def _describe(args: argparse.Namespace) -> int:
             ocr.kill()
 
 
-def _text_reader(args: argparse.Namespace, out: _Output):
-    """With --second-look: the text reader the close-ups are chosen with and grounded in, started
-    beside the model below its CPU priority (if it cannot run, the close-ups go without text)."""
-    if not args.second_look:
+def _text_reader(request, n_threads: int | None):
+    """The text reader the close-ups (--second-look) or a one-pass detailed description are
+    grounded in, started beside the model below its CPU priority (if it cannot run, they go
+    without text); None when the request reads no text."""
+    if not (request.close_ups or request.reads_text_first):
         return None
     from engine.ocr.process import OcrClient
 
-    ocr = OcrClient(args.threads, is_background=True)
+    ocr = OcrClient(n_threads, is_background=True)
     ocr.start()
     return ocr
 
@@ -182,6 +183,8 @@ def _run(client, request, out: _Output, ocr=None) -> int:
                       regions=[event.region.as_list()])
             if ocr is not None and out.as_json:  # the exact text handed to the model with this close-up
                 out.event("grounding", region=event.region.as_list(), text=event.region.text)
+        elif isinstance(event, flow.TextGiven) and out.as_json:  # the same, for the whole image
+            out.event("grounding", region=None, text=event.text)
         elif isinstance(event, flow.PassDone):
             out.event("done", text=event.text, stop_reason=event.stop_reason, stats=event.stats.as_dict())
         elif isinstance(event, flow.Notice) and not out.as_json:

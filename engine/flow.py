@@ -23,7 +23,7 @@ import numpy as np
 from engine.conversation import Conversation
 from engine.notices import NoticeKind
 from engine.protocol import Done, ErrorKind, Stats, StopReason
-from engine.prompts import detail_level
+from engine.prompts import detail_level, grounded_instruction
 from engine.regions import Region, choose_regions, has_close_ups
 
 log = logging.getLogger(__name__)
@@ -45,39 +45,56 @@ Planner = Callable[[int, np.ndarray, int, "Rect | None"], None]
 
 
 @dataclass(frozen=True)
+class ImageText:
+    """The exact text read off the whole image, for a one-pass description's prompt."""
+
+    text: str  # whole lines in reading order, one per line ("" if none was found)
+    is_cut: bool = False  # lines were left out (engine.ocr.grounding.MAX_IMAGE_TEXT_CHARS)
+
+
+@dataclass(frozen=True)
 class Request:
     ticket: int
     conversation: Conversation
     question: str | None = None  # a follow-up; None: describe
     close_ups: int = 0  # after the description, a second look at up to this many regions
     window_hint: Rect | None = None  # the window the user works in (image pixels): it matters most
+    # A one-pass description at a level that reads text (the detailed level, with no glance first):
+    # the planner reads the image's text first (asked for 0 close-ups), and the description is given it.
+    reads_text_first: bool = False
 
 
 def description_request(ticket: int, image: np.ndarray, detail: str, language: str | None,
                         is_glance_first: bool, window_hint: Rect | None = None) -> Request:
     """A description at `detail`: glance first, then the level's close-ups, when asked and when the
     image is larger than the overview tile shows at full resolution; else one pass at `detail`."""
-    close_ups = detail_level(detail).close_ups if is_glance_first and has_close_ups(image) else 0
+    level = detail_level(detail)
+    close_ups = level.close_ups if is_glance_first and has_close_ups(image) else 0
     conversation = Conversation(image, GLANCE_DETAIL if close_ups else detail, language)
-    return Request(ticket, conversation, close_ups=close_ups, window_hint=window_hint)
+    return Request(ticket, conversation, close_ups=close_ups, window_hint=window_hint,
+                   reads_text_first=not close_ups and level.reads_text)
 
 
 def plan_close_ups(image: np.ndarray, count: int, hint: Rect | None,
-                   lines: list | None = None) -> tuple[list[Region], bool]:
-    """(regions, whether choosing them failed): a failure leaves the glance to stand alone.
+                   lines: list | None = None) -> tuple[list[Region], bool, ImageText | None]:
+    """(regions, whether choosing them failed, the whole image's text): a failure leaves the glance
+    to stand alone. `count` 0: no close-ups, only the text (before a one-pass description).
 
     `lines`: the image's text (engine.ocr.reader.Line), if it was read: the regions are chosen with
     its boxes too, and each carries the exact text inside it for its close-up's prompt."""
     try:
         if lines is None:
-            return choose_regions(image, count, hint=hint), False
-        from engine.ocr.grounding import grounded
+            return (choose_regions(image, count, hint=hint) if count else []), False, None
+        from engine.ocr.grounding import grounded, whole_text
 
+        image_text = ImageText(*whole_text(lines))
+        if not count:
+            return [], False, image_text
         regions = choose_regions(image, count, hint=hint, text_boxes=[line.box for line in lines])
-        return grounded(regions, lines), False
+        return grounded(regions, lines), False, image_text
     except Exception:  # never seen; the glance then stands alone rather than the request hanging
         log.exception("choosing the close-ups failed")
-        return [], True
+        return [], True, None
 
 
 # --- what the flow reports -----------------------------------------------------------------------
@@ -93,6 +110,13 @@ class CloseUp:
     index: int
     total: int
     region: Region
+
+
+@dataclass(frozen=True)
+class TextGiven:
+    """The exact text read off the image, given to the model with a one-pass description."""
+
+    text: str
 
 
 @dataclass(frozen=True)
@@ -127,7 +151,7 @@ class Stopped:
     pass
 
 
-FlowEvent = TextChunk | CloseUp | PassDone | Notice | Finished | Failed | Stopped
+FlowEvent = TextChunk | CloseUp | TextGiven | PassDone | Notice | Finished | Failed | Stopped
 Emit = Callable[[int, FlowEvent], None]  # (ticket, event)
 
 
@@ -139,6 +163,7 @@ class DescribeFlow:
         self._next = 0  # the next close-up's index
         self._waiting_glance: Done | None = None  # a glance that ended before its close-ups were chosen
         self._notices: list[NoticeKind] = []
+        self._is_reading_first = False  # a one-pass description waits for the image's text
 
     def attach(self, describer: Describer | None) -> None:
         """The engine to send to from now on (None: none, while the app has no model)."""
@@ -155,8 +180,11 @@ class DescribeFlow:
         self._request, self._next, self._waiting_glance, self._notices = request, 0, None, []
         conversation = request.conversation
         is_second_look = request.question is None and request.close_ups > 0
-        self._regions = None if is_second_look else []
-        if request.question is None:
+        self._is_reading_first = request.question is None and not is_second_look and request.reads_text_first
+        self._regions = None if is_second_look or self._is_reading_first else []
+        if self._is_reading_first:  # the description is sent once the text is read (planned)
+            self._planner(request.ticket, conversation.image, 0, request.window_hint)
+        elif request.question is None:
             self._describer.describe(request.ticket, conversation)
         else:
             self._describer.ask(request.ticket, conversation, request.question)
@@ -174,9 +202,14 @@ class DescribeFlow:
         return True
 
     # --- fed by the driver ------------------------------------------------------------------
-    def planned(self, ticket: int, regions: list[Region], has_failed: bool) -> None:
+    def planned(self, ticket: int, regions: list[Region], has_failed: bool, text: ImageText | None = None) -> None:
+        """The planner's choice; `text`: the whole image's text (None: not read, or the read failed)."""
         if ticket != self.ticket or self._regions is not None:
             return  # replaced or stopped meanwhile
+        if self._is_reading_first:
+            self._is_reading_first, self._regions = False, []
+            self._describe_with(text)
+            return
         self._regions = list(regions)
         if has_failed:
             self._notices.append(NoticeKind.LOOK_FAILED)
@@ -211,6 +244,16 @@ class DescribeFlow:
             self._emit(ticket, Stopped())
 
     # --- the sequence ---------------------------------------------------------------------------
+    def _describe_with(self, text: ImageText | None) -> None:
+        """The one-pass description, given the image's text if it was read (else as it would be without)."""
+        request = self._request
+        conversation = request.conversation
+        if text is not None:
+            instruction = conversation.instruction or detail_level(conversation.detail).instruction
+            conversation.instruction = grounded_instruction(instruction, text.text, text.is_cut)
+            self._emit(request.ticket, TextGiven(text.text))
+        self._describer.describe(request.ticket, conversation)
+
     def _note(self, done: Done) -> None:
         conversation = self._request.conversation
         if done.stats.set_aside_turns and not conversation.is_set_aside_told:

@@ -4,7 +4,8 @@
 reading the client's events in between. The close-ups are chosen right after the glance is sent,
 while the worker encodes it: in this thread from the edge signal alone, or, with a text reader
 (an engine.ocr.process.OcrClient), in a planning thread that first reads the image's text, so the
-glance's chunks keep coming meanwhile.
+glance's chunks keep coming meanwhile. A one-pass detailed description has its text read the
+same way, before it is sent.
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ def run(client: EngineClient, request: Request, event_timeout: float, ocr=None) 
             return
 
         def read_and_plan() -> None:
-            from engine.ocr.grounding import read_whole
+            from engine.ocr.grounding import read_timeout_s, read_whole
 
-            planned.append((ticket, *plan_close_ups(image, count, hint, read_whole(ocr, image, glance_done))))
+            lines = read_whole(ocr, image, glance_done, read_timeout_s(count))
+            planned.append((ticket, *plan_close_ups(image, count, hint, lines)))
 
         threading.Thread(target=read_and_plan, daemon=True, name="close-up-planner").start()
 

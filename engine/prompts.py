@@ -22,6 +22,7 @@ class DetailLevel:
     max_tokens: int
     image_max_tokens: int  # the tile budget in image tokens: tiles plus the overview
     close_ups: int  # after a glance, the second look's close-ups (engine/flow.py); 0: the glance alone
+    reads_text: bool  # described in one pass (no glance first), the image's text is read first and given with it
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +46,8 @@ def detail_level(name: str) -> DetailLevel:
     tiles = int(level["max_tiles"])
     overview = 1 if tiles > 1 else 0
     return DetailLevel(name, level["instruction"], tiles, int(level["max_tokens"]),
-                       (tiles + overview) * int(_prompts()["tokens_per_tile"]), int(level["close_ups"]))
+                       (tiles + overview) * int(_prompts()["tokens_per_tile"]), int(level["close_ups"]),
+                       bool(level["reads_text"]))
 
 
 def follow_up_max_tokens() -> int:
@@ -162,6 +164,16 @@ def refine_instruction(places: list[str], texts: list[str] | None = None) -> str
             refine["no_text"].format(place=place)
         instruction += "\n" + grounding
     return instruction
+
+
+def grounded_instruction(instruction: str, text: str, is_cut: bool = False) -> str:
+    """A one-pass description's instruction with the exact text read off the whole image (or the
+    word that none was found), quoted as read: content formatted in as a value, never a template."""
+    image_text = _prompts()["image_text"]
+    if not text.strip():
+        return f"{instruction}\n{image_text['no_text']}"
+    grounding = image_text["text"].format(text=text)
+    return f"{instruction}\n{grounding}" + (f"\n{image_text['cut']}" if is_cut else "")
 
 
 def refine_max_tokens(close_ups: int) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-FTYPES = {"Q4_K_M": 15, "Q5_K_M": 17, "Q8_0": 7, "F16": 1, "F32": 0}  # llama_ftype values
+FTYPES = {"Q4_K_M": 15, "Q4_0": 2, "Q5_K_M": 17, "Q8_0": 7, "F16": 1, "F32": 0}  # llama_ftype values
 
 
 def quantize(src: str, dst: str, type_name: str, threads: int = 0) -> None:

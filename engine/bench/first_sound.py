@@ -197,7 +197,7 @@ def print_first_sound(results: dict) -> None:
 
 
 def run_first_sound(args) -> int:
-    from engine.bench.runner import ensure_model
+    from engine.bench.models import ensure_model
     from engine.cli import EXIT_BAD_INPUT, fail
 
     missing = missing_programs()

@@ -21,10 +21,12 @@ from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
 from engine.session import GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH
 
 CHUNK_IMAGE = 1
+APP_PROJECTOR = "app"  # the vision encoder of the pair under test
 
 
 class LlamaCppReference:
-    def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY):
+    def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY,
+                 n_ubatch: int = N_UBATCH):
         import llama_cpp
         from llama_cpp import mtmd_cpp
 
@@ -38,18 +40,28 @@ class LlamaCppReference:
         model_params.n_gpu_layers = placement.n_gpu_layers  # the device the app's worker chose
         self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), model_params)
         params = llama_cpp.llama_context_default_params()
-        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, N_UBATCH
+        params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, n_ubatch
         params.n_threads = params.n_threads_batch = n_threads
         params.flash_attn_type = 1 if LLM_FLASH_ATTENTION else 0
         params.type_k = params.type_v = GGML_TYPE_F16
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
-        mparams = mtmd_cpp.mtmd_context_params_default()
-        mparams.use_gpu, mparams.print_timings = placement.is_encoder_on_gpu, False
-        mparams.n_threads, mparams.flash_attn_type = n_threads, 1
-        self.mtmd = mtmd_cpp.mtmd_init_from_file(mmproj_path.encode(), self.model, mparams)
+        self._placement, self._n_threads = placement, n_threads
+        self.mtmd = self._projector(mmproj_path)
+        self._projectors = {APP_PROJECTOR: self.mtmd}
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.n_embd = llama_cpp.llama_model_n_embd(self.model)
         self.load_s = time.perf_counter() - started
+
+    def _projector(self, mmproj_path: str):
+        m = self.m
+        mparams = m.mtmd_context_params_default()
+        mparams.use_gpu, mparams.print_timings = self._placement.is_encoder_on_gpu, False
+        mparams.n_threads, mparams.flash_attn_type = self._n_threads, 1
+        return m.mtmd_init_from_file(mmproj_path.encode(), self.model, mparams)
+
+    def add_projector(self, name: str, mmproj_path: str) -> None:
+        """Another vision encoder on the same language model (the peer baseline's F16 mmproj)."""
+        self._projectors[name] = self._projector(mmproj_path)
 
     def _sampler(self):
         lib = self.lib
@@ -60,11 +72,11 @@ class LlamaCppReference:
         lib.llama_sampler_chain_add(chain, lib.llama_sampler_init_greedy())
         return chain
 
-    def run(self, prompt: str, images: list[np.ndarray], n_tokens: int) -> dict:
-        """Time one request from a cold cache; returns seconds for each stage, and
+    def run(self, prompt: str, images: list[np.ndarray], n_tokens: int, projector: str = APP_PROJECTOR) -> dict:
+        """Time one request from a cold cache with the named vision encoder; returns seconds for each stage, and
         `token_done_s[k]`: seconds from the start until token k+1 was read (so a run of more
         tokens also times a shorter answer: `total_s_for`)."""
-        lib, m = self.lib, self.m
+        lib, m, mtmd = self.lib, self.m, self._projectors[projector]
         lib.llama_memory_clear(lib.llama_get_memory(self.ctx), True)
         started = time.perf_counter()
         bitmaps = []
@@ -76,7 +88,7 @@ class LlamaCppReference:
         encoded = prompt.encode()
         text.text, text.text_len, text.add_special, text.parse_special = encoded, len(encoded), True, True
         chunks = m.mtmd_input_chunks_init()
-        m.mtmd_tokenize(self.mtmd, chunks, ctypes.byref(text), (m.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps),
+        m.mtmd_tokenize(mtmd, chunks, ctypes.byref(text), (m.mtmd_bitmap_p_ctypes * len(bitmaps))(*bitmaps),
                         len(bitmaps))
         times = {"encode_s": 0.0, "image_prefill_s": 0.0, "text_prefill_s": 0.0, "tiles": 0}
         n_past = ctypes.c_int32(0)
@@ -86,16 +98,16 @@ class LlamaCppReference:
             t0 = time.perf_counter()
             if m.mtmd_input_chunk_get_type(chunk) == CHUNK_IMAGE:
                 n = m.mtmd_input_chunk_get_n_tokens(chunk)
-                m.mtmd_encode_chunk(self.mtmd, chunk)
+                m.mtmd_encode_chunk(mtmd, chunk)
                 t1 = time.perf_counter()
-                embd = m.mtmd_get_output_embd(self.mtmd)
-                m.mtmd_helper_decode_image_chunk(self.mtmd, self.ctx, chunk, embd, n_past.value, 0, N_BATCH,
+                embd = m.mtmd_get_output_embd(mtmd)
+                m.mtmd_helper_decode_image_chunk(mtmd, self.ctx, chunk, embd, n_past.value, 0, N_BATCH,
                                                  ctypes.byref(n_past), m.mtmd_helper_post_decode_callback(), None)
                 times["encode_s"] += t1 - t0
                 times["image_prefill_s"] += time.perf_counter() - t1
                 times["tiles"] += n // 256
             else:
-                m.mtmd_helper_eval_chunk_single(self.mtmd, self.ctx, chunk, n_past.value, 0, N_BATCH,
+                m.mtmd_helper_eval_chunk_single(mtmd, self.ctx, chunk, n_past.value, 0, N_BATCH,
                                                 i == count - 1, ctypes.byref(n_past))
                 times["text_prefill_s"] += time.perf_counter() - t0
         times["prompt_s"] = time.perf_counter() - started
@@ -133,6 +145,7 @@ class LlamaCppReference:
         return out.decode("utf-8", errors="replace")
 
     def close(self) -> None:
-        self.m.mtmd_free(self.mtmd)
+        for projector in self._projectors.values():
+            self.m.mtmd_free(projector)
         self.lib.llama_free(self.ctx)
         self.lib.llama_model_free(self.model)

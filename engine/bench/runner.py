@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,44 +9,19 @@ from pathlib import Path
 from engine import device
 from engine.bench.images import make
 from engine.bench.memory import peak_rss_bytes, reset_peak_rss
+from engine.bench.models import ensure_model
 from engine.client import EngineClient
 from engine.conversation import Conversation
 from engine.model_files import find_model_pair
 from engine.protocol import Loaded, Stats
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = ROOT / ".cache" / "bench"
 EVENT_TIMEOUT_S = 900.0
 WORDS_PER_TOKEN = 0.75  # English, for speech-duration estimates
 SPEECH_WORDS_PER_S = 200 / 60  # pyttsx3's default rate
 GLANCE_SEED = 100  # the describe runs use seeds 0, 1, 2
 BENCH_DETAIL = "standard"  # the glance + close-ups rows: the app's default level (a brief glance, 3 close-ups)
 FOLLOW_UP_QUESTION = "What does the highlighted button say?"  # asked after every description
-# The synthetic model favours whole-word tokens (convert.synthetic, speaks_words), so its random
-# answers are words the app's sentence splitter cuts as it would cut real ones: time to first
-# speech is measured, not estimated. Its tokenizer has learnt the app's prompts, so they take
-# about as many tokens as with a real tokenizer. Folders named for these: an older cache is not reused.
-CHECKPOINT_DIR, MODELS_DIR = "checkpoint-prompt-words", "models-prompt-words"
-
-
-def ensure_model() -> Path:
-    """The full-size synthetic model at Q4_K_M with an F16 mmproj, built once and cached."""
-    from convert.cli import ProgressBars
-    from convert.pipeline import convert_checkpoint
-    from convert.synthetic import make_checkpoint
-
-    models = CACHE / MODELS_DIR
-    if (models / "manifest.json").is_file():
-        return models
-    checkpoint = CACHE / CHECKPOINT_DIR
-    if not (checkpoint / "model.safetensors.index.json").is_file():
-        print("Making the full-size synthetic checkpoint (once)...", file=sys.stderr)
-        make_checkpoint(checkpoint, "full", "internvl", seed=0, speaks_words=True)
-    print("Converting it to Q4_K_M + f16 (once)...", file=sys.stderr)
-    bars = ProgressBars()
-    convert_checkpoint(checkpoint, models, "Q4_K_M", "f16", bars)
-    bars.close()
-    return models
+PEER_PROJECTOR, PEER_DETAIL = "f16", "brief"  # the peer baseline's floor: one tile, the glance's prompt
 
 
 def level_prompt(pair, detail: str) -> str:
@@ -138,8 +112,11 @@ def _medians(runs: list[dict], base: dict) -> dict:
 
 
 class Bench:
-    def __init__(self, n_threads: int | None, model_dir: str | None = None):
+    def __init__(self, n_threads: int | None, model_dir: str | None = None, peer_mmproj: Path | None = None):
+        """`peer_mmproj`: the peer baseline's vision encoder (F16) on the same language model: each
+        description row also times llama.cpp's own path with it on the image's one overview tile."""
         self.pair = find_model_pair(Path(model_dir) if model_dir else ensure_model())
+        self.peer_mmproj = peer_mmproj
         self.client = EngineClient(self.pair, n_threads=n_threads)
         started = time.perf_counter()
         self.client.start()
@@ -159,6 +136,8 @@ class Bench:
             placement = device.choose(self.client.device, device.supports_gpu_offload())  # as the worker's
             self._reference = LlamaCppReference(str(self.pair.model_path), str(self.pair.mmproj_path),
                                                 self.n_threads, self.client.n_ctx, placement)
+            if self.peer_mmproj:
+                self._reference.add_projector(PEER_PROJECTOR, str(self.peer_mmproj))
         return self._reference
 
     def describe(self, name: str, detail: str, seed: int = 0) -> tuple[Conversation, dict]:
@@ -175,6 +154,7 @@ class Bench:
         # averaged: a drift of the shared host's speed over the minutes a row takes then cancels
         # (to first order) instead of landing on one side. The first run reads the level's whole
         # budget; its per-token times give its total at the app's answer length.
+        peer = self._peer_floor(reference, image)
         before = reference.run(prompt, tiles, level.max_tokens)
         conversation = Conversation(image, detail, None)
         (line,) = flow_timelines(self.client, Request(1, conversation))
@@ -211,7 +191,17 @@ class Bench:
             # Noise-free: the share of the app's time spent outside llama.cpp's calls (tokenizer, encoder,
             # prefill, sampling, decoding), whatever speed the shared CPU ran at during this run.
             "app_code_share": (app_total - stats.native_s) / app_total,
+            **({"reference_f16_floor_s": peer, "ttfw_over_reference_f16_floor": ttfw / peer} if peer else {}),
         }
+
+    def _peer_floor(self, reference, image) -> float | None:
+        """llama.cpp's own path with the peer's F16 encoder: encoder + image prefill of the overview tile."""
+        from engine.images import fit_tiles
+
+        if not self.peer_mmproj:
+            return None
+        run = reference.run(level_prompt(self.pair, PEER_DETAIL), [fit_tiles(image, 1)], 1, PEER_PROJECTOR)
+        return run["encode_s"] + run["image_prefill_s"]
 
     def glance_and_second_look_median(self, name: str, repeats: int, ocr=None) -> dict:
         """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the

@@ -26,8 +26,18 @@ from engine.regions import Region
 READ_TIMEOUT_S = 60.0
 AFTER_GLANCE_WAIT_S = 5.0
 POLL_S = 0.25
-MAX_REGION_TEXT_CHARS = 2000
-MIN_SHARE_INSIDE = 0.4  # of a line's box, for its text to count as the close-up's  # a close-up is one 448x448 tile: no real tile holds more
+MAX_REGION_TEXT_CHARS = 2000  # a close-up is one 448x448 tile: no real tile holds more
+MIN_SHARE_INSIDE = 0.4  # of a line's box, for its text to count as the close-up's
+# A one-pass description's text, for the whole image: about 600 tokens. A detailed 1920x1080 screen
+# (9 tiles, 2,304 image tokens) then still has its whole 768-token answer and the follow-up's
+# reserve within the model's 4,608-token context; a 12-tile photo full of text gets a shorter answer
+# (engine/context_budget.py). Estimated without the tokenizer (the flow has none): English text
+# takes about 4 characters a token, Chinese about one character a token.
+MAX_IMAGE_TEXT_TOKENS = 600
+LATIN_CHARS_PER_TOKEN = 4
+# Before a one-pass description nothing else runs, so the read has both cores: a busy 1920x1080
+# screen reads in 2-4 s. Longer than this and the description goes without the text.
+READ_FIRST_TIMEOUT_S = 15.0
 
 
 def text_inside(region: Region, lines: list[Line]) -> str:
@@ -43,8 +53,32 @@ def text_inside(region: Region, lines: list[Line]) -> str:
     return "\n".join(inside)[:MAX_REGION_TEXT_CHARS]
 
 
+def estimated_tokens(text: str) -> float:
+    from engine.sentences import is_cjk
+
+    cjk = sum(1 for ch in text if is_cjk(ch))
+    return cjk + (len(text) - cjk) / LATIN_CHARS_PER_TOKEN
+
+
+def whole_text(lines: list[Line]) -> tuple[str, bool]:
+    """(the lines of the whole image in reading order, one per line, whether some were left out):
+    whole lines up to about MAX_IMAGE_TEXT_TOKENS."""
+    kept, size = [], 0.0
+    for line in lines:
+        size += estimated_tokens(line.text + "\n")
+        if size > MAX_IMAGE_TEXT_TOKENS:
+            return "\n".join(kept), True
+        kept.append(line.text)
+    return "\n".join(kept), False
+
+
 def grounded(regions: list[Region], lines: list[Line]) -> list[Region]:
     return [dataclasses.replace(region, text=text_inside(region, lines)) for region in regions]
+
+
+def read_timeout_s(close_ups: int) -> float:
+    """How long the planner waits for the text: beside a glance (close-ups), or before a one-pass description (0)."""
+    return READ_TIMEOUT_S if close_ups else READ_FIRST_TIMEOUT_S
 
 
 def read_whole(ocr, image: np.ndarray, glance_done: threading.Event | None = None,

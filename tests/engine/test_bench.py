@@ -12,13 +12,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_bench_reports_all_figures(conversions, capsys):
-    model_dir = conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
+    model_dir = conversions.get("internvl", "Q4_K_M", "bf16").model_path.parent
+    peer = conversions.get("internvl", "Q4_K_M", "f16").mmproj_path  # the same language model, F16 encoder
     proc = subprocess.run([sys.executable, "main.py", "bench", "--model-dir", str(model_dir), "--json",
+                           "--peer-mmproj", str(peer),
                            "--images", "screen-1920x1080", "photo-640x480", "--details", "brief", "standard"],
                           cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
     assert results["machine"]["cores"] >= 1 and results["load"]["worker_s"] > 0
+    # the machine line: what llama.cpp's CPU back end uses here, and the formats under test
+    features = results["machine"]["cpu_features"]
+    assert features and all(name.isupper() or "_" in name for name in features), features
+    assert results["machine"]["model_type"] == "Q4_K_M" and results["machine"]["mmproj_type"] == "bf16"
     rows = {(r["image"], r["detail"]): r for r in results["describe"]}
     assert set(rows) == {(i, d) for i in ("screen-1920x1080", "photo-640x480") for d in ("brief", "standard")}
     for row in rows.values():
@@ -38,6 +44,10 @@ def test_bench_reports_all_figures(conversions, capsys):
         assert row["floor_before_s"] > 0 and row["floor_after_s"] > 0 and row["reference_encode_per_tile_s"] > 0
         assert len(row["reference_totals_s"]) == 2 and row["own_floor_ratio"] > 0
         assert 0 < row["app_code_share"] < 1
+        # the peer baseline: llama.cpp's own path with the F16 encoder on the overview tile, in the same run
+        assert row["reference_f16_floor_s"] > 0
+        if row["repeats"] == 1:
+            assert row["ttfw_over_reference_f16_floor"] == row["ttfw_s"] / row["reference_f16_floor_s"]
         assert 0 < row["peak_rss_bytes"] <= results["memory"]["worker_peak_rss_bytes"] and row["peak_rss_is_own"]
         # a follow-up after every level continues the cache: the description is reused, only the question read
         assert 0 < row["follow_up_first_token_s"] < row["first_token_s"]
@@ -64,12 +74,14 @@ def test_bench_reports_all_figures(conversions, capsys):
     targets = " / ".join(c["target"] for c in results["targets"])
     assert "glance TTFW with the text read" in targets and "busy 1920x1080" in targets and "first line" in targets
     assert {c["target"].split(" ")[0] for c in results["targets"]} >= {"TTFW", "app", "peak"}
+    assert "llama.cpp's own one-tile floor with an F16 mmproj" in targets
     from engine.bench.cli import print_report
 
     print_report(results)
     report = capsys.readouterr().out
     assert "3 close-ups, one request each" in report and ("[met]" in report or "[MISSED]" in report)
     assert "follow-up first token after every description" in report
+    assert "llama.cpp's CPU features:" in report and "vision encoder bf16" in report
 
 
 def _line(done: float, pieces: list[tuple[float, str]], n_tokens: int):
@@ -155,3 +167,37 @@ def test_follow_up_target_takes_the_slowest_follow_up_of_every_level():
     check = follow_up_check(rows)
     assert not check["met"] and check["value"] == 42.3 and FOLLOW_UP_LIMIT_S < 42.3
     assert "photo-4032x3024 detailed, 4295 tokens read" in check["target"]
+
+
+def test_peer_target_is_the_1920x1080_glance_over_the_f16_floor():
+    from engine.bench.cli import PEER_FLOOR_RATIO, targets
+
+    def peer_check(ttfw_s, peer_s):
+        row = {"image": "screen-1920x1080", "detail": "brief", "tiles": 1, "total_s": 9.0, "reference_total_s": 9.0,
+               "overhead": 1.0, "app_code_share": 0.01, "follow_up_first_token_s": 0.3, "follow_up_read_tokens": 20,
+               "ttfw_floor_ratio": 1.0, "ttfw_own_floor_ratio": 1.0, "ttfw_s": ttfw_s,
+               "reference_f16_floor_s": peer_s, "ttfw_over_reference_f16_floor": ttfw_s / peer_s}
+        results = {"describe": [row], "second_look": [], "memory": {"worker_peak_rss_bytes": 1}}
+        return next(c for c in targets(results) if "F16 mmproj" in c["target"])
+
+    assert peer_check(6.5, 8.1)["met"] and peer_check(6.5, 8.1)["value"] == round(6.5 / 8.1, 3)
+    assert not peer_check(8.2, 8.1)["met"]  # an app as fast as llama.cpp's F16 path is not enough
+    assert PEER_FLOOR_RATIO == 0.85 and "8.10 s" in peer_check(6.5, 8.1)["target"]
+
+
+def test_formats_sweep_measures_prefill_decode_and_memory_on_the_tiny_model(conversions):
+    from engine.bench.formats import measure
+    from engine.bench.runner import level_prompt
+    from engine.images import fit_tiles
+    from engine.model_files import find_model_pair
+
+    import numpy as np
+
+    pair = find_model_pair(conversions.get("internvl", "Q4_K_M", "f16").model_path.parent)
+    tile = fit_tiles(np.random.default_rng(0).integers(0, 256, (1080, 1920, 3), dtype=np.uint8), 1)
+    rows = [measure(str(pair.model_path), str(pair.mmproj_path), 2, 1024, n_ubatch, level_prompt(pair, "brief"), tile)
+            for n_ubatch in (64, 256)]
+    for n_ubatch, row in zip((64, 256), rows):
+        assert row["micro_batch"] == n_ubatch and row["long_prefill_tokens"] == 1024 - 64
+        assert row["image_prefill_tok_s"] > 0 and row["long_prefill_tok_s"] > 0 and row["decode_tok_s"] > 0
+        assert 0 < row["encode_s"] < row["first_token_s"] and row["peak_rss_bytes"] > 0 and row["peak_rss_is_own"]

@@ -170,3 +170,38 @@ def test_an_engine_failure_ends_the_request(h):
     assert h.events[-1] == (1, flow.Failed(ErrorKind.WORKER_DIED, "The description engine stopped unexpectedly."))
     h.flow.planned(1, REGIONS, False)
     assert h.flow.ticket is None and [s[0] for s in h.describer.sent] == ["describe"]
+
+
+def test_a_one_pass_detailed_description_reads_the_text_first_and_is_given_it(h):
+    request = description_request(1, SCREEN, "detailed", None, is_glance_first=False)
+    assert request.reads_text_first and request.close_ups == 0
+    h.flow.start(request)
+    assert h.plans == [(1, 0, None)] and h.describer.sent == []  # the text is read before anything is sent
+    h.flow.planned(1, [], False, flow.ImageText("Save changes?\nCancel"))
+    assert h.describer.sent == [("describe", 1, "detailed")]
+    assert h.events == [(1, flow.TextGiven("Save changes?\nCancel"))]
+    instruction = request.conversation.instruction
+    assert instruction.startswith("Describe this image in detail") and instruction.endswith("Save changes?\nCancel")
+    h.answer(1)
+    assert h.kinds()[-3:] == ["TextChunk", "PassDone", "Finished"]
+
+
+def test_a_failed_read_sends_the_one_pass_description_as_it_would_be_without(h):
+    request = description_request(1, SCREEN, "detailed", None, is_glance_first=False)
+    h.flow.start(request)
+    h.flow.planned(1, [], False, None)  # the reader failed or took too long
+    assert h.describer.sent == [("describe", 1, "detailed")] and request.conversation.instruction is None
+    assert h.events == []
+
+
+@pytest.mark.parametrize("detail,is_glance_first", [("brief", False), ("standard", False), ("detailed", True)])
+def test_only_a_one_pass_detailed_description_reads_first(detail, is_glance_first):
+    request = description_request(1, SCREEN, detail, None, is_glance_first=is_glance_first)
+    assert not request.reads_text_first
+
+
+def test_stop_while_the_text_is_read_sends_nothing(h):
+    h.flow.start(description_request(1, SCREEN, "detailed", None, is_glance_first=False))
+    assert h.flow.stop() is True and h.events[-1] == (1, flow.Stopped())
+    h.flow.planned(1, [], False, flow.ImageText("late"))
+    assert h.describer.sent == [] and h.events == [(1, flow.Stopped())]

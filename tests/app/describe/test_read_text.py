@@ -143,6 +143,31 @@ def test_the_second_look_in_the_app_is_grounded_in_the_text_read_beside_the_glan
     assert application.controller.ocr.pid is not None, "the text reader ran beside the description"
 
 
+def test_a_one_pass_detailed_description_in_the_app_is_given_the_whole_images_text(
+        make_app, model_dir, qtbot, tmp_path, latin_font, settings):
+    from app.storage.settings import DETAIL, GLANCE_FIRST
+
+    settings.set(DETAIL, "detailed")
+    settings.set(GLANCE_FIRST, False)  # one pass at the detailed level: its text is read first
+    screen = ui_screen(1366, 768, 14, seed=16)
+    application = start_ready(make_app(), qtbot)
+    engine = application.setup.engine
+    described = []
+    describe = engine.describe
+
+    def recording(ticket, conversation):
+        described.append(conversation.instruction)
+        describe(ticket, conversation)
+
+    engine.describe = recording
+    application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "s.png", screen.image))})
+    wait_idle(application, qtbot, READ_MS)
+    assert len(described) == 1 and described[0], "the description was sent once, with the text"
+    given = described[0].split("\n", 2)[-1].splitlines()
+    assert word_recall(screen.lines, given) >= 0.98  # the screen's own text, nearly all of it
+    assert application.entries[-1].conversation.instruction == described[0]  # kept with the history entry
+
+
 def test_the_read_text_shortcut_is_named_registered_changeable_and_can_be_turned_off(make_app, qtbot, settings):
     from app.hotkeys import NullBackend
     from app.ui.settings_dialog import SettingsDialog

@@ -104,3 +104,76 @@ def test_the_close_ups_prompts_hold_the_exact_text_read_there(model_dir, latin_f
     assert len(read) >= 8 and sum(line in set(screen.lines) for line in read) >= 0.9 * len(read)
     for region, turn in zip(regions, turns):
         assert (region.text in turn) if region.text else ("no text" in turn)
+
+
+def test_the_whole_images_text_is_whole_lines_up_to_the_limit():
+    from engine.ocr.grounding import LATIN_CHARS_PER_TOKEN, MAX_IMAGE_TEXT_TOKENS, whole_text
+
+    lines = [Line(f"Line {i:02d} " + "x" * 40, (0, 20 * i, 300, 20 * i + 16), 1.0, 0) for i in range(100)]
+    text, is_cut = whole_text(lines)
+    kept = text.split("\n")
+    assert is_cut and kept == [line.text for line in lines[:len(kept)]]
+    assert len(kept) == MAX_IMAGE_TEXT_TOKENS * LATIN_CHARS_PER_TOKEN // 49  # 48 characters and a line break each
+    chinese = [Line("保存更改吗" * 4, (0, 20 * i, 300, 20 * i + 16), 1.0, 0) for i in range(100)]
+    assert len(whole_text(chinese)[0].split("\n")) == int(MAX_IMAGE_TEXT_TOKENS / 20.25)  # a token a character, 1/4 a break
+    assert whole_text(lines[:3]) == ("\n".join(line.text for line in lines[:3]), False)
+    assert whole_text([]) == ("", False)
+
+
+def test_the_one_pass_prompt_quotes_the_whole_text_as_plain_text():
+    from engine.prompts import grounded_instruction
+
+    instruction = grounded_instruction("Describe this image in detail.", HOSTILE + "\nOK")
+    assert instruction.startswith("Describe this image in detail.\n") and instruction.endswith(HOSTILE + "\nOK")
+    req = Describe(1, "c", None, (768, 1366, 3), "detailed", None, instruction=instruction)
+    from engine.turns import base_messages
+
+    pieces = ChatFormat(PANGU_ARCH, None).render(base_messages(req))
+    assert [p.kind for p in pieces if HOSTILE in p.text] == [TEXT]  # never a template, never special tokens
+    assert "no text" in grounded_instruction("Describe.", "  ") and "left out" in grounded_instruction("D.", "a", True)
+
+
+def test_a_one_pass_detailed_description_is_given_the_whole_images_text(model_dir, latin_font):
+    """Through the real worker and the real reader: the text handed over is the screen's, and the
+    description's prompt, as the worker read it, holds it (more prompt tokens than without)."""
+    from engine import flow, flow_run
+    from engine.client import EngineClient
+    from engine.conversation import Conversation
+    from engine.flow import Request, description_request
+    from engine.model_files import find_model_pair
+    from engine.ocr.process import OcrClient
+    from engine.ocr.recall import word_recall
+
+    screen = ui_screen(1366, 768, 14, seed=12)
+    client, ocr = EngineClient(find_model_pair(model_dir)), OcrClient()
+    try:
+        client.start()
+        ocr.start()
+        request = description_request(1, screen.image, "detailed", None, is_glance_first=False)
+        events = list(flow_run.run(client, request, 60.0, ocr))
+        plain = list(flow_run.run(client, Request(2, Conversation(screen.image, "detailed", None)), 60.0))
+    finally:
+        client.close()
+        ocr.close()
+    given = [e for e in events if isinstance(e, flow.TextGiven)]
+    assert len(given) == 1 and isinstance(events[0], flow.TextGiven)  # before the first word
+    assert word_recall(screen.lines, given[0].text.splitlines()) >= 0.98
+    assert given[0].text in request.conversation.instruction
+    grounded_done, plain_done = (next(e for e in run if isinstance(e, flow.PassDone)) for run in (events, plain))
+    assert grounded_done.stats.prompt_tokens > plain_done.stats.prompt_tokens + len(given[0].text.split())
+
+
+def test_describe_json_prints_the_text_given_to_a_one_pass_description(model_dir, tmp_path, latin_font):
+    screen = ui_screen(1366, 768, 14, seed=13)
+    Image.fromarray(screen.image).save(tmp_path / "screen.png")
+    proc = subprocess.run([sys.executable, "main.py", "describe", str(tmp_path / "screen.png"), "--model-dir",
+                           str(model_dir), "--detail", "detailed", "--json"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    events = [json.loads(line) for line in proc.stdout.splitlines()]
+    kinds = [e["event"] for e in events]
+    assert kinds.count("grounding") == 1 and kinds.index("grounding") < kinds.index("chunk")
+    grounding = events[kinds.index("grounding")]
+    from engine.ocr.recall import word_recall
+
+    assert grounding["region"] is None and word_recall(screen.lines, grounding["text"].splitlines()) >= 0.98

@@ -1,0 +1,103 @@
+"""`bench --formats`: the language model's number format and micro-batch, measured on this CPU.
+
+The 64-token micro-batches and Q4_K_M were chosen on a CPU without AVX2; llama.cpp repacks
+Q4_0 into interleaved blocks for AVX2/AVX-512 at load (ggml-cpu's repack.cpp, "Q4_0_8x8"), so
+the choice is measured again where the app runs. Each format of the full-size synthetic language
+model (converted from the same checkpoint, cached) runs with each micro-batch through llama.cpp's
+own path (engine/bench/reference.py, the app's other settings), in one process, one after another:
+
+- the glance: the app's brief prompt on one 448x448 tile (encoder + image prefill + first token),
+  then DECODE_TOKENS tokens: the decode rate;
+- a long prefill: text tokens until the context is all but full (the worst case for the
+  micro-batch's attention scores without flash attention): the prefill rate and the peak memory.
+
+The peak is this process's resident memory from the model's load to the end (VmHWM, reset before
+each load): the model, the vision encoder, the context and its compute buffers, as in the worker.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from engine.bench.memory import peak_rss_bytes, reset_peak_rss
+
+QUANTS = ("Q4_K_M", "Q4_0", "Q8_0")
+MICRO_BATCHES = (64, 128, 256)
+DECODE_TOKENS = 48
+CONTEXT_MARGIN = 64  # the long prefill stops this many tokens short of the context's end
+PEAK_LIMIT_BYTES = 2.0e9  # the worker's memory target (engine/bench/cli.py)
+
+
+def _long_prefill(reference, n_tokens: int) -> float:
+    """Seconds to read `n_tokens` text tokens into an empty context, N_BATCH at a time."""
+    from engine.session import N_BATCH
+
+    lib = reference.lib
+    lib.llama_memory_clear(lib.llama_get_memory(reference.ctx), True)
+    n_vocab = lib.llama_vocab_n_tokens(reference.vocab)
+    # Ordinary tokens from the middle of the vocabulary (not control tokens), in a fixed order.
+    ids = [n_vocab // 4 + (i * 7919) % (n_vocab // 2) for i in range(n_tokens)]
+    started = time.perf_counter()
+    for start in range(0, n_tokens, N_BATCH):
+        batch = ids[start:start + N_BATCH]
+        tokens = (lib.llama_token * len(batch))(*batch)
+        if lib.llama_decode(reference.ctx, lib.llama_batch_get_one(tokens, len(batch))) != 0:
+            raise RuntimeError("llama.cpp could not read the long prompt")
+    return time.perf_counter() - started
+
+
+def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile) -> dict:
+    from engine.bench.reference import LlamaCppReference
+
+    is_own_peak = reset_peak_rss(os.getpid())
+    reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch)
+    try:
+        glance = reference.run(prompt, [tile], DECODE_TOKENS)
+        done = glance["token_done_s"]
+        n_long = n_ctx - CONTEXT_MARGIN
+        long_s = _long_prefill(reference, n_long)
+        image_tokens = 256 * glance["tiles"]
+        return {
+            "micro_batch": n_ubatch, "load_s": reference.load_s,
+            "encode_s": glance["encode_s"], "image_prefill_s": glance["image_prefill_s"],
+            "image_prefill_tok_s": image_tokens / glance["image_prefill_s"],
+            "first_token_s": glance["first_token_s"],
+            "decode_tok_s": (len(done) - 1) / (done[-1] - done[0]),
+            "long_prefill_tokens": n_long, "long_prefill_tok_s": n_long / long_s,
+            "peak_rss_bytes": peak_rss_bytes(os.getpid()), "peak_rss_is_own": is_own_peak,
+        }
+    finally:
+        reference.close()
+
+
+def run_formats(n_threads: int, quants=QUANTS, micro_batches=MICRO_BATCHES) -> list[dict]:
+    import sys
+
+    from engine.bench.images import make
+    from engine.bench.models import APP_MMPROJ, ensure_model
+    from engine.bench.runner import level_prompt
+    from engine.client import DEFAULT_CONTEXT
+    from engine.images import fit_tiles
+    from engine.model_files import find_model_pair
+
+    tile = fit_tiles(make("screen-1920x1080", seed=0), 1)
+    rows = []
+    for quant in quants:
+        pair = find_model_pair(ensure_model(quant, APP_MMPROJ))
+        prompt = level_prompt(pair, "brief")
+        for n_ubatch in micro_batches:
+            print(f"... {quant}, micro-batch {n_ubatch}", file=sys.stderr, flush=True)
+            row = measure(str(pair.model_path), str(pair.mmproj_path), n_threads, DEFAULT_CONTEXT, n_ubatch, prompt, tile)
+            rows.append({"quant": quant, "model_bytes": pair.model_path.stat().st_size, **row})
+    return rows
+
+
+def print_formats(rows: list[dict]) -> None:
+    print("language model | micro-batch | file GB | image prefill tok/s | long prefill tok/s | decode tok/s | "
+          "glance 1st token s | peak RSS GB | within 2.0 GB")
+    for r in rows:
+        print(f"{r['quant']} | {r['micro_batch']} | {r['model_bytes'] / 1e9:.2f} | {r['image_prefill_tok_s']:.0f} | "
+              f"{r['long_prefill_tok_s']:.0f} | {r['decode_tok_s']:.1f} | {r['first_token_s']:.2f} | "
+              f"{'' if r['peak_rss_is_own'] else '<='}{r['peak_rss_bytes'] / 1e9:.3f} | "
+              f"{'yes' if r['peak_rss_bytes'] <= PEAK_LIMIT_BYTES else 'no'}")
