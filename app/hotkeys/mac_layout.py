@@ -30,16 +30,19 @@ thread instead would call TIS off the main thread, which is exactly what crashes
 from __future__ import annotations
 
 import ctypes
+import logging
 from typing import Callable
 
+from app.hotkeys import macos_quartz
 from app.hotkeys.macos_quartz import load_framework
 from app.platform.native_calls import Prototype, declare
+
+log = logging.getLogger(__name__)
 
 KEY_ACTION_DISPLAY = 3  # kUCKeyActionDisplay
 NO_DEAD_KEYS_MASK = 1 << 0  # 1 << kUCKeyTranslateNoDeadKeysBit
 VIRTUAL_KEY_COUNT = 128  # the virtual key codes a keyboard sends: 0..127
 MAX_CHARACTERS = 4
-SHIFT_KEY, OPTION_KEY = 0x0200, 0x0800  # Carbon's EventModifiers (HIToolbox/Events.h shiftKey, optionKey)
 DELIVER_IMMEDIATELY = 4  # CFNotificationSuspensionBehaviorDeliverImmediately
 NO_ERROR = 0
 
@@ -64,7 +67,7 @@ CARBON_PROTOTYPES = (
 )
 CF_PROTOTYPES = (
     Prototype("CFDataGetBytePtr", ctypes.c_void_p, (ctypes.c_void_p,)),  # const UInt8 *CFDataGetBytePtr(CFDataRef)
-    Prototype("CFRelease", None, (ctypes.c_void_p,)),
+    {p.name: p for p in macos_quartz.CF_PROTOTYPES}["CFRelease"],  # declared once, beside the tap's calls
     Prototype("CFNotificationCenterGetDistributedCenter", ctypes.c_void_p),
     # void CFNotificationCenterAddObserver(CFNotificationCenterRef, const void *observer, CFNotificationCallback,
     #     CFStringRef name, const void *object, CFNotificationSuspensionBehavior (CFIndex))
@@ -114,7 +117,13 @@ class CarbonKeyboard:
 
     def watch(self, on_change: Callable[[], None]) -> None:
         """Call on_change (on the main thread) whenever the user selects another keyboard input source."""
-        self._callback = NOTIFICATION_CALLBACK(lambda center, observer, name, object_, info: on_change())
+        def notified(center, observer, name, object_, info):
+            try:
+                on_change()
+            except Exception:  # ctypes would only print it: logged with its traceback instead
+                log.exception("the shortcuts could not follow the keyboard layout change")
+
+        self._callback = NOTIFICATION_CALLBACK(notified)
         self._cf.CFNotificationCenterAddObserver(self._cf.CFNotificationCenterGetDistributedCenter(),
                                                  ctypes.addressof(self._token), self._callback, self._changed_name,
                                                  None, DELIVER_IMMEDIATELY)

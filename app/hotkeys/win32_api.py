@@ -47,7 +47,8 @@ USER32_PROTOTYPES = (
     #                 UINT wFlags, HKL dwhkl)
     Prototype("ToUnicodeEx", ctypes.c_int, (wintypes.UINT, wintypes.UINT, ctypes.POINTER(ctypes.c_ubyte),
                                             wintypes.LPWSTR, ctypes.c_int, wintypes.UINT, wintypes.HKL)),
-    # UINT_PTR SetTimer(HWND hWnd, UINT_PTR nIDEvent, UINT uElapse, TIMERPROC lpTimerFunc); BOOL KillTimer(HWND, UINT_PTR)
+    # UINT_PTR SetTimer(HWND hWnd, UINT_PTR nIDEvent, UINT uElapse, TIMERPROC lpTimerFunc);
+    # BOOL KillTimer(HWND hWnd, UINT_PTR uIDEvent)
     Prototype("SetTimer", UINT_PTR, (wintypes.HWND, UINT_PTR, wintypes.UINT, ctypes.c_void_p)),
     Prototype("KillTimer", wintypes.BOOL, (wintypes.HWND, UINT_PTR)),
 )

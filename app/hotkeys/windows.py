@@ -122,7 +122,8 @@ class WindowsBackend(QueuedBackend):
         error = self._api.register_hotkey(hotkey_id, modifiers, vk)
         if error == 0:
             self._ids[hotkey_id] = action_id
-            typed = self._api.typed_character(modifiers & ~MOD_NOREPEAT, vk, self._layout) if modifiers & MOD_ALT else ""
+            is_altgr = modifiers & MOD_ALT
+            typed = self._api.typed_character(modifiers & ~MOD_NOREPEAT, vk, self._layout) if is_altgr else ""
             is_character = typed.isprintable() and not typed.isspace()
             return Outcome(Status.OK, altgr_message(combo.spoken(), typed) if typed and is_character else "")
         if error == ERROR_HOTKEY_ALREADY_REGISTERED:

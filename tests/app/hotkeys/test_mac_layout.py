@@ -12,6 +12,7 @@ them; and the layout-change notification is posted through the registered ctypes
 from __future__ import annotations
 
 import ctypes
+import logging
 import threading
 
 import pytest
@@ -94,7 +95,9 @@ void CFNotificationCenterRemoveObserver(const void *c, const void *observer, con
         callback = 0; observers--;
     }
 }
-void stand_in_post(void) { if (callback) callback(&center, observer_id, kTISNotifySelectedKeyboardInputSourceChanged, 0, 0); }
+void stand_in_post(void) {
+    if (callback) callback(&center, observer_id, kTISNotifySelectedKeyboardInputSourceChanged, 0, 0);
+}
 """
 # Export names as in the macOS SDK headers named in the module docstring.
 DOCUMENTED_EXPORTS = {"TISCopyCurrentKeyboardLayoutInputSource", "TISCopyCurrentASCIICapableKeyboardLayoutInputSource",
@@ -186,6 +189,13 @@ def test_the_layout_change_notification_reaches_the_callback_and_is_removed_on_c
     assert carbon.stand_in_observers() == 0
     carbon.stand_in_post()
     assert len(changes) == 1
+
+
+def test_a_failure_while_following_the_change_is_logged_not_lost_in_ctypes(carbon, keyboard, caplog):
+    keyboard.watch(lambda: 1 / 0)
+    with caplog.at_level(logging.ERROR):
+        carbon.stand_in_post()
+    assert "could not follow the keyboard layout" in caplog.text and "ZeroDivisionError" in caplog.text
 
 
 def test_the_backend_follows_a_layout_change_posted_by_macos(qtbot, qapp, carbon):

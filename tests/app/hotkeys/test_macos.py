@@ -19,7 +19,8 @@ import pytest
 
 from app.hotkeys import HotkeyManager, Status, default_bindings
 from app.hotkeys.keymap import KEYS, layout_character
-from app.hotkeys.macos import CARBON_OPTION, CARBON_SHIFT, FLAG_COMMAND, FLAG_CONTROL, FLAG_OPTION, FLAG_SHIFT, MacBackend
+from app.hotkeys.macos import (CARBON_OPTION, CARBON_SHIFT, FLAG_COMMAND, FLAG_CONTROL, FLAG_OPTION, FLAG_SHIFT,
+                               MacBackend)
 from tests.app.hotkeys.conftest import Recorder
 
 SIGNAL_TIMEOUT_MS = 2000

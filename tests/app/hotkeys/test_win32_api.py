@@ -58,7 +58,9 @@ short VkKeyScanExW(wchar_t ch, void *hkl) {
     if (layout == 0x04090409) return ch == L';' ? 0x00BA : ch == L'.' ? 0x00BE : -1;
     return -1;
 }
-unsigned int MapVirtualKeyExW(unsigned int code, unsigned int type, void *hkl) { return type == 0 && code == 'S' ? 0x1F : 0; }
+unsigned int MapVirtualKeyExW(unsigned int code, unsigned int type, void *hkl) {
+    return type == 0 && code == 'S' ? 0x1F : 0;
+}
 int ToUnicodeEx(unsigned int vk, unsigned int scan, const unsigned char *state, wchar_t *buffer, int size,
                 unsigned int flags, void *hkl) {
     int is_altgr_shift = (state[0x11] & 0x80) && (state[0x12] & 0x80) && (state[0x10] & 0x80);
