@@ -84,6 +84,15 @@ _ROWS += [
 
 KEYS: dict[int, KeyInfo] = {row.qt_key: row for row in _ROWS}
 
+
+def layout_character(info: KeyInfo) -> str | None:
+    """The character a letter or punctuation key types unshifted ("z" for Z), by which it is found on the
+    user's layout; None for the keys found by their key code (digits, Space, function and editing keys)."""
+    character = chr(info.qt_key) if info.qt_key < 0x7F else ""
+    if character.isprintable() and not character.isspace() and not character.isdigit():
+        return character.lower()
+    return None
+
 # Keys that screen readers use as their own modifier (NVDA and JAWS: Insert, Caps Lock in
 # laptop layout; Orca: Insert on the number pad, Caps Lock in laptop layout; VoiceOver may
 # use Caps Lock). A shortcut ending in one of these would fight the screen reader.

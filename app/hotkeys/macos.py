@@ -10,7 +10,13 @@
 - Auto-repeat key-downs carry kCGKeyboardEventAutorepeat and are dropped without firing.
 - macOS offers no way to learn whether another app uses the same keys, so there is no BUSY.
 - A failing callback must never eat the keyboard: on any error the event is passed on.
-QuartzApi is the only code that touches CoreGraphics/CoreFoundation; the tests replace it.
+- Keyboard layouts: a key code is a key's position, so a letter or punctuation key is the one that
+  types that character on the current layout (on QWERTZ, Z is kVK_ANSI_Y's key), refreshed when
+  the user selects another layout (mac_layout.py; on the main thread, where macOS requires it).
+  A shortcut with Option but neither Command nor Control is a typing combination (Option+L types
+  "@" on German): the outcome says which character it keeps from being typed.
+QuartzApi is the only code that touches CoreGraphics/CoreFoundation, CarbonKeyboard the only one
+that touches Carbon; the tests replace them.
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from typing import Callable, Mapping
 
 from app.hotkeys.backend import Outcome, Status
 from app.hotkeys.combo import KeyCombo, Mod
-from app.hotkeys.keymap import KEYS, NO_MAC_KEY
+from app.hotkeys.keymap import KEYS, NO_MAC_KEY, KeyInfo, layout_character
 from app.hotkeys.owned_thread import JOIN_TIMEOUT_S, OwnedThreadBackend
-from app.hotkeys.texts import mac_permission_pending_message, missing_library_message, unmappable_key_message
+from app.hotkeys.texts import (mac_option_message, mac_permission_pending_message, missing_library_message,
+                               unmappable_key_message)
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +40,7 @@ FLAG_SHIFT, FLAG_CONTROL, FLAG_OPTION, FLAG_COMMAND = 0x20000, 0x40000, 0x80000,
 MODIFIER_FLAGS = FLAG_SHIFT | FLAG_CONTROL | FLAG_OPTION | FLAG_COMMAND
 RUN_SLICE_S = 0.5  # the run loop returns this often to notice close()
 TRUST_POLL_S = 1.0  # how often the Accessibility permission is checked again while it is missing
+CARBON_SHIFT, CARBON_OPTION = 0x0200, 0x0800  # HIToolbox/Events.h shiftKey, optionKey (for UCKeyTranslate)
 
 
 def mac_flags(combo: KeyCombo) -> int:
@@ -44,6 +52,29 @@ def mac_flags(combo: KeyCombo) -> int:
     return flags
 
 
+def layout_keycode(info: KeyInfo, characters: dict[str, int] | None) -> int | None:
+    """The key code of a shortcut's key; None if there is none on this layout.
+
+    `characters` is the current layout's table (character -> key code), or None when macOS gave no
+    Unicode layout data: then the key positions of keymap.py (right on US and ABC layouts) are used.
+    """
+    character = layout_character(info)
+    if character is not None and characters is not None:
+        return characters.get(character)
+    return None if info.mac_keycode == NO_MAC_KEY else info.mac_keycode
+
+
+def _option_character(keyboard, keycode: int, combo: KeyCombo) -> str:
+    """The character Option(+Shift)+key types, when the shortcut is that typing combination; else "".
+
+    With Command or Control held a key types no text (it is a command), so only Option(+Shift) counts.
+    """
+    if not combo.modifiers & Mod.ALT or combo.modifiers & (Mod.CTRL | Mod.META):
+        return ""
+    typed = keyboard.typed_character(keycode, CARBON_OPTION | (CARBON_SHIFT if combo.modifiers & Mod.SHIFT else 0))
+    return typed if typed.isprintable() and not typed.isspace() else ""
+
+
 class KeyTable:
     """Which (keycode, flags) are ours; decides per key event. Shared by GUI and tap threads."""
 
@@ -52,15 +83,19 @@ class KeyTable:
         self._actions: dict[tuple[int, int], str] = {}
         self._swallowed_downs: set[int] = set()  # their key-ups are dropped too
 
-    def set(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
+    def set(self, bindings: Mapping[str, KeyCombo], keyboard=None) -> dict[str, Outcome]:
+        """Make these the table's shortcuts, keyed as `keyboard` types them (None: the key positions)."""
+        characters = keyboard.characters() if keyboard is not None else None
         table, outcomes = {}, {}
         for action_id, combo in bindings.items():
             info = KEYS.get(combo.key)
-            if info is None or info.mac_keycode == NO_MAC_KEY:
+            keycode = None if info is None else layout_keycode(info, characters)
+            if keycode is None:
                 outcomes[action_id] = Outcome(Status.UNSUPPORTED, unmappable_key_message(combo.spoken("darwin")))
                 continue
-            table[(info.mac_keycode, mac_flags(combo))] = action_id
-            outcomes[action_id] = Outcome(Status.OK)
+            table[(keycode, mac_flags(combo))] = action_id
+            typed = _option_character(keyboard, keycode, combo) if characters is not None else ""
+            outcomes[action_id] = Outcome(Status.OK, mac_option_message(combo.spoken("darwin"), typed) if typed else "")
         with self._lock:
             self._actions = table
         return outcomes
@@ -86,21 +121,27 @@ class MacBackend(OwnedThreadBackend):
     name = "macos"
     thread_name = "hotkeys-quartz"
 
-    def __init__(self, api_factory: Callable[[], object] | None = None, trust_poll_s: float = TRUST_POLL_S):
+    def __init__(self, api_factory: Callable[[], object] | None = None, trust_poll_s: float = TRUST_POLL_S,
+                 keyboard_factory: Callable[[], object] | None = None):
         super().__init__()
         self._api_factory = api_factory or _quartz_api
+        self._keyboard_factory = keyboard_factory or _carbon_keyboard
         self._trust_poll_s = trust_poll_s
         self._table = KeyTable()
         self._api = None
+        self._keyboard = None  # CarbonKeyboard: created, called and closed on the main (GUI) thread only
+        self._has_keyboard = False
         self._lock = threading.Lock()
         self._bindings: dict[str, KeyCombo] = {}
+        self._outcomes: dict[str, Outcome] = {}  # of _bindings, worked out on the main thread
         self._has_tap = False
         self._closing = threading.Event()
 
     def register(self, bindings: Mapping[str, KeyCombo]) -> dict[str, Outcome]:
-        outcomes = self._table.set(bindings)  # plain data read by the tap: no native call needed
+        """On the GUI thread, which is macOS's main thread: the only one where the layout may be read."""
+        outcomes = self._table.set(bindings, self._main_thread_keyboard())  # plain data read by the tap
         with self._lock:
-            self._bindings = dict(bindings)
+            self._bindings, self._outcomes = dict(bindings), outcomes
             if self._has_tap:
                 return outcomes
         return {action_id: Outcome(Status.PENDING, mac_permission_pending_message())
@@ -115,6 +156,29 @@ class MacBackend(OwnedThreadBackend):
         self._thread.join(JOIN_TIMEOUT_S)
         self._thread = None
         self._table.set({})
+        if self._keyboard is not None:
+            self._keyboard.close()
+            self._keyboard = None
+
+    def _main_thread_keyboard(self):
+        """The layout reader, made on first use; None without Carbon (then: the key positions)."""
+        if not self._has_keyboard:
+            self._has_keyboard = True
+            try:
+                self._keyboard = self._keyboard_factory()
+            except (OSError, AttributeError) as error:
+                log.warning("Carbon could not be loaded, shortcut keys are US key positions: %s", error)
+                return None
+            self._keyboard.watch(self._on_layout_changed)
+        return self._keyboard
+
+    def _on_layout_changed(self) -> None:
+        """The user selected another keyboard layout (on the main thread): the shortcuts follow it."""
+        if self._closing.is_set():
+            return
+        with self._lock:
+            bindings = dict(self._bindings)
+        self._on_outcomes(self.register(bindings), bindings)
 
     def _on_key(self, is_down: bool, keycode: int, flags: int, is_repeat: bool) -> bool:
         action_id, drop = self._table.on_key(is_down, keycode, flags, is_repeat)
@@ -142,11 +206,11 @@ class MacBackend(OwnedThreadBackend):
         self._api = api
         with self._lock:
             self._has_tap = True
-            bindings = dict(self._bindings)
+            bindings, outcomes = dict(self._bindings), dict(self._outcomes)
         if ready is not None:
             ready.set_result(None)
-        elif bindings:
-            self._on_outcomes(self._table.set(bindings), bindings)
+        elif bindings:  # the table is already set: no layout call here, off the main thread
+            self._on_outcomes(outcomes, bindings)
         if self._closing.is_set():
             api.stop()  # close() came before self._api was set
         try:
@@ -159,3 +223,9 @@ def _quartz_api():
     from app.hotkeys.macos_quartz import QuartzApi
 
     return QuartzApi()
+
+
+def _carbon_keyboard():
+    from app.hotkeys.mac_layout import CarbonKeyboard
+
+    return CarbonKeyboard()

@@ -28,7 +28,7 @@ _TAP_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p, ctypes.c_uint
                                  ctypes.c_void_p)
 
 
-def _framework(name: str) -> ctypes.CDLL:
+def load_framework(name: str) -> ctypes.CDLL:
     path = ctypes.util.find_library(name)
     if path is None:
         raise OSError(f"{name} framework not found")
@@ -64,8 +64,8 @@ CF_PROTOTYPES = (
 class QuartzApi:
     def __init__(self, cg=None, cf=None):
         """`cg` and `cf` are the frameworks; tests pass a stand-in library with the same exports."""
-        cg = self._cg = declare(cg or _framework("ApplicationServices"), CG_PROTOTYPES)
-        cf = self._cf = declare(cf or _framework("CoreFoundation"), CF_PROTOTYPES)
+        cg = self._cg = declare(cg or load_framework("ApplicationServices"), CG_PROTOTYPES)
+        cf = self._cf = declare(cf or load_framework("CoreFoundation"), CF_PROTOTYPES)
         self._common_modes = ctypes.c_void_p.in_dll(cf, "kCFRunLoopCommonModes")
         self._default_mode = ctypes.c_void_p.in_dll(cf, "kCFRunLoopDefaultMode")
         self._tap = self._source = self._loop = None

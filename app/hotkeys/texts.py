@@ -51,6 +51,12 @@ def altgr_message(keys: str, character: str) -> str:
               "combination, for example with a function key.").format(keys=keys, character=character)
 
 
+def mac_option_message(keys: str, character: str) -> str:
+    return tr("On your keyboard layout {keys} types {character}: while this shortcut is on, {character} "
+              "cannot be typed in any program. If you need it, choose another combination, for example "
+              "with Command.").format(keys=keys, character=character)
+
+
 def no_answer_message() -> str:
     return tr_app("The shortcut service did not answer in time, so global shortcuts may not work. "
                   "Restart {app}; if this happens again, use the buttons in its window.")

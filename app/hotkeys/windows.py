@@ -13,8 +13,11 @@ with PostThreadMessageW (learn.microsoft.com, RegisterHotKey and PostThreadMessa
   with Shift or AltGr. Ctrl+Alt is AltGr on many layouts (Polish, German, French...): while
   a shortcut holds Ctrl+Alt(+Shift)+key, that key's AltGr character can no longer be typed in
   any program, so the outcome says which character it is (ToUnicodeEx with Ctrl and Alt down).
-Win32Api is the only code that touches user32/kernel32; the tests replace it (they run on
-Linux, where these APIs cannot exist).
+- The layout is the foreground window's, checked every LAYOUT_POLL_MS on the hotkey thread (a
+  thread timer; WM_INPUTLANGCHANGE goes to the focused window, never to this thread): when the
+  user switches layout, every shortcut is registered again for the new one.
+Win32Api (win32_api.py) is the only code that touches user32/kernel32; the tests replace it
+(they run on Linux, where these APIs cannot exist) and load its declarations into a stand-in.
 """
 
 from __future__ import annotations
@@ -29,24 +32,18 @@ from app.hotkeys.keymap import KEYS
 from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.texts import (altgr_message, connection_lost_message, missing_library_message,
                                unexpected_failure_message, unmappable_key_message)
+from app.hotkeys.win32_api import MOD_ALT, MOD_CONTROL, MOD_NOREPEAT, MOD_SHIFT, Win32Api
 from app.hotkeys.worker import CommandQueue
 
 log = logging.getLogger(__name__)
 
-WM_USER, WM_HOTKEY, WM_APP = 0x0400, 0x0312, 0x8000
+WM_HOTKEY, WM_TIMER, WM_APP = 0x0312, 0x0113, 0x8000
 WM_WAKE = WM_APP + 1  # "work is waiting in the command queue"
-PM_NOREMOVE = 0x0000
-MOD_ALT, MOD_CONTROL, MOD_SHIFT, MOD_WIN, MOD_NOREPEAT = 0x0001, 0x0002, 0x0004, 0x0008, 0x4000
 ERROR_HOTKEY_ALREADY_REGISTERED = 1409
 # With Ctrl held, the Pause key sends VK_CANCEL, not VK_PAUSE ("Virtual-Key Codes",
 # learn.microsoft.com: VK_CANCEL 0x03 "Control-break processing"), so Ctrl+Pause is registered as that.
 VK_PAUSE, VK_CANCEL = 0x13, 0x03
-VK_SHIFT, VK_CONTROL, VK_MENU = 0x10, 0x11, 0x12
-KEY_DOWN = 0x80  # a key state array's "pressed" bit (GetKeyboardState)
-MAPVK_VK_TO_VSC = 0
-TOUNICODE_NO_STATE_CHANGE = 0x4  # ToUnicodeEx wFlags bit 2: leave the keyboard state alone (Windows 10 1607+)
-# VkKeyScanExW's high byte: which modifiers type the character (1 Shift, 2 Ctrl, 4 Alt).
-NEEDS_MODIFIERS = 0xFF00
+LAYOUT_POLL_MS = 1000  # how soon the shortcuts follow a change of keyboard layout
 OEM_KEYS = frozenset(range(0xBA, 0xE3))  # VK_OEM_1 .. VK_OEM_102: the punctuation keys, placed per layout
 FIRST_HOTKEY_ID = 1  # an application's ids must lie in 0x0000-0xBFFF
 
@@ -62,94 +59,6 @@ def win_modifiers(combo: KeyCombo) -> int | None:
     return flags
 
 
-class Win32Api:
-    """The user32/kernel32 calls the backend makes, through ctypes. Windows only."""
-
-    def __init__(self):
-        import ctypes
-        from ctypes import wintypes
-
-        self._ctypes = ctypes
-        self._msg = wintypes.MSG()
-        user32 = ctypes.WinDLL("user32", use_last_error=True)
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        self._register = user32.RegisterHotKey
-        self._register.argtypes = (wintypes.HWND, ctypes.c_int, wintypes.UINT, wintypes.UINT)
-        self._register.restype = wintypes.BOOL
-        self._unregister = user32.UnregisterHotKey
-        self._unregister.argtypes = (wintypes.HWND, ctypes.c_int)
-        self._unregister.restype = wintypes.BOOL
-        self._get = user32.GetMessageW
-        self._get.argtypes = (ctypes.POINTER(wintypes.MSG), wintypes.HWND, wintypes.UINT, wintypes.UINT)
-        self._get.restype = ctypes.c_int  # -1 on error, 0 on WM_QUIT
-        self._peek = user32.PeekMessageW
-        self._peek.argtypes = (ctypes.POINTER(wintypes.MSG), wintypes.HWND, wintypes.UINT, wintypes.UINT,
-                               wintypes.UINT)
-        self._post = user32.PostThreadMessageW
-        self._post.argtypes = (wintypes.DWORD, wintypes.UINT, wintypes.WPARAM, wintypes.LPARAM)
-        self._post.restype = wintypes.BOOL
-        self._thread_id = kernel32.GetCurrentThreadId
-        self._thread_id.restype = wintypes.DWORD
-        self._layout = user32.GetKeyboardLayout
-        self._layout.argtypes = (wintypes.DWORD,)
-        self._layout.restype = wintypes.HKL
-        self._scan = user32.VkKeyScanExW  # SHORT VkKeyScanExW(WCHAR ch, HKL dwhkl)
-        self._scan.argtypes = (wintypes.WCHAR, wintypes.HKL)
-        self._scan.restype = ctypes.c_short
-        self._map = user32.MapVirtualKeyExW  # UINT MapVirtualKeyExW(UINT uCode, UINT uMapType, HKL dwhkl)
-        self._map.argtypes = (wintypes.UINT, wintypes.UINT, wintypes.HKL)
-        self._map.restype = wintypes.UINT
-        # int ToUnicodeEx(UINT wVirtKey, UINT wScanCode, const BYTE *lpKeyState, LPWSTR pwszBuff,
-        #                 int cchBuff, UINT wFlags, HKL dwhkl)
-        self._to_unicode = user32.ToUnicodeEx
-        self._to_unicode.argtypes = (wintypes.UINT, wintypes.UINT, ctypes.POINTER(ctypes.c_ubyte), wintypes.LPWSTR,
-                                     ctypes.c_int, wintypes.UINT, wintypes.HKL)
-        self._to_unicode.restype = ctypes.c_int
-
-    def create_queue(self) -> int:
-        """Give the calling thread a message queue (PostThreadMessage docs); its thread id."""
-        self._peek(self._ctypes.byref(self._msg), None, WM_USER, WM_USER, PM_NOREMOVE)
-        return int(self._thread_id())
-
-    def get_message(self) -> tuple[int, int] | None:
-        """Wait for the next message: (message, wParam); None on WM_QUIT or error."""
-        if self._get(self._ctypes.byref(self._msg), None, 0, 0) <= 0:
-            return None
-        return int(self._msg.message), int(self._msg.wParam)
-
-    def post(self, thread_id: int, message: int) -> bool:
-        return bool(self._post(thread_id, message, 0, 0))
-
-    def register_hotkey(self, hotkey_id: int, modifiers: int, vk: int) -> int:
-        """0 on success, else the Win32 error code."""
-        return 0 if self._register(None, hotkey_id, modifiers, vk) else self._ctypes.get_last_error()
-
-    def unregister_hotkey(self, hotkey_id: int) -> None:
-        self._unregister(None, hotkey_id)
-
-    def error_text(self, code: int) -> str:
-        return self._ctypes.FormatError(code).strip()
-
-    def vk_for_character(self, character: str) -> int | None:
-        """The key that types `character` unshifted on the current layout; None if none does."""
-        found = int(self._scan(character, self._layout(0)))
-        if found == -1 or found & NEEDS_MODIFIERS:
-            return None
-        return found & 0xFF
-
-    def typed_character(self, modifiers: int, vk: int) -> str:
-        """What `vk` types with these MOD_* modifiers held on the current layout ("" if nothing)."""
-        layout = self._layout(0)
-        state = (self._ctypes.c_ubyte * 256)()
-        for flag, key in ((MOD_CONTROL, VK_CONTROL), (MOD_ALT, VK_MENU), (MOD_SHIFT, VK_SHIFT)):
-            if modifiers & flag:
-                state[key] = KEY_DOWN
-        buffer = self._ctypes.create_unicode_buffer(8)
-        count = self._to_unicode(vk, self._map(vk, MAPVK_VK_TO_VSC, layout), state, buffer, len(buffer),
-                                 TOUNICODE_NO_STATE_CHANGE, layout)
-        return buffer.value[:count] if count > 0 else ""  # < 0: a dead key, which types nothing yet
-
-
 class WindowsBackend(QueuedBackend):
     name = "windows"
     thread_name = "hotkeys-win32"
@@ -158,6 +67,9 @@ class WindowsBackend(QueuedBackend):
         super().__init__(CommandQueue(wake=lambda: None))  # the real wake is set once the queue exists
         self._api_factory = api_factory
         self._ids: dict[int, str] = {}  # hotkey id -> action id; owned by the thread
+        self._bindings: dict[str, KeyCombo] = {}  # what register() asked for, to register again on a new layout
+        self._layout = 0  # the HKL the shortcuts are registered for
+        self._timer = 0
 
     # --- the owning thread ----------------------------------------------------------------
     def _run(self, ready: Future) -> None:
@@ -169,8 +81,9 @@ class WindowsBackend(QueuedBackend):
             self._cannot_start(ready, missing_library_message("user32"))
             return
         self._commands.set_wake(lambda: self._api.post(thread_id, WM_WAKE))
+        self._timer = self._api.start_timer(LAYOUT_POLL_MS)
         ready.set_result(None)
-        self._serve(ready, self._loop, self._unregister_all)
+        self._serve(ready, self._loop, self._release)
 
     def _loop(self) -> None:
         while not self._stopping:
@@ -184,9 +97,18 @@ class WindowsBackend(QueuedBackend):
                 self._on_activated(self._ids[wparam])
             elif kind == WM_WAKE:
                 self._commands.run_pending()
+            elif kind == WM_TIMER and wparam == self._timer and self._timer:
+                self._follow_layout()
+
+    def _follow_layout(self) -> None:
+        """The user switched keyboard layout: register every shortcut again, for the new one."""
+        if self._bindings and self._api.current_layout() != self._layout:
+            bindings = dict(self._bindings)
+            self._on_outcomes(self._register_owned(bindings), bindings)
 
     def _register_owned(self, bindings: dict[str, KeyCombo]) -> dict[str, Outcome]:
         self._unregister_all()
+        self._bindings, self._layout = dict(bindings), self._api.current_layout()
         return {action_id: self._register_one(hotkey_id, action_id, combo)
                 for hotkey_id, (action_id, combo) in enumerate(bindings.items(), start=FIRST_HOTKEY_ID)}
 
@@ -200,7 +122,8 @@ class WindowsBackend(QueuedBackend):
         error = self._api.register_hotkey(hotkey_id, modifiers, vk)
         if error == 0:
             self._ids[hotkey_id] = action_id
-            typed = self._api.typed_character(modifiers & ~MOD_NOREPEAT, vk) if modifiers & MOD_ALT else ""
+            is_altgr = modifiers & MOD_ALT
+            typed = self._api.typed_character(modifiers & ~MOD_NOREPEAT, vk, self._layout) if is_altgr else ""
             is_character = typed.isprintable() and not typed.isspace()
             return Outcome(Status.OK, altgr_message(combo.spoken(), typed) if typed and is_character else "")
         if error == ERROR_HOTKEY_ALREADY_REGISTERED:
@@ -212,8 +135,14 @@ class WindowsBackend(QueuedBackend):
         if us_vk == VK_PAUSE and combo.modifiers & Mod.CTRL:
             return VK_CANCEL
         if us_vk in OEM_KEYS:  # the key that types this character on the user's layout
-            return self._api.vk_for_character(chr(qt_key))
+            return self._api.vk_for_character(chr(qt_key), self._layout)
         return us_vk
+
+    def _release(self) -> None:
+        if self._timer:
+            self._api.stop_timer(self._timer)
+            self._timer = 0
+        self._unregister_all()
 
     def _unregister_all(self) -> None:
         for hotkey_id in self._ids:

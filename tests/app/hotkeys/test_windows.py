@@ -3,8 +3,10 @@
 user32/kernel32 cannot exist on the Linux test machines, so FakeWin32 stands in for
 app.hotkeys.windows.Win32Api (the only code that calls them): a thread message queue,
 RegisterHotKey that answers like Windows (0, or the error code GetLastError would give),
-and WM_HOTKEY posted as a key press would. The backend's own loop, thread and
-bookkeeping run for real.
+WM_HOTKEY posted as a key press would, a thread timer's WM_TIMER, and the foreground window's
+keyboard layout (which the user may switch while the app runs). The backend's own loop, thread
+and bookkeeping run for real. Win32Api's own ctypes declarations are tested in
+test_win32_api.py against a compiled stand-in library.
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ import pytest
 
 from app.hotkeys import HotkeyManager, Status, default_bindings
 from app.hotkeys.keymap import KEYS
-from app.hotkeys.windows import (ERROR_HOTKEY_ALREADY_REGISTERED, MOD_ALT, MOD_CONTROL, MOD_NOREPEAT, MOD_SHIFT,
-                                 WM_HOTKEY, WindowsBackend)
+from app.hotkeys.windows import (ERROR_HOTKEY_ALREADY_REGISTERED, LAYOUT_POLL_MS, MOD_ALT, MOD_CONTROL, MOD_NOREPEAT,
+                                 MOD_SHIFT, WM_HOTKEY, WM_TIMER, WindowsBackend)
 from tests.app.hotkeys.conftest import Recorder
 
 SIGNAL_TIMEOUT_MS = 2000
 THREAD_ID = 4242
+TIMER_ID = 7
+US_HKL = 0x04090409
 ERROR_ACCESS_DENIED = 5
 
 
@@ -34,6 +38,8 @@ class FakeWin32:
         self.calls: list[tuple] = []
         self.taken_vks, self.failing_vks = set(taken_vks), set(failing_vks)
         self.owner: int | None = None
+        self.layout = US_HKL
+        self.timers: dict[int, int] = {}  # timer id -> interval (ms)
 
     def create_queue(self) -> int:
         self.owner = threading.get_ident()
@@ -66,12 +72,28 @@ class FakeWin32:
     def error_text(self, code: int) -> str:
         return "Access is denied."
 
-    def vk_for_character(self, character: str) -> int | None:
+    def start_timer(self, interval_ms: int) -> int:
+        assert threading.get_ident() == self.owner  # WM_TIMER goes to the thread that set the timer
+        self.timers[TIMER_ID] = interval_ms
+        return TIMER_ID
+
+    def stop_timer(self, timer_id: int) -> None:
+        assert threading.get_ident() == self.owner
+        self.timers.pop(timer_id)
+
+    def current_layout(self) -> int:
+        return self.layout
+
+    def vk_for_character(self, character: str, layout: int) -> int | None:
         """The US layout: each punctuation key where keymap.py puts it."""
         return KEYS[ord(character)].win_vk
 
-    def typed_character(self, modifiers: int, vk: int) -> str:
+    def typed_character(self, modifiers: int, vk: int, layout: int) -> str:
         return ""  # the US layout has no AltGr
+
+    def tick(self) -> None:
+        """The thread timer fires."""
+        self.messages.put((WM_TIMER, TIMER_ID))
 
     def press(self, vk: int) -> None:
         """The user presses the registered combination whose key is vk."""
@@ -157,20 +179,28 @@ def test_ctrl_pause_is_registered_as_vk_cancel_which_windows_sends_for_it(win):
 
 
 class LayoutWin32(FakeWin32):
-    """FakeWin32 with a keyboard layout: which VK types each character (VkKeyScanExW) and what a VK
-    types with Ctrl+Alt(+Shift) held (ToUnicodeEx), modelled on Windows' Polish (programmer's)
-    and German layouts. Still a MOCK: no Windows here."""
+    """FakeWin32 with keyboard layouts, by HKL: which VK types each character (VkKeyScanExW) and what a
+    VK types with Ctrl+Alt(+Shift) held (ToUnicodeEx), modelled on Windows' US, Polish (programmer's),
+    German and French layouts. Still a MOCK: no Windows here."""
 
     def __init__(self, scan: dict[str, int | None] | None = None, altgr: dict[tuple[int, int], str] | None = None,
                  **options):
         super().__init__(**options)
-        self.scan, self.altgr = scan or {}, altgr or {}
+        self.layouts = {US_HKL: (scan or {}, altgr or {})}
+        self.asked_layouts: set[int] = set()
 
-    def vk_for_character(self, character: str) -> int | None:
-        return self.scan.get(character)
+    def vk_for_character(self, character: str, layout: int) -> int | None:
+        self.asked_layouts.add(layout)
+        return self.layouts[layout][0].get(character)
 
-    def typed_character(self, modifiers: int, vk: int) -> str:
-        return self.altgr.get((modifiers, vk), "")
+    def typed_character(self, modifiers: int, vk: int, layout: int) -> str:
+        self.asked_layouts.add(layout)
+        return self.layouts[layout][1].get((modifiers, vk), "")
+
+    def switch(self, layout: int, scan: dict[str, int | None], altgr: dict[tuple[int, int], str] | None = None):
+        """The user switches the foreground window's keyboard layout; the timer fires later."""
+        self.layouts[layout] = (scan, altgr or {})
+        self.layout = layout
 
 
 def test_a_shortcut_that_types_an_altgr_character_says_which(win):
@@ -191,3 +221,48 @@ def test_punctuation_is_the_key_that_types_it_on_the_users_layout(win):
     assert results["describe_screen"].status is Status.OK
     assert sorted(vk for _, vk in fake.registered.values()) == [0xBE]
     assert results["stop"].status is Status.UNSUPPORTED and "keyboard" in results["stop"].message
+
+
+US_SCAN = {";": 0xBA, ",": 0xBC, ".": 0xBE}
+FRENCH_HKL, POLISH_HKL = 0x040C040C, 0x04150415
+FRENCH_SCAN = {";": 0xBE, ",": 0xBC, ".": None}  # AZERTY: ";" on VK_OEM_PERIOD, "." needs Shift
+CTRL_ALT_SHIFT = MOD_CONTROL | MOD_ALT | MOD_SHIFT
+
+
+def test_a_layout_switch_registers_the_shortcuts_again_for_the_new_layout(qtbot, win):
+    manager, fake = win(LayoutWin32, scan=US_SCAN)
+    results = manager.apply({"describe_screen": "Ctrl+Alt+;", "stop": "Ctrl+Alt+."})
+    assert fake.timers == {TIMER_ID: LAYOUT_POLL_MS}
+    assert results["stop"].status is Status.OK
+    assert sorted(vk for _, vk in fake.registered.values()) == [0xBA, 0xBE]
+    fake.switch(FRENCH_HKL, FRENCH_SCAN)
+    with qtbot.waitSignal(manager.results_changed, timeout=SIGNAL_TIMEOUT_MS):
+        fake.tick()
+    assert sorted(vk for _, vk in fake.registered.values()) == [0xBE]  # the US keys are gone
+    with qtbot.waitSignal(manager.activated, timeout=SIGNAL_TIMEOUT_MS):
+        fake.press(0xBE)  # the key that types ";" on AZERTY
+    assert manager.results()["describe_screen"].status is Status.OK
+    assert manager.results()["stop"].status is Status.UNSUPPORTED
+    assert fake.asked_layouts == {US_HKL, FRENCH_HKL}  # always the foreground window's layout
+
+
+def test_a_layout_switch_brings_the_altgr_caution_of_the_new_layout(qtbot, win):
+    manager, fake = win(LayoutWin32)
+    assert manager.apply({"stop": "Ctrl+Alt+Shift+S"})["stop"].caution == ""
+    fake.switch(POLISH_HKL, {}, {(CTRL_ALT_SHIFT, ord("S")): "Ś"})
+    with qtbot.waitSignal(manager.results_changed, timeout=SIGNAL_TIMEOUT_MS):
+        fake.tick()
+    assert "Ś" in manager.results()["stop"].caution
+
+
+def test_the_timer_without_a_layout_switch_registers_nothing_again(qtbot, win):
+    manager, fake = win(LayoutWin32, scan=US_SCAN)
+    manager.apply({"describe_screen": "Ctrl+Alt+;"})
+    fake.calls.clear()
+    fake.tick()
+    fake.tick()
+    with qtbot.waitSignal(manager.activated, timeout=SIGNAL_TIMEOUT_MS):  # the thread has handled both ticks
+        fake.press(0xBA)
+    assert fake.calls == []
+    manager.shutdown()
+    assert fake.timers == {} and fake.registered == {}
