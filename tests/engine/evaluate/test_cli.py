@@ -35,6 +35,10 @@ def test_help_lists_evaluate():
     assert "evaluate" in proc.stdout
 
 
+def test_neither_answers_nor_images(refs):
+    assert_refused(run_evaluate("--references", str(refs)), "--predictions FILE", "--images DIR")
+
+
 def test_references_not_in_coco_format(tmp_path):
     bad = write_json(tmp_path / "captions.json", [{"image_id": 1, "caption": "a cat"}])
     preds = write_json(tmp_path / "results.json", PREDICTIONS)
