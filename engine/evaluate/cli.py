@@ -20,7 +20,7 @@ from engine.protocol import ErrorKind
 from engine.evaluate.coco import (
     EvaluationInputError, choose_subset, find_images, load_predictions, load_references, matched,
 )
-from engine.evaluate.figures import app_figures, find_uniform
+from engine.evaluate.figures import app_figures, find_uniform, says_so_rule
 from engine.evaluate.scoring import ScoringError, score
 from engine.evaluate import report
 
@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Score captions as the paper does, and report beside its scores the figures for "
                                    "this app's users: words per answer, seconds per image, the word recall of text "
                                    "known to be in an image, and whether the answer to a black, blank or one-colour "
-                                   "image says so.")
+                                   "image says so. " + says_so_rule())
     p.add_argument("--predictions", type=Path, metavar="FILE",
                    help='answers to score, COCO results format: [{"image_id": N, "caption": "..."}]')
     p.add_argument("--images", type=Path, metavar="DIR",

@@ -45,6 +45,13 @@ def says_uniform(answer: str, shade: str) -> bool:
     return False
 
 
+def says_so_rule() -> str:
+    """The rule of says_uniform in words, for `evaluate --help`."""
+    return (f"An answer to a black, blank or one-colour image says so when it has, as whole words, one of: "
+            f"{', '.join(ANY_SHADE_TERMS)}; for a black image also {', '.join(SHADE_TERMS[SHADE_BLACK])}, "
+            f"for a white one also {', '.join(SHADE_TERMS[SHADE_WHITE])} (a mention counts: \"not black\" too).")
+
+
 def find_uniform(paths: dict[int, Path]) -> dict[int, str]:
     """Image id -> shade, for the images the app would answer without the model (read as `describe` reads them)."""
     from engine.images import ImageError, check_uniform, load_image

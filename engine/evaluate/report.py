@@ -63,7 +63,8 @@ def _users_table(figures: dict) -> list[str]:
     ]
     if "known_text" in figures:
         known = figures["known_text"]
-        lines.append(f"| word recall of the text known to be in the image, mean over {known['images']} images "
+        images = f"{known['images']} image{'' if known['images'] == 1 else 's'}"
+        lines.append(f"| word recall of the text known to be in the image, mean over {images} "
                      f"| {known['word_recall_mean']:.4f} |")
     uniform = figures.get("uniform_images")
     if uniform == NOT_MEASURED:

@@ -34,7 +34,8 @@ def test_an_answer_kept_without_its_time_is_made_again(tmp_path, seconds):
     """A resumed run reports every image's time, so an answer without one cannot be kept."""
     cache = AnswerCache(tmp_path, SETTINGS)
     record = {"image_id": 11, "file_name": "a.jpg", "caption": "A horse."}
-    (tmp_path / "answers" / "11.json").write_text(json.dumps(record if seconds is None else {**record, "seconds": seconds}))
+    kept = record if seconds is None else {**record, "seconds": seconds}
+    (tmp_path / "answers" / "11.json").write_text(json.dumps(kept))
     assert cache.pending([11]) == [11]
     cache.put(11, "a.jpg", "A horse.", 0)
     assert cache.pending([11]) == []
