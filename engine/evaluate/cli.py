@@ -5,8 +5,8 @@ each image with the app's own engine, prompts and describe flow first (engine/ev
 keeping each answer in --out as it is made (engine/evaluate/answers.py) so an interrupted run
 resumes; with --predictions, the images are only looked at, to find the black, blank and
 one-colour ones. Beside the paper's scores, the figures for this app's users
-(engine/evaluate/figures.py). Exit codes as `describe`: 0 done, 2 bad input, 3 model problem, 4 engine or scoring
-failed, 130 interrupted.
+(engine/evaluate/figures.py). Exit codes as `describe`: 0 done, 2 bad input, 3 model problem,
+4 engine or scoring failed, 130 interrupted.
 """
 
 from __future__ import annotations
