@@ -27,6 +27,7 @@ MAX_SIDE = 2688
 UNIFORM_STD = 3.0  # grey levels; a real scene varies far more
 UNIFORM_SAMPLE_SIDE = 256
 DARK_LEVEL, BRIGHT_LEVEL = 24, 232
+SHADE_BLACK, SHADE_WHITE, SHADE_COLOUR = "black", "white", "colour"  # Uniformity.shade
 TILE = 448  # InternViT-300M's image size: the side of one vision tile (convert/ reads it too)
 
 
@@ -39,14 +40,21 @@ class Uniformity:
     is_uniform: bool
     mean_rgb: tuple[int, int, int]
 
-    def describe(self) -> str:
-        r, g, b = self.mean_rgb
-        level = (r + g + b) / 3
+    @property
+    def shade(self) -> str:
+        """SHADE_BLACK, SHADE_WHITE or SHADE_COLOUR: which of describe's three sentences is said."""
+        level = sum(self.mean_rgb) / 3
         if level <= DARK_LEVEL:
+            return SHADE_BLACK
+        return SHADE_WHITE if level >= BRIGHT_LEVEL else SHADE_COLOUR
+
+    def describe(self) -> str:
+        if self.shade == SHADE_BLACK:
             return ("The image is completely black. Nothing is visible: the screen may be off, locked, "
                     "covered by a screen curtain, or the app may lack permission to capture it.")
-        if level >= BRIGHT_LEVEL:
+        if self.shade == SHADE_WHITE:
             return "The image is completely white or blank. There is nothing to describe."
+        r, g, b = self.mean_rgb
         return (f"The image is a single flat colour (red {r}, green {g}, blue {b}) with no visible "
                 "content. There is nothing to describe.")
 

@@ -21,6 +21,10 @@ ANSWERS_FOLDER = "answers"
 PREDICTIONS_FILE = "predictions.json"
 
 
+def _is_seconds(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
 class AnswerCache:
     def __init__(self, out: Path, settings: dict):
         self.out = Path(out)
@@ -45,12 +49,14 @@ class AnswerCache:
         return self._folder / f"{image_id}.json"
 
     def get(self, image_id: int) -> dict | None:
-        """The kept answer, or None (never made, or damaged: it is made again)."""
+        """The kept answer, or None (never made, or damaged or without its time: it is made again)."""
         try:
             record = json.loads(self._path(image_id).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return None
-        is_valid = isinstance(record, dict) and record.get("image_id") == image_id and isinstance(record.get("caption"), str)
+        # The seconds are kept with the answer so a resumed run still reports each image's time.
+        is_valid = (isinstance(record, dict) and record.get("image_id") == image_id
+                    and isinstance(record.get("caption"), str) and _is_seconds(record.get("seconds")))
         return record if is_valid else None
 
     def put(self, image_id: int, file_name: str, caption: str, seconds: float) -> None:

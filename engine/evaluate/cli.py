@@ -3,8 +3,10 @@
 --predictions FILE scores answers already made (COCO results format). --images DIR describes
 each image with the app's own engine, prompts and describe flow first (engine/evaluate/describing.py),
 keeping each answer in --out as it is made (engine/evaluate/answers.py) so an interrupted run
-resumes. Exit codes as `describe`: 0 done, 2 bad input, 3 model problem, 4 engine or scoring
-failed, 130 interrupted.
+resumes; with --predictions, the images are only looked at, to find the black, blank and
+one-colour ones. Beside the paper's scores, the figures for this app's users
+(engine/evaluate/figures.py). Exit codes as `describe`: 0 done, 2 bad input, 3 model problem,
+4 engine or scoring failed, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.protocol import ErrorKind
 from engine.evaluate.coco import (
     EvaluationInputError, choose_subset, find_images, load_predictions, load_references, matched,
 )
+from engine.evaluate.figures import app_figures, find_uniform, says_so_rule
 from engine.evaluate.scoring import ScoringError, score
 from engine.evaluate import report
 
@@ -27,14 +30,20 @@ DEFAULT_OUT = Path("evaluation")  # for --images without --out: answers must be 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS
 
-    p = sub.add_parser("evaluate", help="score captions against COCO references with the COCO caption toolkit")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--predictions", type=Path, metavar="FILE",
-                        help='answers to score, COCO results format: [{"image_id": N, "caption": "..."}]')
-    source.add_argument("--images", type=Path, metavar="DIR",
-                        help="describe these images (COCO val) with the app's engine, then score")
+    p = sub.add_parser("evaluate", help="score captions against COCO references with the COCO caption toolkit",
+                       description="Score captions as the paper does, and report beside its scores the figures for "
+                                   "this app's users: words per answer, seconds per image, the word recall of text "
+                                   "known to be in an image, and whether the answer to a black, blank or one-colour "
+                                   "image says so. " + says_so_rule())
+    p.add_argument("--predictions", type=Path, metavar="FILE",
+                   help='answers to score, COCO results format: [{"image_id": N, "caption": "..."}]')
+    p.add_argument("--images", type=Path, metavar="DIR",
+                   help="describe these images (COCO val) with the app's engine, then score; with --predictions, "
+                        "only look at them to find the black, blank and one-colour images")
     p.add_argument("--references", type=Path, required=True, metavar="CAPTIONS.json",
-                   help="COCO captions file with 'images' and 'annotations', e.g. captions_val2014.json")
+                   help="COCO captions file with 'images' and 'annotations', e.g. captions_val2014.json; an "
+                        "'images' entry may add \"text\": the text known to be in it (a rendered screen), one string "
+                        "or a list of lines, whose word recall in the answer is reported")
     p.add_argument("--model-dir", help="folder with the GGUF pair, for --images")
     p.add_argument("--detail", choices=DETAIL_LEVELS, default=DEFAULT_DETAIL, help="detail level, for --images")
     p.add_argument("--second-look", action="store_true", help="add the second, sharper look, for --images")
@@ -69,15 +78,25 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    if args.predictions is None and args.images is None:
+        raise EvaluationInputError("Name the answers to score (--predictions FILE) or the images to describe "
+                                   "(--images DIR).")
     references = load_references(args.references)
     chosen = choose_subset(references.image_ids, args.limit, args.seed)
-    if args.images is not None:
+    if args.predictions is None:
         return _describe_images(args, references, chosen)
     answers = matched(references, chosen, load_predictions(args.predictions), args.predictions)
+    shades = None if args.images is None else find_uniform(find_images(args.images, references, chosen))
+    return _report(args, references, answers, shades, None, None)
+
+
+def _report(args: argparse.Namespace, references, answers: dict[int, str], shades: dict[int, str] | None,
+            seconds: dict[int, float] | None, run: dict | None) -> int:
     scores = score(references.captions, answers)
-    summary = report.summary(scores, answers, {"limit": args.limit, "seed": args.seed})
+    figures = app_figures(answers, references.known_text, shades, seconds)
+    summary = report.summary(scores, figures, {"limit": args.limit, "seed": args.seed}, run)
     if args.out is not None:
-        report.write(args.out, summary, scores)
+        report.write(args.out, summary, scores, figures)
     print(json.dumps({"event": "scores", **summary}) if args.json else report.markdown(summary), flush=True)
     return EXIT_OK
 
@@ -110,12 +129,7 @@ def _describe_images(args: argparse.Namespace, references, chosen: list[int]) ->
     cache.write_predictions(chosen)
     records = cache.answers(chosen)
     answers = {image_id: record["caption"] for image_id, record in records.items()}
-    scores = score(references.captions, answers)
-    seconds = [record["seconds"] for record in records.values()]
-    summary = report.summary(scores, answers, {"limit": args.limit, "seed": args.seed},
-                             run={"detail": args.detail, "second_look": args.second_look, "model": pair.model_path.name,
-                                  "mmproj": pair.mmproj_path.name, "seconds_per_image_mean":
-                                  round(sum(seconds) / len(seconds), 2)})
-    report.write(args.out, summary, scores)
-    print(json.dumps({"event": "scores", **summary}) if args.json else report.markdown(summary), flush=True)
-    return EXIT_OK
+    seconds = {image_id: record["seconds"] for image_id, record in records.items()}
+    run = {"detail": args.detail, "second_look": args.second_look, "model": pair.model_path.name,
+           "mmproj": pair.mmproj_path.name}
+    return _report(args, references, answers, find_uniform(paths), seconds, run)

@@ -2,6 +2,10 @@
 
 Results are COCO's results format, `[{"image_id": 42, "caption": "..."}]`. Every problem is one
 plain sentence (EvaluationInputError); nothing is scored from a file that is not what it claims.
+
+An `images` entry may add `"text"`: the text known to be in that image (a rendered screen), as
+one string (lines split at line breaks) or a list of lines; its word recall in the answer is
+one of the figures for this app's users (engine/evaluate/figures.py).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 MAX_JSON_MB = 512
 MAX_JSON_BYTES = MAX_JSON_MB * 1024 * 1024
 SHOWN_IDS = 5
+KNOWN_TEXT = "text"  # the optional field of an `images` entry holding the text known to be in it
 
 
 class EvaluationInputError(ValueError):
@@ -27,6 +32,7 @@ class EvaluationInputError(ValueError):
 class References:
     captions: dict[int, list[str]]  # image id -> its reference captions
     file_names: dict[int, str]  # image id -> its file in the images folder
+    known_text: dict[int, list[str]]  # image id -> the lines of text known to be in it, for those that have any
 
     @property
     def image_ids(self) -> list[int]:
@@ -74,10 +80,13 @@ def load_references(path: Path) -> References:
     if not isinstance(raw, dict) or not isinstance(raw.get("images"), list) or not isinstance(raw.get("annotations"), list):
         raise EvaluationInputError(not_coco)
     file_names: dict[int, str] = {}
+    known_text: dict[int, list[str]] = {}
     for image in raw["images"]:
         if not isinstance(image, dict) or not _is_id(image.get("id")) or not isinstance(image.get("file_name"), str):
             raise EvaluationInputError(not_coco)
         file_names[image["id"]] = image["file_name"]
+        if image.get(KNOWN_TEXT) is not None:
+            known_text[image["id"]] = _known_text(image, path)
     captions: dict[int, list[str]] = {image_id: [] for image_id in file_names}
     for note in raw["annotations"]:
         if not isinstance(note, dict) or not _is_id(note.get("image_id")) or not isinstance(note.get("caption"), str):
@@ -91,7 +100,21 @@ def load_references(path: Path) -> References:
         raise EvaluationInputError(f"The references file {path} lists no images.")
     if bare:
         raise EvaluationInputError(f"The references file {path} has no caption for image {_ids(bare)}.")
-    return References(captions, file_names)
+    return References(captions, file_names, known_text)
+
+
+def _known_text(image: dict, path: Path) -> list[str]:
+    from engine.ocr.recall import words
+
+    text = image[KNOWN_TEXT]
+    lines = text.splitlines() if isinstance(text, str) else text
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise EvaluationInputError(f"The references file {path} gives image {image['id']} a '{KNOWN_TEXT}' that is "
+                                   "neither text nor a list of lines of text.")
+    if not any(words(line) for line in lines):
+        raise EvaluationInputError(f"The references file {path} gives image {image['id']} a '{KNOWN_TEXT}' with no "
+                                   f"words in it; leave '{KNOWN_TEXT}' out of an image with no known text.")
+    return lines
 
 
 def load_predictions(path: Path) -> dict[int, str]:

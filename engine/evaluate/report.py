@@ -1,4 +1,5 @@
-"""The scores as JSON and as a Markdown table, beside the VisionPangu paper's figure.
+"""The scores as JSON and as a Markdown table, beside the VisionPangu paper's figure, and a second
+table of the figures for this app's users (engine/evaluate/figures.py).
 
 The toolkit's scores are on a 0-1 scale; papers print them x100, so both are given. The paper's
 detailed-captioning table (600 COCO val images) gives BLEU 28.59; only that figure is recorded
@@ -11,6 +12,7 @@ import json
 from importlib import metadata
 from pathlib import Path
 
+from engine.evaluate.figures import NOT_MEASURED, Figures
 from engine.evaluate.files import private_folder, write_private
 from engine.evaluate.scoring import BLEU, METRICS, Scores
 
@@ -29,22 +31,48 @@ def _toolkit_version() -> str:
         return "pycocoevalcap"
 
 
-def summary(scores: Scores, answers: dict[int, str], selection: dict, run: dict | None = None) -> dict:
+def summary(scores: Scores, figures: Figures, selection: dict, run: dict | None = None) -> dict:
     """Everything a reader needs to compare runs; per-image scores stay in the JSON file only.
 
-    `run`: how the answers were made, for --images (detail level, second look, model files, time).
+    `run`: how the answers were made, for --images (detail level, second look, model files).
     """
-    words = [len(text.split()) for text in answers.values()]
     return {
         **({"run": run} if run else {}),
         "toolkit": _toolkit_version(),
-        "images": len(answers),
+        "images": len(figures.per_image),
         "selection": selection,
         "scores": {m: scores.corpus[m] for m in METRICS},
         "scores_x100": {m: round(scores.corpus[m] * PAPER_SCALE, 2) for m in METRICS},
-        "answer_words_mean": round(sum(words) / len(words), 1),
         "paper": PAPER,
+        "for_users": figures.summary,
     }
+
+
+def _mean_median(figure) -> str:
+    if figure == NOT_MEASURED:
+        return f"{NOT_MEASURED} (answers given with --predictions)"
+    return f"{figure['mean']:g} / {figure['median']:g}"
+
+
+def _users_table(figures: dict) -> list[str]:
+    lines = [
+        "| for this app's users | this run |",
+        "| --- | ---: |",
+        f"| words per answer, mean / median | {_mean_median(figures['answer_words'])} |",
+        f"| seconds per image, mean / median | {_mean_median(figures['seconds_per_image'])} |",
+    ]
+    if "known_text" in figures:
+        known = figures["known_text"]
+        images = f"{known['images']} image{'' if known['images'] == 1 else 's'}"
+        lines.append(f"| word recall of the text known to be in the image, mean over {images} "
+                     f"| {known['word_recall_mean']:.4f} |")
+    uniform = figures.get("uniform_images")
+    if uniform == NOT_MEASURED:
+        lines.append(f"| black, blank or one-colour images whose answer says so | {NOT_MEASURED} (no --images) |")
+    elif uniform is not None:
+        lines.append(f"| black, blank or one-colour images whose answer says so | {uniform['said_so']} of "
+                     f"{uniform['images']} ({uniform['share'] * PAPER_SCALE:.0f}%) |")
+    return lines + [""]
 
 
 def markdown(report: dict) -> str:
@@ -54,10 +82,9 @@ def markdown(report: dict) -> str:
     run = report.get("run")
     made = ("" if run is None else
             f"Answers made by {run['model']} with {run['mmproj']} at the {run['detail']} level"
-            f"{' with the second look' if run['second_look'] else ''}, {run['seconds_per_image_mean']} s an image. ")
+            f"{' with the second look' if run['second_look'] else ''}. ")
     lines = [
-        f"{made}Scored by the COCO caption toolkit ({report['toolkit']}) on {report['images']} images ({chosen}); "
-        f"answers average {report['answer_words_mean']} words.",
+        f"{made}Scored by the COCO caption toolkit ({report['toolkit']}) on {report['images']} images ({chosen}).",
         "",
         "| metric | toolkit (0-1) | x100 |",
         "| --- | ---: | ---: |",
@@ -72,13 +99,14 @@ def markdown(report: dict) -> str:
         "| --- | ---: | ---: |",
         f"| {paper['metric']}, {paper['images']} images, {paper['set']} | {paper['value']:.2f} | {measured} |",
         "",
+        *_users_table(report["for_users"]),
     ]
     return "\n".join(lines)
 
 
-def write(out: Path, report: dict, scores: Scores) -> tuple[Path, Path]:
+def write(out: Path, report: dict, scores: Scores, figures: Figures) -> tuple[Path, Path]:
     private_folder(out)
-    full = {**report, "per_image": {str(i): s for i, s in sorted(scores.per_image.items())}}
+    full = {**report, "per_image": {str(i): {**s, **figures.per_image[i]} for i, s in sorted(scores.per_image.items())}}
     json_path = write_private(Path(out) / SCORES_JSON, json.dumps(full, indent=2))
     md_path = write_private(Path(out) / SCORES_MARKDOWN, markdown(report))
     return json_path, md_path

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from engine.bench.text_screens import LATIN_FONT, font_file
+from tests.engine.ocr.conftest import need_font
+
 ROOT = Path(__file__).resolve().parents[3]
 
 # A hand-made COCO set: several references per image, as COCO has five.
@@ -55,3 +58,21 @@ def write_json(path: Path, data) -> Path:
 def run_evaluate(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "main.py", "evaluate", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=600)
+
+
+SCREEN_PX = 14
+
+
+def render_screen(lines: list[str], path: Path, size: tuple[int, int] = (320, 160)) -> Path:
+    """A light window with `lines` drawn in DejaVu Sans, one under another: an image whose text is known."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    need_font(LATIN_FONT)
+    font_path, index = font_file(LATIN_FONT)
+    font = ImageFont.truetype(font_path, SCREEN_PX, index=index)
+    image = Image.new("RGB", size, (246, 246, 246))
+    draw = ImageDraw.Draw(image)
+    for row, line in enumerate(lines):
+        draw.text((SCREEN_PX, SCREEN_PX + row * SCREEN_PX * 2), line, fill=(24, 24, 24), font=font)
+    image.save(path)
+    return path

@@ -29,6 +29,18 @@ def test_a_damaged_answer_is_made_again(tmp_path):
     assert cache.pending([11]) == [11]
 
 
+@pytest.mark.parametrize("seconds", [None, "1.5", -1, True])
+def test_an_answer_kept_without_its_time_is_made_again(tmp_path, seconds):
+    """A resumed run reports every image's time, so an answer without one cannot be kept."""
+    cache = AnswerCache(tmp_path, SETTINGS)
+    record = {"image_id": 11, "file_name": "a.jpg", "caption": "A horse."}
+    kept = record if seconds is None else {**record, "seconds": seconds}
+    (tmp_path / "answers" / "11.json").write_text(json.dumps(kept))
+    assert cache.pending([11]) == [11]
+    cache.put(11, "a.jpg", "A horse.", 0)
+    assert cache.pending([11]) == []
+
+
 def test_answers_made_with_other_settings_are_not_mixed_in(tmp_path):
     AnswerCache(tmp_path, SETTINGS).put(11, "a.jpg", "A horse.", 1.0)
     with pytest.raises(EvaluationInputError, match=r"other settings \(detail\)"):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
-from tests.engine.evaluate.conftest import PREDICTIONS, REFERENCES, run_evaluate, write_json
+from tests.engine.evaluate.conftest import PREDICTIONS, REFERENCES, ROOT, run_evaluate, write_json
 
 EXIT_BAD_INPUT = 2
 
@@ -25,14 +27,18 @@ def refs(tmp_path):
     return write_json(tmp_path / "captions.json", REFERENCES)
 
 
+def _help(*command: str) -> str:
+    proc = subprocess.run([sys.executable, "main.py", *command, "--help"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    return " ".join(proc.stdout.split())
+
+
 def test_help_lists_evaluate():
-    import subprocess
-    import sys
+    assert "evaluate" in _help()
 
-    from tests.engine.evaluate.conftest import ROOT
 
-    proc = subprocess.run([sys.executable, "main.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert "evaluate" in proc.stdout
+def test_neither_answers_nor_images(refs):
+    assert_refused(run_evaluate("--references", str(refs)), "--predictions FILE", "--images DIR")
 
 
 def test_references_not_in_coco_format(tmp_path):
@@ -70,3 +76,9 @@ def test_limit_and_seed_pick_the_same_subset_every_time(java, refs, tmp_path):
     assert first["images"] == 2 and first["selection"] == {"limit": 2, "seed": 5}
     assert first["scores"] == again["scores"]
     assert other["scores"] != first["scores"]  # seed 6 picks another pair of these four images
+
+
+def test_help_says_how_known_text_is_given_and_what_says_so_means():
+    text = _help("evaluate")
+    assert "'images' entry may add \"text\"" in text and "one string or a list of lines" in text
+    assert "says so when it has, as whole words, one of: blank, empty" in text

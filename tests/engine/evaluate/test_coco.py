@@ -39,6 +39,27 @@ def test_references_that_cannot_be_used_are_refused(tmp_path, data, phrase):
         load_references(write_json(tmp_path / "c.json", data))
 
 
+def test_known_text_is_one_string_of_lines_or_a_list_of_lines(tmp_path):
+    data = _broken(lambda d: (d["images"][0].update(text="Save changes\nCancel"),
+                              d["images"][1].update(text=["Battery 85%", "Wi-Fi"])))
+    refs = load_references(write_json(tmp_path / "c.json", data))
+    assert refs.known_text == {11: ["Save changes", "Cancel"], 22: ["Battery 85%", "Wi-Fi"]}
+    assert load_references(write_json(tmp_path / "plain.json", REFERENCES)).known_text == {}
+
+
+@pytest.mark.parametrize("text, phrase", [
+    (5, "neither text nor a list of lines"),
+    (["Save", 3], "neither text nor a list of lines"),
+    ({"line": "Save"}, "neither text nor a list of lines"),
+    (" \n ... ", "no words in it"),
+    ([], "no words in it"),
+])
+def test_known_text_that_cannot_be_used_is_refused(tmp_path, text, phrase):
+    data = _broken(lambda d: d["images"][2].update(text=text))
+    with pytest.raises(EvaluationInputError, match=f"image 33 a 'text' .*{phrase}"):
+        load_references(write_json(tmp_path / "c.json", data))
+
+
 def test_a_named_pipe_is_not_waited_on(tmp_path):
     fifo = tmp_path / "captions.json"
     os.mkfifo(fifo)

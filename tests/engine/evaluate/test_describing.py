@@ -17,10 +17,12 @@ import pytest
 from PIL import Image
 
 from engine.evaluate.describing import whole_description
-from tests.engine.evaluate.conftest import REFERENCES, ROOT, run_evaluate, write_json
+from tests.engine.evaluate.conftest import REFERENCES, ROOT, render_screen, run_evaluate, write_json
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_INTERRUPTED = 0, 2, 3, 130
 N_IMAGES = len(REFERENCES["images"])
+SCREEN_ID, BLACK_ID = 22, 33
+SCREEN_TEXT = ["Save changes", "Cancel"]
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +32,21 @@ def model_dir(conversions):
 
 @pytest.fixture
 def coco(tmp_path):
-    """The references and their images as COCO ships them (JPEG); image 33 is all black."""
+    """The references and their images as COCO ships them (JPEG); image 33 is all black, and image 22
+    a screen whose text the references give."""
     images = tmp_path / "val2014"
     images.mkdir()
     rng = np.random.default_rng(7)
     for entry in REFERENCES["images"]:
-        pixels = (np.zeros((120, 160, 3), np.uint8) if entry["id"] == 33
+        pixels = (np.zeros((120, 160, 3), np.uint8) if entry["id"] == BLACK_ID
                   else rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
         Image.fromarray(pixels).save(images / entry["file_name"], "JPEG")
-    return images, write_json(tmp_path / "captions.json", REFERENCES)
+    screen = REFERENCES["images"][1]
+    assert screen["id"] == SCREEN_ID
+    render_screen(SCREEN_TEXT, images / screen["file_name"], (160, 120))
+    references = {**REFERENCES, "images": [{**entry, "text": SCREEN_TEXT} if entry is screen else entry
+                                           for entry in REFERENCES["images"]]}
+    return images, write_json(tmp_path / "captions.json", references)
 
 
 def _events(stdout: str) -> list[dict]:
@@ -69,6 +77,7 @@ def test_describes_scores_and_resumes_after_an_interruption(java, model_dir, coc
     assert 1 <= len(kept) < N_IMAGES, "stopped part way, with the finished answers kept"
     assert stat.S_IMODE((out / "answers").stat().st_mode) == 0o700
     assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in kept)
+    kept_seconds = {int(path.stem): json.loads(path.read_text(encoding="utf-8"))["seconds"] for path in kept}
 
     again = run_evaluate(*args)
     assert again.returncode == EXIT_OK, again.stderr
@@ -82,13 +91,35 @@ def test_describes_scores_and_resumes_after_an_interruption(java, model_dir, coc
     assert set(scores["scores"]) == {"Bleu_1", "Bleu_2", "Bleu_3", "Bleu_4", "METEOR", "ROUGE_L", "CIDEr"}
     black = json.loads((out / "answers" / "33.json").read_text(encoding="utf-8"))
     assert "black" in black["caption"].lower(), "a black image is said to be black, without the model"
+    _check_figures(out, scores["for_users"], kept_seconds)
     predictions = json.loads((out / "predictions.json").read_text(encoding="utf-8"))
     assert sorted(p["image_id"] for p in predictions) == [11, 22, 33, 44]
     table = (out / "scores.md").read_text(encoding="utf-8")
     assert "BLEU-4" in table and "28.59" in table and "brief level" in table
 
-    rescored = run_evaluate("--predictions", str(out / "predictions.json"), "--references", str(refs), "--json")
-    assert json.loads(rescored.stdout)["scores"] == scores["scores"], "the kept answers score the same again"
+    rescored = json.loads(run_evaluate("--predictions", str(out / "predictions.json"), "--references", str(refs),
+                                       "--json").stdout)
+    assert rescored["scores"] == scores["scores"], "the kept answers score the same again"
+    assert rescored["for_users"]["seconds_per_image"] == "not measured"
+    assert rescored["for_users"]["known_text"] == scores["for_users"]["known_text"]
+
+
+def _check_figures(out, figures: dict, kept_seconds: dict[int, float]) -> None:
+    """The figures for this app's users, with the times of the answers made before the interruption."""
+    per_image = json.loads((out / "scores.json").read_text(encoding="utf-8"))["per_image"]
+    seconds = {int(i): figure["seconds"] for i, figure in per_image.items()}
+    assert sorted(seconds) == [11, 22, 33, 44]
+    assert {i: seconds[i] for i in kept_seconds} == kept_seconds, "the times kept before the stop are reported"
+    assert all(seconds[i] > 0 for i in seconds if i != BLACK_ID), "the model's answers take time"
+    assert figures["seconds_per_image"]["mean"] == pytest.approx(sum(seconds.values()) / N_IMAGES, abs=0.006)
+    assert figures["answer_words"]["mean"] > 0
+    known = figures["known_text"]
+    assert known["images"] == 1 and set(known["word_recall"]) == {str(SCREEN_ID)}
+    assert 0 <= known["word_recall_mean"] <= 1
+    assert figures["uniform_images"] == {"images": 1, "said_so": 1, "share": 1.0, "said_so_by_image": {"33": True}}
+    table = (out / "scores.md").read_text(encoding="utf-8")
+    assert "| for this app's users | this run |" in table and "| seconds per image, mean / median |" in table
+    assert "not measured" not in table
 
 
 def test_a_folder_made_with_other_settings_is_refused(java, model_dir, coco, tmp_path):
