@@ -108,6 +108,7 @@ def guarded(args: argparse.Namespace, body) -> int:
 
 def _describe(args: argparse.Namespace) -> int:
     from engine.client import EngineClient, WorkerLost
+    from engine import flow_run
     from engine.flow import Request, description_request
     from engine.protocol import Failed
     from engine.image_file import read_stream
@@ -134,7 +135,7 @@ def _describe(args: argparse.Namespace) -> int:
         return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
     client = EngineClient(pair, n_threads=args.threads, device=args.device)
     request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
-    ocr = _text_reader(request, args.threads)
+    ocr = flow_run.start_text_reader(args.threads) if request.reads_text else None
     try:
         client.start()
         loaded = client.wait_loaded()
@@ -155,19 +156,6 @@ def _describe(args: argparse.Namespace) -> int:
         client.close()
         if ocr is not None:
             ocr.kill()
-
-
-def _text_reader(request, n_threads: int | None):
-    """The text reader the close-ups (--second-look) or a one-pass detailed description are
-    grounded in, started beside the model below its CPU priority (if it cannot run, they go
-    without text); None when the request reads no text."""
-    if not (request.close_ups or request.reads_text_first):
-        return None
-    from engine.ocr.process import OcrClient
-
-    ocr = OcrClient(n_threads, is_background=True)
-    ocr.start()
-    return ocr
 
 
 def _run(client, request, out: _Output, ocr=None) -> int:

@@ -7,9 +7,10 @@ sends the engine its next request and reports typed events. Each request has a t
 arrives for another ticket (a replaced or stopped request) is dropped.
 
 A description with close-ups: the glance (the overview tile alone, a short answer) is sent at
-once; the close-ups are chosen meanwhile, off the driver's thread where it has one (scoring a
-large image takes 0.1-0.2 s); then one request per close-up, most informative first, each
-written while the previous answer is still being spoken.
+once; the close-ups are chosen once its first words arrive (while it is written), off the
+driver's thread where it has one (scoring a large image takes 0.1-0.2 s, reading its text a few
+seconds); then one request per close-up, most informative first, each written while the
+previous answer is still being spoken.
 """
 
 from __future__ import annotations
@@ -62,6 +63,11 @@ class Request:
     # A one-pass description at a level that reads text (the detailed level, with no glance first):
     # the planner reads the image's text first (asked for 0 close-ups), and the description is given it.
     reads_text_first: bool = False
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether the planner reads the image's text for this request (close-ups, or a one pass first)."""
+        return self.question is None and (self.close_ups > 0 or self.reads_text_first)
 
 
 def description_request(ticket: int, image: np.ndarray, detail: str, language: str | None,
@@ -164,6 +170,7 @@ class DescribeFlow:
         self._waiting_glance: Done | None = None  # a glance that ended before its close-ups were chosen
         self._notices: list[NoticeKind] = []
         self._is_reading_first = False  # a one-pass description waits for the image's text
+        self._is_plan_due = False  # the close-ups are chosen once the glance's first words arrive
 
     def attach(self, describer: Describer | None) -> None:
         """The engine to send to from now on (None: none, while the app has no model)."""
@@ -178,6 +185,7 @@ class DescribeFlow:
         """Begin `request`, replacing (stopping) any in progress."""
         self.stop()
         self._request, self._next, self._waiting_glance, self._notices = request, 0, None, []
+        self._is_plan_due = False
         conversation = request.conversation
         is_second_look = request.question is None and request.close_ups > 0
         self._is_reading_first = request.question is None and not is_second_look and request.reads_text_first
@@ -188,8 +196,10 @@ class DescribeFlow:
             self._describer.describe(request.ticket, conversation)
         else:
             self._describer.ask(request.ticket, conversation, request.question)
-        if is_second_look:  # once the glance is on its way
-            self._planner(request.ticket, conversation.image, request.close_ups, request.window_hint)
+        # Not now: the glance's encoder and prefill need both cores for its first word, and choosing
+        # the close-ups (the edge scoring, and the text read beside it, even below the worker's
+        # priority) took a share of them; from its first words on, the glance is decoding.
+        self._is_plan_due = is_second_look
 
     def stop(self) -> bool:
         """Stop what is in progress (the engine is told to cancel); False if nothing was."""
@@ -214,16 +224,18 @@ class DescribeFlow:
         if has_failed:
             self._notices.append(NoticeKind.LOOK_FAILED)
         if self._waiting_glance is not None:
-            glance, self._waiting_glance = self._waiting_glance, None
+            self._waiting_glance = None
             self._after_pass()
 
     def chunk(self, ticket: int, text: str) -> None:
         if ticket == self.ticket:
             self._emit(ticket, TextChunk(text))
+            self._plan_if_due()
 
     def done(self, ticket: int, done: Done) -> None:
         if ticket != self.ticket:
             return
+        self._plan_if_due()  # a glance that ended without a word
         self._request.conversation.record(done)
         self._note(done)
         self._emit(ticket, PassDone(done.text, done.stop_reason, done.stats))
@@ -244,6 +256,12 @@ class DescribeFlow:
             self._emit(ticket, Stopped())
 
     # --- the sequence ---------------------------------------------------------------------------
+    def _plan_if_due(self) -> None:
+        if self._is_plan_due:
+            self._is_plan_due = False
+            request = self._request
+            self._planner(request.ticket, request.conversation.image, request.close_ups, request.window_hint)
+
     def _describe_with(self, text: ImageText | None) -> None:
         """The one-pass description, given the image's text if it was read (else as it would be without)."""
         request = self._request

@@ -47,6 +47,16 @@ class ClientDescriber:
         return self._tickets.get(request_id)
 
 
+def start_text_reader(n_threads: int | None):
+    """The text reader requests that read text are grounded in (engine.flow.Request.reads_text),
+    started beside the model below its CPU priority; if it cannot run, they go without text."""
+    from engine.ocr.process import OcrClient
+
+    ocr = OcrClient(n_threads, is_background=True)
+    ocr.start()
+    return ocr
+
+
 PLANNING_POLL_S = 0.05  # how often the driver looks for the planning thread's result
 
 

@@ -15,10 +15,12 @@ SOFT_WORD_LIMIT = 25
 # With no clause boundary either, cut between words here, so a run-on answer is never held back.
 HARD_WORD_LIMIT = 40
 # The first piece of an answer is what the user waits for after the key press: it is cut at the
-# first clause boundary after 6 words, or between words after 12 (about half a second of writing
-# on a 2-core laptop), so the voice starts with the first phrase instead of the first sentence.
+# first clause boundary after 6 words, or between words after 8 (about 0.3 s of writing on a
+# 2-core laptop, where the model writes about 28 tokens a second; 12 words took 0.4-0.6 s), so the
+# voice starts with the first phrase instead of the first sentence. Saying 8 words takes about
+# 2.5 s, by when the next piece is long written.
 FIRST_SOFT_WORD_LIMIT = 6
-FIRST_HARD_WORD_LIMIT = 12
+FIRST_HARD_WORD_LIMIT = 8
 # A "word" with no space in it (a long URL, a hash) is cut here too, even mid-word, so one token
 # can neither hold speech back nor make each feed rescan an ever-growing buffer.
 HARD_CHAR_LIMIT = 300

@@ -4,23 +4,29 @@ The 64-token micro-batches and Q4_K_M were chosen on a CPU without AVX2; llama.c
 Q4_0 into interleaved blocks for AVX2/AVX-512 at load (ggml-cpu's repack.cpp, "Q4_0_8x8"), so
 the choice is measured again where the app runs. Each format of the full-size synthetic language
 model (converted from the same checkpoint, cached) runs with each micro-batch through llama.cpp's
-own path (engine/bench/reference.py, the app's other settings), in one process, one after another:
+own path (engine/bench/reference.py, the app's other settings), each in a fresh child process
+(`python -m engine.bench.formats`), one after another:
 
 - the glance: the app's brief prompt on one 448x448 tile (encoder + image prefill + first token),
   then DECODE_TOKENS tokens: the decode rate;
 - a long prefill: text tokens until the context is all but full (the worst case for the
   micro-batch's attention scores without flash attention): the prefill rate and the peak memory.
 
-The peak is this process's resident memory from the model's load to the end (VmHWM, reset before
-each load): the model, the vision encoder, the context and its compute buffers, as in the worker.
+The peak is the child's resident memory over its life (VmHWM): Python and llama.cpp, the model,
+the vision encoder, the context and its compute buffers, as in the app's worker. A child of its
+own per format, because memory a freed model leaves in one process's heap would count for the next.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-from engine.bench.memory import peak_rss_bytes, reset_peak_rss
+from engine.bench.memory import peak_rss_bytes
 
 QUANTS = ("Q4_K_M", "Q4_0", "Q8_0")
 MICRO_BATCHES = (64, 128, 256)
@@ -50,7 +56,6 @@ def _long_prefill(reference, n_tokens: int) -> float:
 def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile) -> dict:
     from engine.bench.reference import LlamaCppReference
 
-    is_own_peak = reset_peak_rss(os.getpid())
     reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch)
     try:
         glance = reference.run(prompt, [tile], DECODE_TOKENS)
@@ -65,32 +70,51 @@ def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_uba
             "first_token_s": glance["first_token_s"],
             "decode_tok_s": (len(done) - 1) / (done[-1] - done[0]),
             "long_prefill_tokens": n_long, "long_prefill_tok_s": n_long / long_s,
-            "peak_rss_bytes": peak_rss_bytes(os.getpid()), "peak_rss_is_own": is_own_peak,
+            "peak_rss_bytes": peak_rss_bytes(os.getpid()),
         }
     finally:
         reference.close()
 
 
-def run_formats(n_threads: int, quants=QUANTS, micro_batches=MICRO_BATCHES) -> list[dict]:
-    import sys
+MODULE = "engine.bench.formats"
+ROOT = Path(__file__).resolve().parents[2]
+CHILD_TIMEOUT_S = 900
 
-    from engine.bench.images import make
+
+def measure_in_child(model_dir: Path, n_threads: int, n_ctx: int, n_ubatch: int) -> dict:
+    """`measure` in a fresh process (its peak memory its own); raises RuntimeError if it failed."""
+    proc = subprocess.run([sys.executable, "-m", MODULE, str(model_dir), str(n_threads), str(n_ctx), str(n_ubatch)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the format measurement failed: {proc.stderr.strip()[-500:]}")
+    return json.loads(proc.stdout)
+
+
+def run_formats(n_threads: int, quants=QUANTS, micro_batches=MICRO_BATCHES) -> list[dict]:
     from engine.bench.models import APP_MMPROJ, ensure_model
-    from engine.bench.runner import level_prompt
     from engine.client import DEFAULT_CONTEXT
+
+    rows = []
+    for quant in quants:
+        model_dir = ensure_model(quant, APP_MMPROJ)
+        for n_ubatch in micro_batches:
+            print(f"... {quant}, micro-batch {n_ubatch}", file=sys.stderr, flush=True)
+            rows.append({"quant": quant, **measure_in_child(model_dir, n_threads, DEFAULT_CONTEXT, n_ubatch)})
+    return rows
+
+
+def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str) -> None:
+    """One format and micro-batch: the bench's 1920x1080 screen, its overview tile, the glance's prompt."""
+    from engine.bench.images import make
+    from engine.bench.runner import level_prompt
     from engine.images import fit_tiles
     from engine.model_files import find_model_pair
 
+    pair = find_model_pair(Path(model_dir))
     tile = fit_tiles(make("screen-1920x1080", seed=0), 1)
-    rows = []
-    for quant in quants:
-        pair = find_model_pair(ensure_model(quant, APP_MMPROJ))
-        prompt = level_prompt(pair, "brief")
-        for n_ubatch in micro_batches:
-            print(f"... {quant}, micro-batch {n_ubatch}", file=sys.stderr, flush=True)
-            row = measure(str(pair.model_path), str(pair.mmproj_path), n_threads, DEFAULT_CONTEXT, n_ubatch, prompt, tile)
-            rows.append({"quant": quant, "model_bytes": pair.model_path.stat().st_size, **row})
-    return rows
+    row = measure(str(pair.model_path), str(pair.mmproj_path), int(n_threads), int(n_ctx), int(n_ubatch),
+                  level_prompt(pair, "brief"), tile)
+    print(json.dumps({"model_bytes": pair.model_path.stat().st_size, **row}))
 
 
 def print_formats(rows: list[dict]) -> None:
@@ -99,5 +123,12 @@ def print_formats(rows: list[dict]) -> None:
     for r in rows:
         print(f"{r['quant']} | {r['micro_batch']} | {r['model_bytes'] / 1e9:.2f} | {r['image_prefill_tok_s']:.0f} | "
               f"{r['long_prefill_tok_s']:.0f} | {r['decode_tok_s']:.1f} | {r['first_token_s']:.2f} | "
-              f"{'' if r['peak_rss_is_own'] else '<='}{r['peak_rss_bytes'] / 1e9:.3f} | "
+              f"{r['peak_rss_bytes'] / 1e9:.3f} | "
               f"{'yes' if r['peak_rss_bytes'] <= PEAK_LIMIT_BYTES else 'no'}")
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.basicConfig(level=logging.CRITICAL)
+    _child(*sys.argv[1:])

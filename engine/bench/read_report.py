@@ -15,13 +15,15 @@ def with_text_reader(bench, name: str) -> dict:
     """The glance + second look with the image's text read beside the glance (OCR below the
     worker's priority), as `describe --second-look` runs it; the same figures as without."""
     from engine.bench.cli import REPEATS
+    from engine.bench.runner import GLANCE_SEED
     from engine.ocr.process import OcrClient
 
     ocr = OcrClient(bench.n_threads, is_background=True)
     ocr.start()
     try:
         ocr.wait_ready()
-        return bench.glance_and_second_look_median(name, REPEATS, ocr)
+        # other screens than the runs without the reader: the same ones would take the glance's tile from the cache
+        return bench.glance_and_second_look_median(name, REPEATS, ocr, first_seed=GLANCE_SEED + REPEATS)
     finally:
         ocr.close()
 

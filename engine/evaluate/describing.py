@@ -3,7 +3,8 @@
 The same path as `describe`: the image file read and checked as the app reads it, a black, blank
 or one-colour image answered honestly without the model, the request built by
 engine.flow.description_request (the glance, then the level's close-ups with --second-look), and
-engine/flow_run.py driving the one flow. The caption scored is the whole description: the first
+engine/flow_run.py driving the one flow, with the text reader beside it where the app has one (the
+close-ups and a one-pass detailed description are grounded in the image's text). The caption scored is the whole description: the first
 answer and every close-up's answer, in order. Each answer is kept in the output folder the moment
 it is made (engine/evaluate/answers.py), so an interrupted run resumes with the next image.
 """
@@ -35,10 +36,19 @@ class Settings:
     detail: str
     is_second_look: bool
 
+    @property
+    def reads_text(self) -> bool:
+        """Whether descriptions are grounded in the image's text, as in the app: the close-ups, or a
+        one-pass description at a level that reads text."""
+        from engine.prompts import detail_level
+
+        return self.is_second_look or detail_level(self.detail).reads_text
+
     def for_cache(self, pair) -> dict:
         """What the answers depend on: a folder made with other settings is refused, never mixed."""
         files = {path.name: path.stat().st_size for path in (pair.model_path, pair.mmproj_path)}
-        return {"model_files": files, "detail": self.detail, "second_look": self.is_second_look}
+        return {"model_files": files, "detail": self.detail, "second_look": self.is_second_look,
+                "reads_text": self.reads_text}
 
 
 def whole_description(texts: list[str]) -> str:
@@ -53,6 +63,7 @@ def describe_pending(pair, settings: Settings, paths: dict[int, Path], cache: An
     `progress(image_id, seconds)` is called after each. Raises DescribeError (the model or the
     worker failed), engine.images.ImageError (an image could not be read) or KeyboardInterrupt.
     """
+    from engine import flow_run
     from engine.client import EngineClient, WorkerLost
     from engine.protocol import ErrorKind, Failed
 
@@ -60,6 +71,7 @@ def describe_pending(pair, settings: Settings, paths: dict[int, Path], cache: An
     if not pending:
         return
     client = EngineClient(pair, n_threads=n_threads)
+    ocr = flow_run.start_text_reader(n_threads) if settings.reads_text else None
     try:
         client.start()
         loaded = client.wait_loaded()
@@ -67,7 +79,7 @@ def describe_pending(pair, settings: Settings, paths: dict[int, Path], cache: An
             raise DescribeError(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
         for ticket, image_id in enumerate(pending, start=1):
             started = time.monotonic()
-            caption = _describe_one(client, ticket, paths[image_id], settings)
+            caption = _describe_one(client, ticket, paths[image_id], settings, ocr)
             seconds = time.monotonic() - started
             cache.put(image_id, paths[image_id].name, caption, seconds)
             progress(image_id, seconds)
@@ -75,9 +87,11 @@ def describe_pending(pair, settings: Settings, paths: dict[int, Path], cache: An
         raise DescribeError(str(exc), EXIT_ENGINE, exc.kind) from exc
     finally:
         client.close()
+        if ocr is not None:
+            ocr.close()
 
 
-def _describe_one(client, ticket: int, path: Path, settings: Settings) -> str:
+def _describe_one(client, ticket: int, path: Path, settings: Settings, ocr=None) -> str:
     from engine import flow, flow_run
     from engine.images import check_uniform, load_image
     from engine.protocol import ErrorKind
@@ -88,7 +102,7 @@ def _describe_one(client, ticket: int, path: Path, settings: Settings) -> str:
         return uniform.describe()
     request = flow.description_request(ticket, image, settings.detail, None, is_glance_first=settings.is_second_look)
     texts: list[str] = []
-    for event in flow_run.run(client, request, EVENT_TIMEOUT_S):
+    for event in flow_run.run(client, request, EVENT_TIMEOUT_S, ocr if request.reads_text else None):
         if isinstance(event, flow.PassDone):
             texts.append(event.text)
         elif isinstance(event, flow.Failed):

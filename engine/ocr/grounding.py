@@ -26,8 +26,12 @@ from engine.regions import Region
 READ_TIMEOUT_S = 60.0
 AFTER_GLANCE_WAIT_S = 5.0
 POLL_S = 0.25
-MAX_REGION_TEXT_CHARS = 2000  # a close-up is one 448x448 tile: no real tile holds more
 MIN_SHARE_INSIDE = 0.4  # of a line's box, for its text to count as the close-up's
+# A close-up's text: about 150 tokens (some 600 characters of English: 15 lines of interface text).
+# Its answer is a few sentences (80 tokens), so more text cannot be quoted, and every token of it is
+# read before the close-up's first word: on these 2 cores at about 100 tokens a second, a tile of
+# 12 px text given whole (1,100 characters) made each close-up 2-5 s slower to start.
+MAX_REGION_TEXT_TOKENS = 150
 # A one-pass description's text, for the whole image: about 600 tokens. A detailed 1920x1080 screen
 # (9 tiles, 2,304 image tokens) then still has its whole 768-token answer and the follow-up's
 # reserve within the model's 4,608-token context; a 12-tile photo full of text gets a shorter answer
@@ -50,7 +54,7 @@ def text_inside(region: Region, lines: list[Line]) -> str:
         iy = max(0, min(y1, region.y + region.h) - max(y0, region.y))
         if ix * iy >= MIN_SHARE_INSIDE * max(1, (x1 - x0) * (y1 - y0)):
             inside.append(line.text)
-    return "\n".join(inside)[:MAX_REGION_TEXT_CHARS]
+    return whole_lines(inside, MAX_REGION_TEXT_TOKENS)[0]
 
 
 def estimated_tokens(text: str) -> float:
@@ -60,16 +64,20 @@ def estimated_tokens(text: str) -> float:
     return cjk + (len(text) - cjk) / LATIN_CHARS_PER_TOKEN
 
 
-def whole_text(lines: list[Line]) -> tuple[str, bool]:
-    """(the lines of the whole image in reading order, one per line, whether some were left out):
-    whole lines up to about MAX_IMAGE_TEXT_TOKENS."""
+def whole_lines(texts: list[str], max_tokens: float) -> tuple[str, bool]:
+    """(whole lines, one per line, up to about `max_tokens`; whether some were left out)."""
     kept, size = [], 0.0
-    for line in lines:
-        size += estimated_tokens(line.text + "\n")
-        if size > MAX_IMAGE_TEXT_TOKENS:
+    for text in texts:
+        size += estimated_tokens(text + "\n")
+        if size > max_tokens:
             return "\n".join(kept), True
-        kept.append(line.text)
+        kept.append(text)
     return "\n".join(kept), False
+
+
+def whole_text(lines: list[Line]) -> tuple[str, bool]:
+    """The lines of the whole image in reading order, up to about MAX_IMAGE_TEXT_TOKENS (`whole_lines`)."""
+    return whole_lines([line.text for line in lines], MAX_IMAGE_TEXT_TOKENS)
 
 
 def grounded(regions: list[Region], lines: list[Line]) -> list[Region]:

@@ -11,6 +11,7 @@ process is not safe), deaf to Ctrl+C (the caller owns it), and gone when the cal
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import time
 
@@ -26,16 +27,17 @@ PIPE_ERRORS = (OSError, EOFError)
 
 
 def peak_rss_bytes() -> int:
-    """This process's peak resident memory (getrusage: KiB on Linux, bytes on macOS; psutil elsewhere)."""
-    try:
+    """This process's peak resident memory: VmHWM on Linux, peak working set on Windows, ru_maxrss on
+    macOS. Not ru_maxrss on Linux: it starts from the parent's resident memory at the fork that
+    spawned this process and is kept across exec (getrusage(2)), so a reader spawned by a process
+    holding a model would report that model's memory as its own."""
+    if sys.platform == "darwin":
         import resource
-    except ImportError:  # Windows
-        import psutil
 
-        info = psutil.Process().memory_info()
-        return int(getattr(info, "peak_wset", info.rss))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(peak if sys.platform == "darwin" else peak * 1024)
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # bytes on macOS
+    from engine.bench.memory import peak_rss_bytes as peak_of
+
+    return peak_of(os.getpid())
 
 
 def _lower_priority() -> None:

@@ -70,14 +70,17 @@ def glance_request(ticket=1, hint=None) -> Request:
 def test_glance_then_each_close_up_then_finished(h):
     h.flow.start(glance_request(hint=(10, 20, 300, 200)))
     assert h.describer.sent == [("describe", 1, "brief")]  # the glance, sent before the close-ups are chosen
-    assert h.plans == [(1, 3, (10, 20, 300, 200))]  # the standard level's count, and the window hint
+    assert h.plans == []  # not while the glance's encoder and prefill need the cores
+    h.flow.chunk(1, "A")
+    h.flow.chunk(1, " window.")
+    assert h.plans == [(1, 3, (10, 20, 300, 200))]  # at its first words, once: the level's count, the window hint
     h.flow.planned(1, REGIONS[:2], False)
     h.answer(1)
     h.answer(1)
     h.answer(1)
     assert h.describer.sent[1:] == [("refine", 1, [REGIONS[0]]), ("refine", 1, [REGIONS[1]])]
-    assert h.kinds() == ["TextChunk", "PassDone", "CloseUp", "TextChunk", "PassDone", "CloseUp", "TextChunk",
-                         "PassDone", "Finished"]
+    assert h.kinds()[2:] == ["TextChunk", "PassDone", "CloseUp", "TextChunk", "PassDone", "CloseUp", "TextChunk",
+                             "PassDone", "Finished"]
     close_ups = [event for _, event in h.events if isinstance(event, flow.CloseUp)]
     assert [(c.index, c.total, c.region) for c in close_ups] == [(1, 2, REGIONS[0]), (2, 2, REGIONS[1])]
     assert h.flow.ticket is None and h.events[-1][1] == flow.Finished(is_answer=False)
@@ -205,3 +208,11 @@ def test_stop_while_the_text_is_read_sends_nothing(h):
     assert h.flow.stop() is True and h.events[-1] == (1, flow.Stopped())
     h.flow.planned(1, [], False, flow.ImageText("late"))
     assert h.describer.sent == [] and h.events == [(1, flow.Stopped())]
+
+
+def test_a_glance_without_a_word_still_has_its_close_ups_chosen(h):
+    h.flow.start(glance_request())
+    h.flow.done(1, Done(0, "", StopReason.END, Stats()))
+    assert h.plans == [(1, 3, None)] and h.kinds() == ["PassDone"]
+    h.flow.planned(1, REGIONS[:1], False)
+    assert h.describer.sent[1:] == [("refine", 1, [REGIONS[0]])]

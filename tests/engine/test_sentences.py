@@ -104,7 +104,8 @@ def test_newline_and_cjk_end_are_emitted_without_waiting_for_more_words():
 
 def test_numbers_abbreviations_and_file_names_split_across_chunks():
     chunks = ["The value is 3", ".", "5 and Mr", ". Smith uses e", ".", "g", ". the file report", ".", "pdf", ". Next"]
-    assert split_all("", chunks) == ["The value is 3.5 and Mr. Smith uses e.g. the file report.pdf.", "Next"]
+    whole_first = SentenceSplitter(first_soft_word_limit=SOFT_WORD_LIMIT, first_hard_word_limit=HARD_WORD_LIMIT)
+    assert split_all("", chunks, whole_first) == ["The value is 3.5 and Mr. Smith uses e.g. the file report.pdf.", "Next"]
 
 
 def test_long_sentence_is_cut_at_the_first_clause_boundary_past_the_soft_limit():
@@ -135,7 +136,7 @@ def test_the_first_phrase_of_every_answer_is_handed_over_early():
         fed += splitter.feed(word + " ")
         if fed:
             break
-    assert fed == [" ".join(words[:FIRST_HARD_WORD_LIMIT])] and n == FIRST_HARD_WORD_LIMIT  # cut as word 13 began
+    assert fed == [" ".join(words[:FIRST_HARD_WORD_LIMIT])] and n == FIRST_HARD_WORD_LIMIT  # cut as the next word began
     assert splitter.feed(" ".join(words[n + 1 :]) + " ") == []  # later pieces wait for the normal limits
     splitter.flush()
     # after flush (an answer ended) or reset (cancelled), the next answer's first phrase is early again

@@ -155,3 +155,11 @@ def test_no_model_is_a_model_problem(coco, tmp_path):
     proc = run_evaluate("--images", str(images), "--references", str(refs), "--model-dir", str(tmp_path / "none"))
     assert proc.returncode == EXIT_MODEL and "Traceback" not in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("detail,is_second_look,reads", [("brief", False, False), ("standard", False, False),
+                                                         ("detailed", False, True), ("standard", True, True)])
+def test_evaluate_grounds_descriptions_in_the_text_as_the_app_does(detail, is_second_look, reads):
+    from engine.evaluate.describing import Settings
+
+    assert Settings(detail, is_second_look).reads_text is reads  # the text reader then runs beside the model

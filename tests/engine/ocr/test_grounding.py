@@ -177,3 +177,13 @@ def test_describe_json_prints_the_text_given_to_a_one_pass_description(model_dir
     from engine.ocr.recall import word_recall
 
     assert grounding["region"] is None and word_recall(screen.lines, grounding["text"].splitlines()) >= 0.98
+
+
+def test_a_close_ups_text_is_whole_lines_up_to_its_limit():
+    from engine.ocr.grounding import MAX_REGION_TEXT_TOKENS, estimated_tokens
+
+    lines = [Line(f"Row {i:02d} of a long file list", (10, 12 * i, 300, 12 * i + 10), 1.0, 0) for i in range(37)]
+    text = text_inside(Region(0, 0, 448, 448), lines)
+    kept = text.split("\n")
+    assert 10 < len(kept) < len(lines) and kept == [line.text for line in lines[:len(kept)]]
+    assert estimated_tokens(text) <= MAX_REGION_TEXT_TOKENS

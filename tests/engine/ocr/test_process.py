@@ -97,3 +97,20 @@ def test_a_stopped_request_stops_the_planners_read_at_once(client, latin_font):
     assert grounding.read_whole(client, screen.image, stop=stop) is None
     assert time.monotonic() - start < 0.5 + 2 * grounding.POLL_S
     assert client.next_event(1.0) is None  # cancelled in the OCR process: nothing more of it comes
+
+
+def test_the_reported_peak_is_the_readers_own_not_its_parents(latin_font):
+    """A reader spawned by a process that holds a model (the bench's llama.cpp path, the app's GUI)
+    reports its own memory: ru_maxrss on Linux would start from the parent's at the fork."""
+    held = bytearray(1024**3)  # the parent holds 1 GiB, resident
+    held[::4096] = b"\x01" * len(held[::4096])
+    client = OcrClient(n_threads=1)
+    client.start()
+    try:
+        assert isinstance(client.wait_ready(), Ready)
+        client.read(ui_screen(640, 200, 16, seed=5).image)
+        _, end = events_until_end(client)
+    finally:
+        client.close()
+        del held
+    assert isinstance(end, ReadDone) and 50e6 < end.peak_rss_bytes < 1024**3
