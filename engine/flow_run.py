@@ -1,8 +1,8 @@
 """The describe flow (engine/flow.py) driven in one thread, as `describe` and `bench` run it.
 
 `run` starts one request and yields the flow's events until it has finished, failed or stopped,
-reading the client's events in between. The close-ups are chosen right after the glance is sent,
-while the worker encodes it: in this thread from the edge signal alone, or, with a text reader
+reading the client's events in between. The close-ups are chosen once the glance's first words
+arrive (engine/flow.py): in this thread from the edge signal alone, or, with a text reader
 (an engine.ocr.process.OcrClient), in a planning thread that first reads the image's text, so the
 glance's chunks keep coming meanwhile. A one-pass detailed description has its text read the
 same way, before it is sent.

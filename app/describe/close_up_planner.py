@@ -6,8 +6,9 @@ CPU priority) while the glance is written: engine.ocr.grounding.read_whole waits
 seconds more once the glance is done, then engine.flow.plan_close_ups chooses the regions with
 the text boxes as well as the edge signal and gives each its text. A read that fails or is not
 done in time leaves the close-ups to the edge signal alone. Asked for no close-ups (a one-pass
-detailed description), it reads the text alone, which the description is then given. All of it runs on the text reader's
-thread (scoring a large image alone takes 0.1-0.2 s); the choice comes back on the GUI thread.
+detailed description), it reads the text alone, which the description is then given. All of it
+runs on the text reader's thread (scoring a large image alone takes 0.1-0.2 s); the choice comes
+back on the GUI thread.
 """
 
 from __future__ import annotations

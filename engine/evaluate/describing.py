@@ -48,7 +48,7 @@ class Settings:
         """What the answers depend on: a folder made with other settings is refused, never mixed."""
         files = {path.name: path.stat().st_size for path in (pair.model_path, pair.mmproj_path)}
         return {"model_files": files, "detail": self.detail, "second_look": self.is_second_look,
-                "reads_text": self.reads_text}
+                "text_grounding": self.reads_text}
 
 
 def whole_description(texts: list[str]) -> str:

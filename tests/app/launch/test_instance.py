@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -116,7 +118,10 @@ def test_a_runtime_folder_too_long_for_a_socket_address_falls_back_to_the_tempor
         assert _finish(_forward_from_another_process({"command": "status"}, name), qtbot)["phase"] == "idle"
     finally:
         server.close()
-    short = tmp_path / "run"
-    short.mkdir(mode=0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short))
-    assert server_name().startswith(str(short))
+    # a short runtime folder is used as it is (not one under tmp_path, whose length grows with pytest's run count)
+    short = Path(tempfile.mkdtemp(prefix="vp-run-"))
+    try:
+        monkeypatch.setenv("XDG_RUNTIME_DIR", str(short))
+        assert server_name().startswith(str(short))
+    finally:
+        shutil.rmtree(short)
