@@ -22,8 +22,11 @@ from typing import Callable, Protocol
 import numpy as np
 
 from engine.conversation import Conversation
+# The events, declared in engine/flow_events.py, are part of the flow's interface: `flow.TextChunk`.
+from engine.flow_events import (CloseUp, Failed, Finished, FlowEvent, Notice, PassDone, Stopped,  # noqa: F401
+                                TextChunk, TextGiven)
 from engine.notices import NoticeKind
-from engine.protocol import Done, ErrorKind, Stats, StopReason
+from engine.protocol import Done, ErrorKind, StopReason
 from engine.prompts import detail_level, grounded_instruction
 from engine.regions import Region, choose_regions, has_close_ups
 
@@ -103,61 +106,6 @@ def plan_close_ups(image: np.ndarray, count: int, hint: Rect | None,
         return [], True, None
 
 
-# --- what the flow reports -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class TextChunk:
-    text: str
-
-
-@dataclass(frozen=True)
-class CloseUp:
-    """Sent just before close-up `index` (1-based) of `total` is asked for."""
-
-    index: int
-    total: int
-    region: Region
-
-
-@dataclass(frozen=True)
-class TextGiven:
-    """The exact text read off the image, given to the model with a one-pass description."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class PassDone:
-    """One pass (the description, a close-up or an answer) is complete."""
-
-    text: str
-    stop_reason: StopReason
-    stats: Stats
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: NoticeKind
-
-
-@dataclass(frozen=True)
-class Finished:
-    """The whole request is complete (after its last PassDone and its notices)."""
-
-    is_answer: bool
-
-
-@dataclass(frozen=True)
-class Failed:
-    error: ErrorKind
-    message: str  # plain words
-
-
-@dataclass(frozen=True)
-class Stopped:
-    pass
-
-
-FlowEvent = TextChunk | CloseUp | TextGiven | PassDone | Notice | Finished | Failed | Stopped
 Emit = Callable[[int, FlowEvent], None]  # (ticket, event)
 
 
