@@ -51,18 +51,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def llama_cpp_line(pair) -> dict:
-    """The CPU features llama.cpp's build uses here and the formats of the pair under test."""
-    import json as json_module
-
+    """The CPU features llama.cpp's build uses here and the formats of the pair under test (the
+    encoder's from its GGUF, as engine.model_files reads it; the language model's and the reason
+    for the encoder's from the converter's manifest, where there is one)."""
     from engine.cpu_features import CPU_BACKEND, llama_cpp_features
+    from engine.manifest import MANIFEST_NAME
 
     features = llama_cpp_features().get(CPU_BACKEND, {})
-    manifest_path = pair.model_path.parent / "manifest.json"
-    manifest = json_module.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    mmproj = manifest.get("mmproj", {})
+    manifest_path = pair.model_path.parent / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
     return {"cpu_features": [name for name, value in features.items() if value == "1"],
             "model_type": manifest.get("model", {}).get("type", pair.model_path.name),
-            "mmproj_type": mmproj.get("type", pair.mmproj_path.name), "mmproj_reason": mmproj.get("reason", "")}
+            "mmproj_type": pair.mmproj_type or pair.mmproj_path.name,
+            "mmproj_reason": manifest.get("mmproj", {}).get("reason", "")}
 
 
 def machine() -> dict:

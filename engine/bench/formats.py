@@ -26,7 +26,7 @@ import sys
 import time
 from pathlib import Path
 
-from engine.bench.memory import peak_rss_bytes
+from engine.process_memory import peak_rss_bytes
 
 QUANTS = ("Q4_K_M", "Q4_0", "Q8_0")
 MICRO_BATCHES = (64, 128, 256)

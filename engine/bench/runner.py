@@ -8,7 +8,7 @@ from pathlib import Path
 
 from engine import device
 from engine.bench.images import make
-from engine.bench.memory import peak_rss_bytes, reset_peak_rss
+from engine.process_memory import peak_rss_bytes, reset_peak_rss
 from engine.bench.models import ensure_model
 from engine.client import EngineClient
 from engine.conversation import Conversation

@@ -35,7 +35,7 @@ def peak_rss_bytes() -> int:
         import resource
 
         return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # bytes on macOS
-    from engine.bench.memory import peak_rss_bytes as peak_of
+    from engine.process_memory import peak_rss_bytes as peak_of
 
     return peak_of(os.getpid())
 

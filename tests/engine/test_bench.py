@@ -118,7 +118,7 @@ def test_speech_wait_counts_only_silence_after_the_voice_started():
 def test_a_rows_peak_memory_starts_from_the_reset():
     import os
 
-    from engine.bench.memory import peak_rss_bytes, reset_peak_rss
+    from engine.process_memory import peak_rss_bytes, reset_peak_rss
 
     block = bytearray(200 * 1024 * 1024)
     block[::4096] = b"\x01" * len(block[::4096])  # touch every page, so it is resident

@@ -60,6 +60,23 @@ def model_dir(conversions) -> Path:
     return conversions.get("internvl", "Q4_K_M", "f16").model_path.parent
 
 
+@pytest.fixture
+def engine_and_reader(model_dir):
+    """The real model worker and the real text reader, started; both closed after the test."""
+    from engine.client import EngineClient
+    from engine.model_files import find_model_pair
+    from engine.ocr.process import OcrClient
+
+    client, ocr = EngineClient(find_model_pair(model_dir)), OcrClient()
+    try:
+        client.start()
+        ocr.start()
+        yield client, ocr
+    finally:
+        client.close()
+        ocr.close()
+
+
 def test_describe_json_prints_a_grounding_event_per_close_up(model_dir, tmp_path, latin_font):
     """The command as run; how much text comes in time depends on the host's load (the read runs
     below the worker's priority and is waited for at most 5 s after the glance), so the text itself
@@ -78,26 +95,17 @@ def test_describe_json_prints_a_grounding_event_per_close_up(model_dir, tmp_path
     assert all(isinstance(e["text"], str) for e in grounding)
 
 
-def test_the_close_ups_prompts_hold_the_exact_text_read_there(model_dir, latin_font, monkeypatch):
+def test_the_close_ups_prompts_hold_the_exact_text_read_there(engine_and_reader, latin_font, monkeypatch):
     """Through the real worker: each close-up's user turn, as the model read it, quotes its text."""
     from engine import flow, flow_run
-    from engine.client import EngineClient
     from engine.flow import description_request
-    from engine.model_files import find_model_pair
     from engine.ocr import grounding
-    from engine.ocr.process import OcrClient
 
     monkeypatch.setattr(grounding, "AFTER_GLANCE_WAIT_S", grounding.READ_TIMEOUT_S)  # wait, whatever the load
     screen = ui_screen(1366, 768, 14, seed=11)
-    client, ocr = EngineClient(find_model_pair(model_dir)), OcrClient()
-    try:
-        client.start()
-        ocr.start()
-        request = description_request(1, screen.image, "standard", None, is_glance_first=True)
-        regions = [e.region for e in flow_run.run(client, request, 0.5, ocr) if isinstance(e, flow.CloseUp)]
-    finally:
-        client.close()
-        ocr.close()
+    client, ocr = engine_and_reader
+    request = description_request(1, screen.image, "standard", None, is_glance_first=True)
+    regions = [e.region for e in flow_run.run(client, request, 0.5, ocr) if isinstance(e, flow.CloseUp)]
     turns = [turn["content"] for turn in request.conversation.turns if turn.get("regions")]
     assert len(turns) == len(regions) >= 1
     read = [line for region in regions for line in region.text.splitlines()]
@@ -133,28 +141,19 @@ def test_the_one_pass_prompt_quotes_the_whole_text_as_plain_text():
     assert "no text" in grounded_instruction("Describe.", "  ") and "left out" in grounded_instruction("D.", "a", True)
 
 
-def test_a_one_pass_detailed_description_is_given_the_whole_images_text(model_dir, latin_font):
+def test_a_one_pass_detailed_description_is_given_the_whole_images_text(engine_and_reader, latin_font):
     """Through the real worker and the real reader: the text handed over is the screen's, and the
     description's prompt, as the worker read it, holds it (more prompt tokens than without)."""
     from engine import flow, flow_run
-    from engine.client import EngineClient
     from engine.conversation import Conversation
     from engine.flow import Request, description_request
-    from engine.model_files import find_model_pair
-    from engine.ocr.process import OcrClient
     from engine.ocr.recall import word_recall
 
     screen = ui_screen(1366, 768, 14, seed=12)
-    client, ocr = EngineClient(find_model_pair(model_dir)), OcrClient()
-    try:
-        client.start()
-        ocr.start()
-        request = description_request(1, screen.image, "detailed", None, is_glance_first=False)
-        events = list(flow_run.run(client, request, 60.0, ocr))
-        plain = list(flow_run.run(client, Request(2, Conversation(screen.image, "detailed", None)), 60.0))
-    finally:
-        client.close()
-        ocr.close()
+    client, ocr = engine_and_reader
+    request = description_request(1, screen.image, "detailed", None, is_glance_first=False)
+    events = list(flow_run.run(client, request, 60.0, ocr))
+    plain = list(flow_run.run(client, Request(2, Conversation(screen.image, "detailed", None)), 60.0))
     given = [e for e in events if isinstance(e, flow.TextGiven)]
     assert len(given) == 1 and isinstance(events[0], flow.TextGiven)  # before the first word
     assert word_recall(screen.lines, given[0].text.splitlines()) >= 0.98

@@ -1,4 +1,5 @@
-"""Peak resident memory of another process (the model worker), and starting a new peak for it."""
+"""Peak resident memory of a process (the model worker, the text reader, a benchmark child), and
+starting a new peak for it."""
 
 from __future__ import annotations
 
