@@ -40,8 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--read-only", action="store_true",
                    help="only the text reader's rows (no model: the bench's screens and the known-text screens)")
     p.add_argument("--formats", action="store_true",
-                   help="instead: the language model's formats (Q4_K_M, Q4_0, Q8_0) x micro-batches (64, 128, 256) "
-                        "through llama.cpp's own path: prefill and decode rates, peak memory")
+                   help="instead: the language model's formats (Q4_K_M, Q4_0, Q8_0) x micro-batches (64, 128, 256), "
+                        "and Q4_K_M with flash attention on, through llama.cpp's own path: prefill and decode "
+                        "rates (also after a long prompt), peak memory")
     p.add_argument("--first-sound", action="store_true",
                    help="instead: key press -> first sound in the real app on a private X server, step by step")
     p.add_argument("--presses", type=int, default=3, help="with --first-sound: how many key presses (median)")

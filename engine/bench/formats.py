@@ -10,7 +10,12 @@ own path (engine/bench/reference.py, the app's other settings), each in a fresh 
 - the glance: the app's brief prompt on one 448x448 tile (encoder + image prefill + first token),
   then DECODE_TOKENS tokens: the decode rate;
 - a long prefill: text tokens until the context is all but full (the worst case for the
-  micro-batch's attention scores without flash attention): the prefill rate and the peak memory.
+  micro-batch's attention scores without flash attention): the prefill rate and the peak memory;
+  then LONG_DECODE_TOKENS tokens with that context behind them: the decode rate of a detailed
+  answer's end or of a follow-up after one.
+
+Q4_K_M also runs with the language model's flash attention on (FLASH_ATTENTION_ROWS), the setting
+the app turned off on a CPU without AVX2 (engine/session.py), so the choice is measured here too.
 
 The peak is the child's resident memory over its life (VmHWM): Python and llama.cpp, the model,
 the vision encoder, the context and its compute buffers, as in the app's worker. A child of its
@@ -31,6 +36,8 @@ from engine.process_memory import peak_rss_bytes
 QUANTS = ("Q4_K_M", "Q4_0", "Q8_0")
 MICRO_BATCHES = (64, 128, 256)
 DECODE_TOKENS = 48
+LONG_DECODE_TOKENS = 32
+FLASH_ATTENTION_ROWS = (("Q4_K_M", 64), ("Q4_K_M", 256))  # also measured with flash attention on
 CONTEXT_MARGIN = 64  # the long prefill stops this many tokens short of the context's end
 PEAK_LIMIT_BYTES = 2.0e9  # the worker's memory target (engine/bench/cli.py)
 
@@ -53,23 +60,41 @@ def _long_prefill(reference, n_tokens: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile) -> dict:
+def _decode_rate(reference, n_tokens: int) -> float:
+    """Tokens per second over `n_tokens` greedy tokens after what the context holds."""
+    lib = reference.lib
+    sampler = reference._sampler()
+    token = (lib.llama_token * 1)()
+    started = time.perf_counter()
+    try:
+        for _ in range(n_tokens):
+            token[0] = lib.llama_sampler_sample(sampler, reference.ctx, -1)
+            if lib.llama_decode(reference.ctx, lib.llama_batch_get_one(token, 1)) != 0:
+                raise RuntimeError("llama.cpp could not decode after the long prompt")
+    finally:
+        lib.llama_sampler_free(sampler)
+    return n_tokens / (time.perf_counter() - started)
+
+
+def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile,
+            flash_attn: bool = False) -> dict:
     from engine.bench.reference import LlamaCppReference
 
-    reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch)
+    reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch, flash_attn=flash_attn)
     try:
         glance = reference.run(prompt, [tile], DECODE_TOKENS)
         done = glance["token_done_s"]
-        n_long = n_ctx - CONTEXT_MARGIN
+        n_long = n_ctx - CONTEXT_MARGIN - LONG_DECODE_TOKENS
         long_s = _long_prefill(reference, n_long)
+        long_decode = _decode_rate(reference, LONG_DECODE_TOKENS)
         image_tokens = 256 * glance["tiles"]
         return {
-            "micro_batch": n_ubatch, "load_s": reference.load_s,
+            "micro_batch": n_ubatch, "flash_attn": flash_attn, "load_s": reference.load_s,
             "encode_s": glance["encode_s"], "image_prefill_s": glance["image_prefill_s"],
             "image_prefill_tok_s": image_tokens / glance["image_prefill_s"],
             "first_token_s": glance["first_token_s"],
             "decode_tok_s": (len(done) - 1) / (done[-1] - done[0]),
-            "long_prefill_tokens": n_long, "long_prefill_tok_s": n_long / long_s,
+            "long_prefill_tokens": n_long, "long_prefill_tok_s": n_long / long_s, "long_decode_tok_s": long_decode,
             "peak_rss_bytes": peak_rss_bytes(os.getpid()),
         }
     finally:
@@ -81,9 +106,10 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD_TIMEOUT_S = 900
 
 
-def measure_in_child(model_dir: Path, n_threads: int, n_ctx: int, n_ubatch: int) -> dict:
+def measure_in_child(model_dir: Path, n_threads: int, n_ctx: int, n_ubatch: int, flash_attn: bool = False) -> dict:
     """`measure` in a fresh process (its peak memory its own); raises RuntimeError if it failed."""
-    proc = subprocess.run([sys.executable, "-m", MODULE, str(model_dir), str(n_threads), str(n_ctx), str(n_ubatch)],
+    proc = subprocess.run([sys.executable, "-m", MODULE, str(model_dir), str(n_threads), str(n_ctx), str(n_ubatch),
+                           str(int(flash_attn))],
                           cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     if proc.returncode != 0:
         raise RuntimeError(f"the format measurement failed: {proc.stderr.strip()[-500:]}")
@@ -94,16 +120,18 @@ def run_formats(n_threads: int, quants=QUANTS, micro_batches=MICRO_BATCHES) -> l
     from engine.bench.models import APP_MMPROJ, ensure_model
     from engine.client import DEFAULT_CONTEXT
 
+    configs = [(quant, n_ubatch, False) for quant in quants for n_ubatch in micro_batches]
+    configs += [(quant, n_ubatch, True) for quant, n_ubatch in FLASH_ATTENTION_ROWS if quant in quants]
     rows = []
-    for quant in quants:
+    for quant, n_ubatch, flash_attn in configs:
+        print(f"... {quant}, micro-batch {n_ubatch}, flash attention {'on' if flash_attn else 'off'}",
+              file=sys.stderr, flush=True)
         model_dir = ensure_model(quant, APP_MMPROJ)
-        for n_ubatch in micro_batches:
-            print(f"... {quant}, micro-batch {n_ubatch}", file=sys.stderr, flush=True)
-            rows.append({"quant": quant, **measure_in_child(model_dir, n_threads, DEFAULT_CONTEXT, n_ubatch)})
+        rows.append({"quant": quant, **measure_in_child(model_dir, n_threads, DEFAULT_CONTEXT, n_ubatch, flash_attn)})
     return rows
 
 
-def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str) -> None:
+def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str, flash_attn: str) -> None:
     """One format and micro-batch: the bench's 1920x1080 screen, its overview tile, the glance's prompt."""
     from engine.bench.images import make
     from engine.bench.runner import level_prompt
@@ -113,16 +141,17 @@ def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str) -> None:
     pair = find_model_pair(Path(model_dir))
     tile = fit_tiles(make("screen-1920x1080", seed=0), 1)
     row = measure(str(pair.model_path), str(pair.mmproj_path), int(n_threads), int(n_ctx), int(n_ubatch),
-                  level_prompt(pair, "brief"), tile)
+                  level_prompt(pair, "brief"), tile, flash_attn == "1")
     print(json.dumps({"model_bytes": pair.model_path.stat().st_size, **row}))
 
 
 def print_formats(rows: list[dict]) -> None:
-    print("language model | micro-batch | file GB | image prefill tok/s | long prefill tok/s | decode tok/s | "
-          "glance 1st token s | peak RSS GB | within 2.0 GB")
+    print("language model | micro-batch | flash attention | file GB | image prefill tok/s | long prefill tok/s | "
+          "decode tok/s | decode tok/s after the long prompt | glance 1st token s | peak RSS GB | within 2.0 GB")
     for r in rows:
-        print(f"{r['quant']} | {r['micro_batch']} | {r['model_bytes'] / 1e9:.2f} | {r['image_prefill_tok_s']:.0f} | "
-              f"{r['long_prefill_tok_s']:.0f} | {r['decode_tok_s']:.1f} | {r['first_token_s']:.2f} | "
+        print(f"{r['quant']} | {r['micro_batch']} | {'on' if r['flash_attn'] else 'off'} | {r['model_bytes'] / 1e9:.2f} | "
+              f"{r['image_prefill_tok_s']:.0f} | {r['long_prefill_tok_s']:.0f} | {r['decode_tok_s']:.1f} | "
+              f"{r['long_decode_tok_s']:.1f} | {r['first_token_s']:.2f} | "
               f"{r['peak_rss_bytes'] / 1e9:.3f} | "
               f"{'yes' if r['peak_rss_bytes'] <= PEAK_LIMIT_BYTES else 'no'}")
 

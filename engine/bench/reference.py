@@ -26,7 +26,7 @@ APP_PROJECTOR = "app"  # the vision encoder of the pair under test
 
 class LlamaCppReference:
     def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY,
-                 n_ubatch: int = N_UBATCH):
+                 n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION):
         import llama_cpp
         from llama_cpp import mtmd_cpp
 
@@ -42,7 +42,7 @@ class LlamaCppReference:
         params = llama_cpp.llama_context_default_params()
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, n_ubatch
         params.n_threads = params.n_threads_batch = n_threads
-        params.flash_attn_type = 1 if LLM_FLASH_ATTENTION else 0
+        params.flash_attn_type = 1 if flash_attn else 0  # the language model's; `bench --formats` tries both
         params.type_k = params.type_v = GGML_TYPE_F16
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         self._placement, self._n_threads = placement, n_threads

@@ -191,10 +191,13 @@ def test_formats_sweep_measures_prefill_decode_and_memory_on_the_tiny_model(conv
     from engine.bench.formats import measure_in_child
 
     result = conversions.get("internvl", "Q4_K_M", "f16")
-    rows = [measure_in_child(result.model_path.parent, 2, 1024, n_ubatch) for n_ubatch in (64, 256)]
-    for n_ubatch, row in zip((64, 256), rows):
-        assert row["micro_batch"] == n_ubatch and row["long_prefill_tokens"] == 1024 - 64
+    configs = ((64, False), (256, True))  # the second with the language model's flash attention on
+    rows = [measure_in_child(result.model_path.parent, 2, 1024, n_ubatch, flash_attn) for n_ubatch, flash_attn in configs]
+    for (n_ubatch, flash_attn), row in zip(configs, rows):
+        assert row["micro_batch"] == n_ubatch and row["flash_attn"] is flash_attn
+        assert row["long_prefill_tokens"] == 1024 - 64 - 32  # room left for the decode after it
         assert row["image_prefill_tok_s"] > 0 and row["long_prefill_tok_s"] > 0 and row["decode_tok_s"] > 0
+        assert row["long_decode_tok_s"] > 0
         assert 0 < row["encode_s"] < row["first_token_s"] and row["model_bytes"] == result.model_path.stat().st_size
         # the child's own peak: more than the model file it read in, less than anything a leak would make
         assert result.model_path.stat().st_size < row["peak_rss_bytes"] < 2e9
