@@ -36,10 +36,18 @@ class Placement:
 
 
 CPU_ONLY = Placement(RAN_ON_CPU, 0, False, "set to use the CPU only")
+# After a GPU load failed (the GPU's memory too small for the pair, a driver llama.cpp cannot use):
+# the same pair on the CPU, said in plain words rather than leaving the app without a model.
+CPU_AFTER_GPU_FAILED = Placement(RAN_ON_CPU, 0, False,
+                                 "the GPU could not load the model (too little GPU memory, or a driver problem), "
+                                 "so the CPU runs it")
 
 
-def choose(setting: str, is_offload_supported: bool) -> Placement:
-    """The device for `setting` (a Device value) given what this llama.cpp build can do."""
+def choose(setting: str, is_offload_supported: bool, has_gpu_failed: bool = False) -> Placement:
+    """The device for `setting` (a Device value) given what this llama.cpp build can do, and
+    whether loading onto its GPU has already failed in this worker."""
+    if has_gpu_failed:
+        return CPU_AFTER_GPU_FAILED
     if Device(setting) == Device.CPU:
         return CPU_ONLY
     if is_offload_supported:

@@ -56,14 +56,15 @@ class SessionError(Exception):
 
 
 class Session:
-    def __init__(self, load: Load):
+    def __init__(self, load: Load, has_gpu_failed: bool = False):
+        """`has_gpu_failed`: a load onto the GPU failed before; this one is on the CPU."""
         native_log.install()
         import llama_cpp
         from llama_cpp import Llama
 
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
-        self.placement = device.choose(load.device, device.supports_gpu_offload())
+        self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)
         self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load.n_threads, n_threads_batch=load.n_threads,
                          n_gpu_layers=self.placement.n_gpu_layers, flash_attn=LLM_FLASH_ATTENTION,

@@ -9,6 +9,7 @@ from a busy one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import threading
 import traceback
@@ -159,15 +160,31 @@ def _load(link: _Link, load: Load):
 
     native_log.configure(load.is_debug)
     try:
-        from engine.session import Session
-
-        session = Session(load)
+        session = _new_session(load)
     except Exception:  # llama.cpp reports load failures as plain exceptions: their text goes to the log only
         link.send(Failed(None, ErrorKind.MODEL, LOAD_FAILED_MESSAGE, traceback.format_exc()))
         return None, LOAD_FAILED_MESSAGE
     placement = session.placement
     link.send(Loaded(session.load_s, load.n_threads, placement.ran_on, placement.reason))
     return session, None
+
+
+def _new_session(load: Load):
+    """The session on the device the setting chooses; on the CPU if loading onto the GPU failed."""
+    import gc
+
+    from engine import device
+    from engine.session import Session
+
+    if device.choose(load.device, device.supports_gpu_offload()).ran_on != device.RAN_ON_GPU:
+        return Session(load)
+    try:
+        return Session(load)
+    except Exception:
+        # debug level: without --debug nothing reaches stderr (Python's last-resort handler prints warnings)
+        logging.getLogger(__name__).debug("loading onto the GPU failed; loading on the CPU instead", exc_info=True)
+        gc.collect()  # what the failed load made (a model on the GPU) is freed before the CPU's copy is read
+        return Session(load, has_gpu_failed=True)
 
 
 def _serve(link: _Link, session, request: Describe) -> None:

@@ -31,6 +31,7 @@ from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Setti
 from app.ui.announcer import Announcer
 from app.ui.reporter import Reporter
 from engine import flow
+from engine.device import CPU_AFTER_GPU_FAILED
 from engine.flow import DescribeFlow, Request, description_request
 from engine.images import DARK_LEVEL, check_uniform
 from engine.timeline import CAPTURED, MODEL_READY, timeline
@@ -118,11 +119,12 @@ class Controller(QObject):
         if self.phase == IDLE and self.status_text != _tr("Loading model..."):
             self.report(_tr("Loading model..."))
 
-    def _on_loaded(self, _loaded) -> None:
+    def _on_loaded(self, loaded) -> None:
         self.is_model_ready = True
         timeline.event(MODEL_READY)
-        if self.phase == IDLE:
-            self.report(_tr("Ready."))
+        if self.phase == IDLE:  # a GPU that could not hold the model: the user is told why it will be slower
+            self.report(_tr("Ready.") if loaded.device_reason != CPU_AFTER_GPU_FAILED.reason else
+                        _tr("Ready. The GPU could not load the model, so the processor runs it, more slowly."))
 
     def _on_load_failed(self, message: str) -> None:
         self.is_model_ready = False

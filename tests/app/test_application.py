@@ -677,3 +677,17 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot
     assert tight.window.status_label.text() == "Ready. " + said
     assert tight.speech.speech.spoken[-1] == said
     assert len(tight.entries[-1].exchanges) == 1 and tight.entries[-1].exchanges[0][1].strip()
+
+
+def test_a_model_the_gpu_could_not_load_is_ready_on_the_processor_and_the_user_is_told(make_app, model_dir, qtbot):
+    """The worker's fallback after a failed GPU load (tests/engine/test_device.py) as the app hears it: the
+    Loaded event a GPU build sends then, given by hand (no GPU here to fail)."""
+    from engine.device import CPU_AFTER_GPU_FAILED, RAN_ON_CPU
+    from engine.protocol import Loaded
+
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    application.setup.engine.loaded.emit(Loaded(1.0, 2, RAN_ON_CPU, CPU_AFTER_GPU_FAILED.reason))
+    status = application.window.status_label.text()
+    assert status.startswith("Ready.") and "GPU could not load the model" in status and "slowly" in status
+    assert status in heard.texts()

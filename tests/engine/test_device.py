@@ -98,3 +98,50 @@ def _png() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(photo(51)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def test_a_failed_gpu_load_falls_back_to_the_cpu_and_says_why(pair, monkeypatch):  # noqa: F811
+    """A GPU build whose GPU cannot hold the pair: mocked (no GPU here), as llama.cpp's failure to load
+    (an exception from Llama()); the CPU load after it is the real one, on the tiny model."""
+    from engine import session as session_module
+    from engine import worker
+    from engine.protocol import Load
+
+    monkeypatch.setattr(device, "supports_gpu_offload", lambda: True)  # mocked: a GPU build
+    real_session = session_module.Session
+    attempts = []
+
+    def session_on_a_full_gpu(load, has_gpu_failed=False):
+        attempts.append(has_gpu_failed)
+        if not has_gpu_failed:  # mocked: what llama-cpp-python raises when the model cannot be loaded
+            raise ValueError("Failed to load model from file")
+        return real_session(load, has_gpu_failed)
+
+    monkeypatch.setattr(session_module, "Session", session_on_a_full_gpu)
+    session = worker._new_session(Load(str(pair.model_path), str(pair.mmproj_path), pair.architecture,
+                                       pair.chat_template, 2, 1024))
+    try:
+        assert attempts == [False, True]
+        assert session.placement == device.CPU_AFTER_GPU_FAILED and session.placement.ran_on == RAN_ON_CPU
+        assert session.llm.model_params.n_gpu_layers == 0 and not session.mtmd.is_on_gpu
+        assert "GPU could not load" in session.placement.reason
+    finally:
+        session.close()
+
+
+def test_a_failed_cpu_load_is_not_tried_again(pair, monkeypatch):  # noqa: F811
+    from engine import session as session_module
+    from engine import worker
+    from engine.protocol import Load
+
+    attempts = []
+
+    def failing(load, has_gpu_failed=False):
+        attempts.append(has_gpu_failed)
+        raise ValueError("Failed to load model from file")
+
+    monkeypatch.setattr(session_module, "Session", failing)
+    with pytest.raises(ValueError):
+        worker._new_session(Load(str(pair.model_path), str(pair.mmproj_path), pair.architecture, pair.chat_template,
+                                 2, 1024, device=Device.CPU))
+    assert attempts == [False]
