@@ -63,16 +63,44 @@ def create_private(path: Path) -> None:
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically as a 0600 file."""
     path = Path(path)
-    temp = path.with_name(path.name + TEMP_SUFFIX)
+    temp = _written_temp(path.with_name(path.name + TEMP_SUFFIX), data)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def create_private_once(path: Path, data: bytes) -> bool:
+    """Create `path` as a 0600 file holding `data`, unless it exists (then False).
+
+    Whole or not at all: a reader never sees it half written. The data goes to a temporary name
+    first, then a hard link gives it the final name, which fails if the name is taken
+    (link(2), CreateHardLinkW), where a rename would replace it. The temporary name is this
+    process's own, so two launches creating the file at once never write into each other's.
+    """
+    path = Path(path)
+    temp = _written_temp(path.with_name(f"{path.name}.{os.getpid()}{TEMP_SUFFIX}"), data)
+    try:
+        os.link(temp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _written_temp(temp: Path, data: bytes) -> Path:
+    """`data` in a new 0600 file `temp`, to be renamed or linked into place."""
     temp.unlink(missing_ok=True)  # a leftover from a crash
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    return temp
 
 
 def _is_ours(info: os.stat_result) -> bool:
