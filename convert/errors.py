@@ -47,6 +47,7 @@ def write_error(out: Path, exc: OSError) -> ConversionError:
     elif number == errno.EFBIG:
         reason = (f"The disk holding {out} cannot hold a file this large (a disk formatted FAT32 takes files "
                   "of at most 4 GB).")
-    else:
-        reason = f"Writing to the folder {out} failed: the disk may be unplugged or damaged."
+    else:  # also a short write with no errno (numpy's tofile, under gguf's writer)
+        reason = (f"Writing to the folder {out} stopped partway: its disk may be unplugged or damaged, or "
+                  "unable to hold a file this large (a disk formatted FAT32 takes files of at most 4 GB).")
     return ConversionError(reason + " Choose another folder and convert again.")
