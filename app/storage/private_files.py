@@ -75,14 +75,15 @@ def create_private_once(path: Path, data: bytes) -> bool:
     """Create `path` as a 0600 file holding `data`, unless it exists (then False).
 
     Whole or not at all: a reader never sees it half written. The data goes to a temporary name
-    first, then a hard link gives it the final name, which fails if the name is taken
-    (link(2), CreateHardLinkW), where a rename would replace it. The temporary name is this
-    process's own, so two launches creating the file at once never write into each other's.
+    first, then gets the final name by a call that fails if the name is taken: on Windows a
+    rename (Python's os.rename: "On Windows, if dst exists a FileExistsError is always raised",
+    on every file system), elsewhere a hard link (link(2): EEXIST), where a rename would replace.
+    The temporary name is this process's own, so two launches at once never write into each other's.
     """
     path = Path(path)
     temp = _written_temp(path.with_name(f"{path.name}.{os.getpid()}{TEMP_SUFFIX}"), data)
     try:
-        os.link(temp, path)
+        (os.rename if os.name == "nt" else os.link)(temp, path)
         return True
     except FileExistsError:
         return False
