@@ -288,6 +288,19 @@ def test_the_app_says_an_overlong_question_is_too_long_and_keeps_it(make_app, mo
     assert application.page.question.text() == question and application.controller.phase == "idle"
 
 
+def test_the_app_says_an_overlong_language_setting_is_too_long(make_app, model_dir, qtbot, tmp_path, settings):
+    from app.storage.settings import LANGUAGE
+
+    settings.set(LANGUAGE, "x" * 10_000)
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "photo.png", noise()))})
+    qtbot.waitUntil(lambda: application.controller.phase == "idle" and bool(heard.errors()), timeout=REQUEST_MS)
+    assert heard.errors() == [f"The language name is too long: at most {MAX_LANGUAGE_CHARS:,} characters are "
+                              "accepted, and it has 10,000. Change it in Settings."], heard.items
+    assert not application.entries  # refused before the model was asked
+
+
 def test_after_a_worker_crash_stop_is_acted_on_at_once(make_app, model_dir, qtbot, tmp_path):
     application = start_ready(make_app(), qtbot)
     engine = application.setup.engine
