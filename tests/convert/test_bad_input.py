@@ -196,9 +196,9 @@ def test_a_write_cut_short_is_said_plainly_with_the_detail_only_under_debug(chec
         assert not any(out.iterdir()), list(out.iterdir())  # nothing half-written
 
 
-@pytest.mark.parametrize("number, words", [(errno.ENOENT, "is gone"), (errno.EACCES, "do not have permission"),
-                                           (errno.EIO, "may be unplugged or damaged"), (errno.EFBIG, "cannot hold a file this large"),
-                                           (errno.ENOSPC, "is full")])
+@pytest.mark.parametrize("number, words", [
+    (errno.ENOENT, "is gone"), (errno.EACCES, "do not have permission"), (errno.EIO, "may be unplugged or damaged"),
+    (errno.EFBIG, "cannot hold a file this large"), (errno.ENOSPC, "is full")])
 def test_each_write_failure_is_in_plain_words(tmp_path, number, words):
     """The cases a test cannot make happen on cue here (a folder removed mid-write, an I/O error)."""
     from convert.errors import write_error

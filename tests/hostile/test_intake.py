@@ -242,9 +242,8 @@ def test_the_app_bounds_devices_and_huge_files(make_app, model_dir, qtbot, tmp_p
 def _stalled_mount(monkeypatch):
     """File reads that block until released: what a network mount that stopped answering does.
 
-    Mocked, so that this runs where no such mount can be made (it needs FUSE or NFS, and
-    privileges; test_clipboard_paths.py makes a real hung FUSE mount where it can); the rest (the
-    app, its capture thread, the real file reader's thread and timeout) is real.
+    Mocked so it runs where no such mount can be made (test_clipboard_paths.py makes a real hung FUSE
+    mount where it can); the rest (the app, its capture thread, the real reader's thread and timeout) is real.
     """
     release = threading.Event()
     real_read = image_file.read_regular_file
@@ -286,19 +285,6 @@ def test_the_app_says_an_overlong_question_is_too_long_and_keeps_it(make_app, mo
     application.controller.ask(question)
     assert any(f"at most {MAX_QUESTION_CHARS:,} characters" in text for text in heard.errors())
     assert application.page.question.text() == question and application.controller.phase == "idle"
-
-
-def test_the_app_says_an_overlong_language_setting_is_too_long(make_app, model_dir, qtbot, tmp_path, settings):
-    from app.storage.settings import LANGUAGE
-
-    settings.set(LANGUAGE, "x" * 10_000)
-    application = start_ready(make_app(), qtbot)
-    heard = Announcements(application.announcer)
-    application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "photo.png", noise()))})
-    qtbot.waitUntil(lambda: application.controller.phase == "idle" and bool(heard.errors()), timeout=REQUEST_MS)
-    assert heard.errors() == [f"The language name is too long: at most {MAX_LANGUAGE_CHARS:,} characters are "
-                              "accepted, and it has 10,000. Change it in Settings."], heard.items
-    assert not application.entries  # refused before the model was asked
 
 
 def test_after_a_worker_crash_stop_is_acted_on_at_once(make_app, model_dir, qtbot, tmp_path):

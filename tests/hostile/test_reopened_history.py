@@ -1,4 +1,5 @@
-"""Text in saved history is checked when the entry is reopened and asked about, as typed text is.
+"""Text in saved history is checked when the entry is reopened and asked about, as typed text is
+(and as the language in Settings is, last test).
 
 A history file is the app's own, but it sits on disk where anything can change it (an older or
 newer version, a sync tool, another program): a reopened entry's language name and questions go
@@ -14,8 +15,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from engine.conversation import Conversation
-from engine.user_text import MAX_QUESTION_CHARS
-from tests.app.helpers import Announcements, noise, start_ready, wait_idle
+from engine.user_text import MAX_LANGUAGE_CHARS, MAX_QUESTION_CHARS
+from tests.app.helpers import REQUEST_MS, Announcements, noise, start_ready, wait_idle, write_png
 from tests.hostile.test_tokens_and_files import HOSTILE_TEXTS
 
 LONG_LANGUAGE = ("Klingon " * 1250)[:10_000]
@@ -88,3 +89,16 @@ def test_special_token_text_in_saved_history_is_plain_text_and_answered(make_app
     assert heard.errors() == [], heard.items
     entry = application.entries[0]
     assert [q for q, _ in entry.exchanges] == [QUESTION] and entry.exchanges[0][1]
+
+
+def test_the_app_says_an_overlong_language_setting_is_too_long(make_app, model_dir, qtbot, tmp_path, settings):
+    from app.storage.settings import LANGUAGE
+
+    settings.set(LANGUAGE, "x" * 10_000)
+    application = start_ready(make_app(), qtbot)
+    heard = Announcements(application.announcer)
+    application.run_command({"command": "describe-file", "path": str(write_png(tmp_path / "photo.png", noise()))})
+    qtbot.waitUntil(lambda: application.controller.phase == "idle" and bool(heard.errors()), timeout=REQUEST_MS)
+    assert heard.errors() == [f"The language name is too long: at most {MAX_LANGUAGE_CHARS:,} characters are "
+                              "accepted, and it has 10,000. Change it in Settings."], heard.items
+    assert not application.entries  # refused before the model was asked
