@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
                    help="vision encoder type (default auto: bf16 where llama.cpp reports AVX512_BF16, else f16)")
     p.add_argument("--progress", choices=("bar", "json"), default="bar",
                    help="'json' prints {\"done\": N, \"total\": M} lines on stdout, for the app's progress bar")
+    p.add_argument("--debug", action="store_true", help="also log the system's own error text and each step")
     p.set_defaults(func=run_convert)
 
     m = sub.add_parser("make-checkpoint", help="write a synthetic checkpoint with random weights (tests, benchmark)")
@@ -73,6 +75,8 @@ class ProgressBars:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
     started = time.perf_counter()
     bars = _JsonProgress() if args.progress == "json" else ProgressBars()
     try:

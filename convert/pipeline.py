@@ -7,11 +7,9 @@ the manifest, renamed first, makes the loader refuse a folder a killed run left 
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -20,7 +18,7 @@ from pathlib import Path
 
 from convert.config import ModelConfig, load_config, with_tensor_names
 from convert.entry import Table
-from convert.errors import ConversionError
+from convert.errors import ConversionError, full_disk_error, is_disk_full, write_error
 from convert.families.internvit import vision_table
 from convert.families.pangu import text_table
 from convert.gguf_out import write_mmproj, write_text_model
@@ -35,7 +33,6 @@ MMPROJ_TYPES = (MMPROJ_AUTO, "bf16", "f16", "q8_0", "f32")
 NAMED_TYPE_REASON = "asked for by name"
 MANIFEST_FORMAT = 1
 MAX_NAMES_IN_MESSAGE = 5
-MIN_FREE_BYTES = 16 * 1024 * 1024
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
 
@@ -92,16 +89,6 @@ def build_tables(cfg: ModelConfig, checkpoint: Checkpoint) -> tuple[Table, Table
     return tables
 
 
-def _full_disk_error(out: Path) -> ConversionError:
-    return ConversionError(f"The disk holding {out} is full. Free some space and convert again.")
-
-
-def _is_disk_full(out: Path, error_number: int | None = None) -> bool:
-    # numpy and llama.cpp's quantizer (an iostream error) report a short write without an errno,
-    # so the space left decides too.
-    return error_number in (errno.ENOSPC, errno.EDQUOT) or shutil.disk_usage(out).free < MIN_FREE_BYTES
-
-
 def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
     # The child runs from the project folder (so `-m engine` is found): relative paths must be resolved here.
     proc = subprocess.run(
@@ -110,8 +97,8 @@ def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
     )
     if proc.returncode != 0:
         log.info("llama.cpp's quantizer said: %s", proc.stdout.strip()[-2000:])
-        if _is_disk_full(dst.parent):
-            raise _full_disk_error(dst.parent)
+        if is_disk_full(dst.parent):
+            raise full_disk_error(dst.parent)
         raise ConversionError(f"llama.cpp could not quantize the language model to {quant}. "
                               "Convert again, or choose another type with --quant (for example Q8_0).")
 
@@ -132,7 +119,7 @@ def _check_writable(out: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as exc:
-        raise ConversionError(f"Cannot write to the output folder {out}: {exc.strerror}. Choose another folder.") from exc
+        raise write_error(out, exc) from exc
 
 
 def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type: str = MMPROJ_AUTO,
@@ -191,11 +178,9 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
         os.replace(tmp_model, final_model)
         os.replace(tmp_mmproj, final_mmproj)
     except OSError as exc:
-        is_full = exc.errno in (errno.ENOSPC, errno.EDQUOT) or (exc.errno is None and _is_disk_full(out))
+        error = write_error(out, exc)  # before the temporary files go: their space tells a full disk
         _remove(temps)
-        if is_full:
-            raise _full_disk_error(out) from exc
-        raise ConversionError(f"Writing to {out} failed: {exc.strerror or exc}.") from exc
+        raise error from exc
     except BaseException:
         _remove(temps)
         raise

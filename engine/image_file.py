@@ -20,7 +20,7 @@ import stat
 import threading
 import time
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, TypeVar
 
 from engine.images import ImageError
 
@@ -31,6 +31,7 @@ MAX_IMAGE_BYTES = MAX_IMAGE_MB * 1024 * 1024
 READ_CHUNK_BYTES = 1 << 20
 READ_STALL_S = 15.0  # no byte for this long: the drive or mount is not answering
 WAIT_POLL_S = 0.05
+T = TypeVar("T")
 # open() flags: O_NONBLOCK so a named pipe opens without waiting for a writer (POSIX open(2)); the
 # others exist only where they matter (no controlling terminal from a tty device; binary on Windows).
 OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -113,19 +114,37 @@ def read_stream(stream: BinaryIO) -> bytes:
 
 def read_image_file(path: Path, abort: threading.Event | None = None, stall_s: float = READ_STALL_S) -> bytes:
     """read_regular_file in a daemon thread, waited for while it makes progress and `abort` is not set."""
+    return _waited(lambda progress: read_regular_file(path, progress), path, abort, stall_s)
+
+
+def is_regular_file(path: Path, abort: threading.Event | None = None, stall_s: float = READ_STALL_S) -> bool:
+    """Whether `path` names a regular file, asked in a daemon thread with read_image_file's rules:
+    even a stat blocks in the kernel on a network mount that stopped answering."""
+    def check(_progress: Callable[[], None]) -> bool:
+        try:
+            return stat.S_ISREG(os.stat(path).st_mode)
+        except (OSError, ValueError):  # missing, unreadable, or a name no file can have
+            return False
+
+    return _waited(check, path, abort, stall_s)
+
+
+def _waited(work: Callable[[Callable[[], None]], T], path: Path, abort: threading.Event | None,
+            stall_s: float) -> T:
+    """work(progress) in a daemon thread; given up when `abort` is set or no progress came for stall_s."""
     outcome: dict = {}
     last_progress = [time.monotonic()]
     finished = threading.Event()
 
-    def read() -> None:
+    def run() -> None:
         try:
-            outcome["data"] = read_regular_file(path, lambda: last_progress.__setitem__(0, time.monotonic()))
+            outcome["value"] = work(lambda: last_progress.__setitem__(0, time.monotonic()))
         except BaseException as exc:  # handed to the waiting thread, which raises it
             outcome["error"] = exc
         finally:
             finished.set()
 
-    threading.Thread(target=read, daemon=True, name="image-file-read").start()
+    threading.Thread(target=run, daemon=True, name="image-file-read").start()
     while not finished.wait(WAIT_POLL_S):
         if abort is not None and abort.is_set():
             raise ImageError(f"Reading the file {path} was stopped.")
@@ -134,4 +153,4 @@ def read_image_file(path: Path, abort: threading.Event | None = None, stall_s: f
                              "(a network drive that is not responding?).")
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["data"]
+    return outcome["value"]

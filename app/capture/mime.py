@@ -1,7 +1,9 @@
 """Images from the clipboard and from drag and drop: image data, or copied image files.
 
 The QMimeData is read on the GUI thread and its bytes copied into an ImageSource;
-decoding (which may be slow for a big photo) happens later, off the GUI thread.
+decoding (which may be slow for a big photo) happens later, off the GUI thread. So does every
+look at the file system: even a stat of a path copied as text blocks in the kernel when the path
+is on a network mount that stopped answering, and the GUI thread must never wait on it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class ImageSource:
     path: Path | None = None
     data: bytes | None = None
     rgb: np.ndarray | None = None
+    # For a path copied as text, which may name no file at all: what to say if it is not a file.
+    not_a_file_message: str | None = None
 
     def load(self, abort: threading.Event | None = None) -> np.ndarray:
         """Decode to RGB (any thread but the GUI's); raises engine.images.ImageError in plain words.
@@ -38,8 +42,11 @@ class ImageSource:
         A file is read by engine.image_file: never a named pipe or device, bounded, and given up
         when the read stalls or `abort` is set.
         """
+        from engine.image_file import is_regular_file
         from engine.images import load_image
 
+        if self.not_a_file_message is not None and not is_regular_file(self.path, abort):
+            raise CaptureError(self.not_a_file_message)
         if self.rgb is not None:
             return at_most_max_side(self.rgb)
         return load_image(self.path if self.path is not None else self.data, abort)
@@ -50,16 +57,21 @@ def _local_paths(urls: list[QUrl]) -> list[Path]:
 
 
 def _path_from_text(text: str) -> Path | None:
+    """The absolute path `text` may be (looked at here as text only: the file system is not asked)."""
     text = text.strip().strip('"')
     if not text or "\n" in text or len(text) > 4096:
         return None
     if text.startswith("file://"):
         text = QUrl(text).toLocalFile()
     path = Path(text).expanduser()
-    try:
-        return path if path.is_file() else None
-    except OSError:
-        return None
+    return path if path.is_absolute() else None
+
+
+def _nothing_usable(origin: str) -> str:
+    if origin == "clipboard":
+        return _tr("The clipboard has no image. Copy an image, or an image file in your file "
+                   "manager, then try again.")
+    return _tr("Only images and image files can be dropped here.")
 
 
 def source_from_mime(mime: QMimeData | None, origin: str) -> ImageSource:
@@ -86,11 +98,8 @@ def source_from_mime(mime: QMimeData | None, origin: str) -> ImageSource:
     if mime.hasText():
         path = _path_from_text(mime.text())
         if path is not None:
-            return ImageSource(label=path.name, path=path)
-    if origin == "clipboard":
-        raise CaptureError(_tr("The clipboard has no image. Copy an image, or an image file in your file "
-                               "manager, then try again."))
-    raise CaptureError(_tr("Only images and image files can be dropped here."))
+            return ImageSource(label=path.name or str(path), path=path, not_a_file_message=_nothing_usable(origin))
+    raise CaptureError(_nothing_usable(origin))
 
 
 def can_accept(mime: QMimeData | None) -> bool:

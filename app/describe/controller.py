@@ -256,12 +256,12 @@ class Controller(QObject):
 
     def ask(self, question: str) -> None:
         question = question.strip()
-        problem = follow_up_problem(question, self.current, self.engine is not None)
+        detail, language = self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None
+        problem = follow_up_problem(question, self.current, self.engine is not None, detail, language)
         if problem is not None:  # the question stays in its box, to be changed
             return self.report(problem, is_error=True)
         ticket = self._new_ticket()
-        entry = self.current
-        conversation = entry.follow_up_conversation(self.settings.get(DETAIL), self.settings.get(LANGUAGE) or None)
+        conversation = self.current.follow_up_conversation(detail, language)
         self.presenter.begin_answer(question)
         self._set_phase(ANSWERING)
         self.report(_tr("Answering..."))

@@ -12,13 +12,13 @@ Replies: {"ok": true, ...} or {"ok": false, "message": ...}.
 
 On Unix and macOS the socket lives in a folder only this user can enter (the runtime folder,
 or a 0700 folder of the app's own in the temporary folder), checked to be ours before every
-use: another local user can neither take the name first nor receive the commands.
+use: another local user can neither take the name first nor receive the commands. On Windows
+the pipe's name is random, new at each start, and kept where only this user can read it
+(app/launch/pipe_name.py): another user can neither guess it nor create it first.
 """
 
 from __future__ import annotations
 
-import getpass
-import hashlib
 import json
 import logging
 import os
@@ -32,6 +32,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import FORWARDED
+from app.launch import pipe_name
 from app.storage.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
 from resources import APP_FOLDER
 
@@ -105,19 +106,12 @@ def _instance_name() -> str:
     return os.environ.get(INSTANCE_ENV) or SOCKET_NAME
 
 
-def server_name() -> str:
-    """The socket's full path on Unix and macOS; a per-user pipe name on Windows, whose pipes
-    Qt's UserAccessOption restricts to this user."""
-    name = _instance_name()
+def server_name() -> str | None:
+    """The socket's full path on Unix and macOS; on Windows the running app's pipe name, read
+    from where it published it (None: no app is running)."""
     if IS_POSIX:
-        return str(socket_folder() / name)
-    if os.environ.get(INSTANCE_ENV):
-        return name
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "user"
-    return "visionpangu-" + hashlib.sha256(user.encode("utf-8")).hexdigest()[:16]
+        return str(socket_folder() / _instance_name())
+    return pipe_name.read_name(_instance_name())
 
 
 def _existing(path: str) -> os.stat_result | None:
@@ -154,6 +148,8 @@ def forward(request: dict, name: str | None = None, timeout_ms: int = REPLY_TIME
     server's: the blocking waits hold the GIL.
     """
     name = name or server_name()
+    if name is None:
+        return None
     info = _existing(name)
     if IS_POSIX and (info is None or not stat.S_ISSOCK(info.st_mode)):
         return None
@@ -192,7 +188,9 @@ class InstanceServer(QObject):
 
     def __init__(self, status: Callable[[], dict], name: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.name = name or server_name()
+        # On Windows a name of the app's own is chosen when it listens (_listen_unguessable).
+        self.name = name or (server_name() if IS_POSIX else "")
+        self._is_published = False
         self._status = status
         self._server = QLocalServer(self)
         if not IS_POSIX:  # on Unix the private folder keeps others out (and Qt would rename into place)
@@ -207,6 +205,8 @@ class InstanceServer(QObject):
         cannot listen. Something of ours left at the path (a crashed app's socket, a stray
         file) is removed: the folder is private, so only this user can have put it there.
         """
+        if not IS_POSIX and not self.name:
+            return self._listen_unguessable()
         if not IS_POSIX:
             if _answers(self.name):
                 return False
@@ -224,8 +224,32 @@ class InstanceServer(QObject):
             return False
         raise InstanceError(_tr("The app cannot listen for commands at {0}. Please try again.").format(self.name))
 
+    def _listen_unguessable(self) -> bool:
+        """Windows: listen on a new random name, then publish it, unless a running app's is there."""
+        published = pipe_name.read_name(_instance_name())
+        if published is not None and _answers(published):
+            self.name = published
+            return False
+        pipe_name.withdraw(_instance_name(), published)  # a crashed app's, or none
+        self.name = pipe_name.new_name()
+        if not self._server.listen(self.name):
+            raise InstanceError(_tr("The app cannot listen for commands. Please try again."))
+        try:
+            self._is_published = pipe_name.publish(_instance_name(), self.name)
+        except OSError as exc:
+            self._server.close()
+            raise InstanceError(_tr("The app cannot write to its folder {0} ({1}).").format(
+                pipe_name.name_file(_instance_name()).parent, os.strerror(exc.errno or 0))) from exc
+        if self._is_published:
+            return True
+        self._server.close()  # another launch published its name just now: it is the running app
+        return False
+
     def close(self) -> None:
         self._server.close()
+        if self._is_published:
+            pipe_name.withdraw(_instance_name(), self.name)
+            self._is_published = False
 
     def _on_connection(self) -> None:
         while self._server.hasPendingConnections():

@@ -63,16 +63,45 @@ def create_private(path: Path) -> None:
 def write_private(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically as a 0600 file."""
     path = Path(path)
-    temp = path.with_name(path.name + TEMP_SUFFIX)
+    temp = _written_temp(path.with_name(path.name + TEMP_SUFFIX), data)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def create_private_once(path: Path, data: bytes) -> bool:
+    """Create `path` as a 0600 file holding `data`, unless it exists (then False).
+
+    Whole or not at all: a reader never sees it half written. The data goes to a temporary name
+    first, then gets the final name by a call that fails if the name is taken: on Windows a
+    rename (Python's os.rename: "On Windows, if dst exists a FileExistsError is always raised",
+    on every file system), elsewhere a hard link (link(2): EEXIST), where a rename would replace.
+    The temporary name is this process's own, so two launches at once never write into each other's.
+    """
+    path = Path(path)
+    temp = _written_temp(path.with_name(f"{path.name}.{os.getpid()}{TEMP_SUFFIX}"), data)
+    try:
+        (os.rename if os.name == "nt" else os.link)(temp, path)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _written_temp(temp: Path, data: bytes) -> Path:
+    """`data` in a new 0600 file `temp`, to be renamed or linked into place."""
     temp.unlink(missing_ok=True)  # a leftover from a crash
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), FILE_MODE)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-        os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
+    return temp
 
 
 def _is_ours(info: os.stat_result) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -17,6 +19,7 @@ from convert.pipeline import convert_checkpoint
 from convert.safetensors_io import INDEX_FILE_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
+FILE_SIZE_LIMIT = 64 * 1024  # smaller than any file of the tiny pair
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -108,7 +111,7 @@ def test_garbage_safetensors_header(checkpoint, tmp_path):
 def test_output_under_a_file(checkpoint, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    assert_fails_cleanly(checkpoint, blocker / "out", "Cannot write to the output folder")
+    assert_fails_cleanly(checkpoint, blocker / "out", "is a file, not a folder", "Choose another folder")
 
 
 def _in_private_tmpfs(mount_options: str, checkpoint: Path, mountpoint: Path) -> subprocess.CompletedProcess:
@@ -136,7 +139,8 @@ def test_read_only_output(checkpoint, tmp_path):
     proc = _in_private_tmpfs("ro", checkpoint, tmp_path / "ro")
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
-    assert "Cannot write to the output folder" in proc.stderr
+    assert "is on a disk that can only be read. Choose another folder" in proc.stderr
+    assert "Read-only file system" not in proc.stderr  # the system's words, not the app's
 
 
 def test_interrupted_run_leaves_nothing(checkpoint, tmp_path):
@@ -166,3 +170,38 @@ def test_existing_model_survives_a_failed_run(checkpoint, tmp_path):
         convert_checkpoint(checkpoint, out, "F16", "f16")
     assert first.model_path.read_bytes() == before
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "mmproj-f16.gguf", "model-F16.gguf"]
+
+
+def test_a_write_cut_short_is_said_plainly_with_the_detail_only_under_debug(checkpoint, tmp_path):
+    """A real short write, as on a disk that cannot hold the file (FAT32 takes at most 4 GB): the
+    converter runs under a file size limit (RLIMIT_FSIZE; Python ignores SIGXFSZ, so the write is cut
+    short). numpy's tofile, under gguf's writer, reports that with its own text and no errno."""
+    import resource
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_SIZE_LIMIT, FILE_SIZE_LIMIT))
+
+    out = tmp_path / "usb-stick"
+    for is_debug in (False, True):
+        proc = subprocess.run([sys.executable, "main.py", "convert", str(checkpoint), "--out", str(out), "--quant",
+                               "F16", *(["--debug"] if is_debug else [])], cwd=ROOT, capture_output=True, text=True,
+                              preexec_fn=limited)
+        assert proc.returncode == 1, proc.stderr
+        message = proc.stderr.strip().splitlines()[-1]
+        assert message == (f"Conversion failed: Writing to the folder {out} stopped partway: its disk may be "
+                           "unplugged or damaged, or unable to hold a file this large (a disk formatted FAT32 "
+                           "takes files of at most 4 GB). Choose another folder and convert again.")
+        assert ("written" in proc.stderr) is is_debug  # numpy's own words only under --debug
+        assert "Traceback" not in proc.stderr
+        assert not any(out.iterdir()), list(out.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize("number, words", [
+    (errno.ENOENT, "is gone"), (errno.EACCES, "do not have permission"), (errno.EIO, "may be unplugged or damaged"),
+    (errno.EFBIG, "cannot hold a file this large"), (errno.ENOSPC, "is full")])
+def test_each_write_failure_is_in_plain_words(tmp_path, number, words):
+    """The cases a test cannot make happen on cue here (a folder removed mid-write, an I/O error)."""
+    from convert.errors import write_error
+
+    message = str(write_error(tmp_path, OSError(number, os.strerror(number))))
+    assert words in message and os.strerror(number) not in message

@@ -242,8 +242,8 @@ def test_the_app_bounds_devices_and_huge_files(make_app, model_dir, qtbot, tmp_p
 def _stalled_mount(monkeypatch):
     """File reads that block until released: what a network mount that stopped answering does.
 
-    Mocked because no such mount can exist here (it needs FUSE or NFS, and privileges); the rest
-    (the app, its capture thread, the real file reader's thread and timeout) is real.
+    Mocked so it runs where no such mount can be made (test_clipboard_paths.py makes a real hung FUSE
+    mount where it can); the rest (the app, its capture thread, the real reader's thread and timeout) is real.
     """
     release = threading.Event()
     real_read = image_file.read_regular_file

@@ -89,3 +89,13 @@ def test_an_rgb_source_is_capped_in_size(qapp):
 
     huge = np.zeros((6000, 100, 3), dtype=np.uint8)
     assert max(ImageSource(label="x", rgb=huge).load().shape) <= 2688
+
+
+@pytest.mark.parametrize("origin, words", [("clipboard", "clipboard has no image"), ("drop", "Only images")])
+def test_a_copied_path_as_text_is_looked_at_only_when_loaded(qapp, tmp_path, origin, words):
+    """The file system is asked off the GUI thread, when the capture job loads the source."""
+    mime = QMimeData()
+    mime.setText(str(tmp_path / "not-there.png"))
+    source = source_from_mime(mime, origin)
+    with pytest.raises(CaptureError, match=words):
+        source.load()
