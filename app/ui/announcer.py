@@ -64,6 +64,7 @@ class Announcer(QObject):
             from app.platform.accessibility_status import watch_accessibility_status
 
             status_watch = watch_accessibility_status(self)
+        self._status_watch = status_watch  # kept: a watch made without a parent lives as long as the announcer
         if status_watch is not None:  # Linux: the desktop turned assistive technologies on (or off)
             status_watch.changed.connect(self._wake_if_keeping)
 

@@ -66,7 +66,7 @@ def test_the_watch_hears_the_status_change_and_nothing_else(qtbot, session_bus):
     watch.changed.connect(lambda: heard.append(True))
     _properties_changed(owner, "org.example.Other", "IsEnabled", True)
     _properties_changed(owner, A11Y_STATUS, "ScreenReaderEnabled", True)
-    qtbot.waitUntil(lambda: heard, timeout=SETTLE_MS)
+    qtbot.waitUntil(lambda: bool(heard), timeout=SETTLE_MS)
     qtbot.wait(100)
     assert heard == [True]
 

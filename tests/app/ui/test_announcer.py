@@ -7,8 +7,6 @@ does when one connects (AT-SPI on Linux, UIA or MSAA on Windows).
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAccessible
@@ -35,11 +33,12 @@ def _announcer(source) -> tuple[Announcer, list]:
     return announcer, delivered
 
 
-def _looks(announcer: Announcer) -> list[tuple[float, int]]:
-    """When the announcer looks whether kept text can be heard, and the wait it had set (its timer's timeouts)."""
+def _looks(announcer: Announcer) -> list[int | None]:
+    """Each time the announcer looks whether kept text can be heard (its timer's timeouts): the wait it then
+    sets before the next look, or None where it set none."""
     timer = announcer.findChild(QTimer)
     looks: list = []
-    timer.timeout.connect(lambda: looks.append((time.monotonic(), timer.interval())))
+    timer.timeout.connect(lambda: looks.append(timer.interval() if timer.isActive() else None))
     return looks
 
 
@@ -67,9 +66,10 @@ def test_with_no_assistive_technology_the_looking_backs_off_and_stops_and_the_te
     announcer, delivered = _announcer(QLabel("source"))
     looks = _looks(announcer)
     announcer.announce("No model found.")
-    assert announcer.is_looking()
+    assert announcer.is_looking() and announcer.findChild(QTimer).interval() == 20
     qtbot.waitUntil(lambda: not announcer.is_looking(), timeout=SETTLE_MS)
-    waits = [wait for _, wait in looks]
+    assert looks[-1] is None and None not in looks[:-1]  # the last look set no further wait
+    waits = [20] + looks[:-1]
     assert waits[:4] == [20, 40, 80, 160] and set(waits[4:]) == {160}  # doubling, then capped
     assert 1_000 <= sum(waits) < 1_000 + 160  # and then no more
     count = len(looks)
