@@ -15,6 +15,7 @@ import sys
 import pytest
 
 from engine.sentences import SentenceSplitter
+from resources import APP_NAME
 from tests.app.e2e.accessibility_stack import AccessibilityStack
 from tests.app.speech.recording_speechd import normalized
 from tests.app.e2e.desktop import ROOT, WAIT_S, WINDOW_TITLE, make_desktop, wait_for
@@ -114,6 +115,9 @@ def test_a_forwarded_description_is_announced_on_the_bus_and_focus_stays_in_the_
     assert done["screen_reader"] == "none" and done["reader_channel"] == "announcements"
     heard = [normalized(e["any_data"]) for e in recorder.of_type("object:announcement")]
     assert _first_sentence(done["description"]) in heard
+    named = [e["any_data"] for e in recorder.of_type("object:property-change:accessible-name")
+             if e["app"] == APP_NAME and e["role"] == "label"]
+    assert "Describing photo.png..." in named, named  # the status line's new text, sent as the event Orca reads
     assert not [e for e in recorder.collect() if e["app"] == "VisionPangu Assistant"
                 and e["type"] in ("focus:", "window:activate", "object:state-changed:focused") and e["detail1"]]
     assert desktop.xdotool("getwindowfocus") == marker
@@ -139,7 +143,8 @@ def test_orca_43_started_by_hand_speaks_the_description_through_its_own_speech_s
     wait_for(lambda: first in stack.spoken_text(), "Orca's speech service to speak the first sentence")
     spoken = stack.spoken_text()
     assert spoken.index("Screen reader on") < spoken.index(first)  # one service: Orca's own words, then ours
-    assert "Loading model" in spoken or "Ready" in spoken  # startup status is heard too
+    assert first not in spoken[:spoken.index("Ready")]  # (the status words below are not the description's)
+    assert spoken.index("Loading model") < spoken.index("Ready")  # startup status is heard, none of it lost
     wavs = stack.speech_dispatcher.wav_files()
     assert wavs
     samples, rate = read_wav(wavs[-1])

@@ -270,33 +270,3 @@ def test_a_running_orca_is_found_by_its_process_and_its_version_says_whether_it_
         process.wait()
     assert (info.is_running, info.name, info.version, info.reads_announcements) == (True, "Orca", version, reads)
 
-
-def test_announcements_said_while_nothing_can_hear_them_are_kept_and_delivered_in_order(qapp):
-    from PySide6.QtGui import QAccessible
-    from PySide6.QtWidgets import QLabel
-
-    from app.ui.announcer import Announcer
-
-    assert not QAccessible.isActive()  # offscreen, no assistive technology: Qt would drop them
-    source = QLabel("source")
-    announcer = Announcer(source, nvda=None)
-    delivered = []
-    announcer.delivered.connect(lambda text, channel: delivered.append((text, channel)))
-    announcer.announce("No model found.", is_assertive=True)
-    announcer.announce("Loading model...")
-    qapp.processEvents()
-    assert announcer.pending() == ["No model found.", "Loading model..."] and not delivered
-    QAccessible.setActive(True)  # an assistive technology connects
-    try:
-        deadline = time.monotonic() + 5
-        while len(delivered) < 2:
-            assert time.monotonic() < deadline
-            qapp.processEvents()
-            time.sleep(0.02)
-        announcer.announce("Ready.")
-    finally:
-        QAccessible.setActive(False)
-        announcer.shutdown()
-    assert delivered == [("No model found.", "announcement"), ("Loading model...", "announcement"),
-                         ("Ready.", "announcement")]
-    assert announcer.pending() == []

@@ -57,6 +57,7 @@ def _describe(window: QWidget) -> dict:
     for widget in _controls(window):
         scroll = next((a for a in _ancestors(widget) if isinstance(a, QScrollArea)), None)
         controls.append({"name": name(widget), "rect": _rect(_global(widget)),
+                         "draws": not (isinstance(widget, QLabel) and not widget.text().strip()),
                          "in_scroll": scroll is not None and scroll.window() is window,
                          "view": _rect(_global(scroll.viewport())) if scroll is not None else None})
     return {"frame": _rect(window.frameGeometry()), "client": _rect(QRect(window.mapToGlobal(QPoint(0, 0)),

@@ -115,6 +115,11 @@ def test_the_setup_page_is_walkable_and_its_texts_can_be_read(make_app, qtbot):
     assert stops == [page.message, page.instructions, page.choose_button, page.convert_button,
                      application.window.status_label]
     _check_names(stops)
+    for label, kind in ((page.message, "Problem"), (page.instructions, "Instructions"),
+                        (application.window.status_label, "Status")):  # read as their text, not as the kind
+        interface = QAccessible.queryAccessibleInterface(label)
+        assert label.text().strip() and interface.text(QAccessible.Text.Name) == label.text(), kind
+        assert interface.text(QAccessible.Text.Description) == kind
 
 
 def test_the_settings_dialog_is_walkable_named_and_closes_with_escape(make_app, qtbot):

@@ -3,7 +3,8 @@ window fits and no control is cut off (issue 18).
 
 Each case runs tests/app/ui/layout_probe.py in its own process, since the scale must be set before
 the QApplication exists: once on Qt's offscreen platform with a screen of that size, and once in a
-real X server (Xvfb) of that size, where screenshots are saved to test-artifacts/layout/.
+real X server (Xvfb) of that size, where screenshots are saved to test-artifacts/layout/ (kept by CI,
+ignored by git) and each control in view is found drawn inside its window's screenshot.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from PIL import Image
 
 from app.ui.screen_fit import FRAME_ALLOWANCE
 from tests.app.conftest import require_xvfb, start_xvfb, stop_xvfb
+from tests.app.e2e.desktop import ARTIFACTS as TEST_ARTIFACTS, ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
-ARTIFACTS = ROOT / "test-artifacts" / "layout"
+ARTIFACTS = TEST_ARTIFACTS / "layout"
 SCREENS = ((1366, 768), (1920, 1080))
 SCALES = (1, 2)
 PROBE_TIMEOUT_S = 120
 WINDOWS = ("main", "main_at_minimum", "setup", "settings")
+MIN_DRAWN_CONTROLS = 4  # the fewest any shows: the setup page scrolled at the minimum size (3 texts, status)
 
 
 def _inside(inner, outer) -> bool:
@@ -118,3 +120,24 @@ def test_in_a_real_x_server_the_windows_fit_and_their_screenshots_are_saved(size
         assert shot.shape[:2] == (frame[3] * scale, frame[2] * scale)  # the whole window, in real pixels
         assert shot.std() > 1, f"{name}: the screenshot is blank"
         Image.fromarray(shot).save(ARTIFACTS / f"{tag}-{name}.png")
+        _check_shown(shot, report[key], scale, name)
+
+
+def _check_shown(shot: np.ndarray, window: dict, scale: int, name: str) -> None:
+    """Every control in view is drawn inside the window's screenshot: its pixels are there and not blank."""
+    fx, fy = window["frame"][:2]
+    drawn = 0
+    for control in window["controls"]:
+        x, y, w, h = control["rect"]
+        if control["in_scroll"]:  # only its part in view is on the screen (Tab scrolls the rest in: above)
+            top_in_view, bottom_in_view = max(y, control["view"][1]), min(y + h, sum(control["view"][1::2]))
+            if bottom_in_view <= top_in_view:
+                continue
+            y, h = top_in_view, bottom_in_view - top_in_view
+        left, top, right, bottom = ((x - fx) * scale, (y - fy) * scale, (x - fx + w) * scale, (y - fy + h) * scale)
+        where = f"{name}: {control['name']} at {control['rect']}"
+        assert 0 <= left < right <= shot.shape[1] and 0 <= top < bottom <= shot.shape[0], f"{where} is outside the shot"
+        if control["draws"]:
+            assert shot[top:bottom, left:right].std() > 1, f"{where} is not drawn on the screen"
+            drawn += 1
+    assert drawn >= MIN_DRAWN_CONTROLS, f"{name}: only {drawn} controls in view"
