@@ -14,9 +14,9 @@ The client is QtDBus on the GUI thread, so the monitor's signals arrive from the
 like any other command. PySide6 cannot read an a{sv} out of a QDBusArgument (its beginMap()
 is the writing one: "QDBusArgument: write from a read-only object"), so every slot names its
 D-Bus types and QtDBus turns an a{sv} into a QVariantMap, which PySide6 gives as a dict.
-Without a session bus (DBUS_SESSION_BUS_ADDRESS unset: libdbus would otherwise autolaunch a
-bus of its own) or a portal, nothing happens: the end of the display is then the session's
-end (app/launch/display_lost.py).
+The monitor has a connection of its own to the bus DBUS_SESSION_BUS_ADDRESS names, closed on
+quit. Without one (unset: libdbus would autolaunch a bus of its own) or without a portal,
+nothing happens: the display's end is then the session's end (app/launch/display_lost.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import sys
 from typing import Callable
 
 from PySide6.QtCore import SLOT, QObject, Slot
-from PySide6.QtDBus import QDBusConnection, QDBusError, QDBusMessage, QDBusObjectPath
+from PySide6.QtDBus import QDBus, QDBusConnection, QDBusError, QDBusMessage, QDBusObjectPath
 
 from app.platform.portal_requests import (PORTAL_NAME, PORTAL_PATH, REQUEST_IFACE, RESPONSE_SUCCESS, SESSION_IFACE,
                                           new_token, request_path)
@@ -39,6 +39,7 @@ RUNNING, QUERY_END, ENDING = 1, 2, 3  # "session-state" values
 # The first call may start xdg-desktop-portal (D-Bus activation); the answer comes through a
 # callback, so the wait never holds up the window.
 CALL_TIMEOUT_MS = 25000
+CLOSE_TIMEOUT_MS = 1000  # on quit; at a session's end the portal may be gone or busy
 # (service, path, interface, signal, slot): Response on any path, before the call, as the Response
 # may come at once (and a portal older than 0.9 would choose its own path: _on_created takes it).
 SUBSCRIPTIONS = (("", "", REQUEST_IFACE, "Response", SLOT("_on_response(uint,QVariantMap,QDBusMessage)")),
@@ -51,16 +52,19 @@ class SessionEndMonitor(QObject):
         super().__init__(parent)
         self._flush, self._quit = flush, quit
         self._bus: QDBusConnection | None = None
+        self._connection_name = f"visionpangu-session-end-{id(self)}"
         self._request = ""  # the Request path CreateMonitor answers on
         self.session = ""  # the monitoring session's object path, once the portal has made it
 
     def start(self) -> bool:
         """Ask for the monitor; False where there is no session bus to ask on (not Linux, no bus)."""
-        if not sys.platform.startswith("linux") or not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        address = os.environ.get("DBUS_SESSION_BUS_ADDRESS")
+        if not sys.platform.startswith("linux") or not address:
             return False
-        bus = QDBusConnection.sessionBus()
+        bus = QDBusConnection.connectToBus(address, self._connection_name)
         if not bus.isConnected():
             log.info("no D-Bus session bus for the session monitor: %s", bus.lastError().message())
+            QDBusConnection.disconnectFromBus(self._connection_name)
             return False
         self._bus = bus
         token = new_token()
@@ -105,18 +109,23 @@ class SessionEndMonitor(QObject):
         elif value == ENDING:
             self._quit()
 
-    def _send(self, interface: str, path: str, method: str, arguments: list) -> None:
-        """A call whose answer nobody waits for: at a session's end the portal may already be gone."""
+    def _send(self, interface: str, path: str, method: str, arguments: list, timeout_ms: int = 0) -> None:
+        """A call whose answer nobody waits for (or, with a timeout, only that long)."""
         call = QDBusMessage.createMethodCall(PORTAL_NAME, path, interface, method)
         call.setArguments(arguments)
-        self._bus.send(call)
+        if timeout_ms:
+            self._bus.call(call, QDBus.CallMode.Block, timeout_ms)
+        else:
+            self._bus.send(call)
 
     def close(self) -> None:
-        """On quit: the monitoring session is closed and no more of its signals come."""
+        """On quit: the monitoring session is closed, then the connection; no more of its signals come."""
         if self._bus is None:
             return
-        if self.session:
-            self._send(SESSION_IFACE, self.session, "Close", [])
         for service, path, interface, name, slot in SUBSCRIPTIONS:
             self._bus.disconnect(service, path, interface, name, self, slot)
+        if self.session:
+            # Waited for: the connection closes next, and would drop a message still unsent.
+            self._send(SESSION_IFACE, self.session, "Close", [], CLOSE_TIMEOUT_MS)
+        QDBusConnection.disconnectFromBus(self._connection_name)
         self._bus, self.session = None, ""
