@@ -79,9 +79,9 @@ class SessionEndMonitor(QObject):
 
     @Slot(QDBusMessage)
     def _on_created(self, reply: QDBusMessage) -> None:
-        (returned,) = reply.arguments()
-        if isinstance(returned, QDBusObjectPath) and self._request != returned.path():
-            self._request = returned.path()
+        returned = reply.arguments()[:1]
+        if returned and isinstance(returned[0], QDBusObjectPath):
+            self._request = returned[0].path()
 
     @Slot(QDBusError, QDBusMessage)
     def _on_call_failed(self, error: QDBusError, _reply: QDBusMessage) -> None:
