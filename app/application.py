@@ -8,7 +8,6 @@ window, except "show" and "ask a follow-up", which the user asks for explicitly.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Callable
 
@@ -37,7 +36,6 @@ from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
 from engine.timeline import timeline
 
-log = logging.getLogger(__name__)
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
 
 
@@ -73,6 +71,7 @@ class Application(QObject):
         self.hotkeys = HotkeyManager(backend=hotkey_backend, parent=self)
         self._hotkey_problems: list[str] = []
         self.is_quitting = False
+        self._has_ended_work = False
         self._should_quit_qt = quit_qt  # tests keep their QApplication running
         self._handlers = self._command_handlers()
         self._wire()
@@ -145,8 +144,7 @@ class Application(QObject):
 
         1. timers and native connections: the global-shortcut thread ends and closes its X
            connection, then the active-window poll stops and closes its own;
-        2. the controller records a description or read still being written, stops captures and
-           ends the text reader's process;
+        2. the controller records a description or read still being written, stops captures, ends the OCR;
         3. the engine worker ends (and a running conversion);
         4. speech and announcements stop;
         5. history and settings are flushed to disk;
@@ -157,15 +155,21 @@ class Application(QObject):
         self.is_quitting = True
         self.hotkeys.shutdown()
         self.tracker.stop()
-        self.controller.shutdown()
-        self.setup.shutdown()
-        self.speech.shutdown()
-        self.announcer.shutdown()
-        self.flush()
+        self.end_work()
         self.tray.hide()
         self.window.close()
         if self._should_quit_qt:
             QApplication.instance().quit()
+
+    def end_work(self) -> None:
+        """Steps 2 to 5 of quit(), which need no display (all launch/display_lost.py runs); again, only a flush."""
+        if not self._has_ended_work:
+            self._has_ended_work = True
+            self.controller.shutdown()
+            self.setup.shutdown()
+            self.speech.shutdown()
+            self.announcer.shutdown()
+        self.flush()
 
     def flush(self) -> None:
         """Everything the user would lose is on disk (also when a session manager asks before a logout)."""

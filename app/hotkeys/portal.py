@@ -14,9 +14,7 @@ owns the connection, like every other backend.
 
 from __future__ import annotations
 
-import itertools
 import logging
-import os
 import select
 import time
 from collections import deque
@@ -31,6 +29,8 @@ from app.hotkeys.owned_thread import QueuedBackend
 from app.hotkeys.portal_keys import preferred_trigger
 from app.hotkeys.repeat import MAX_REPEAT_GAP_MS
 from app.hotkeys.worker import OwnerGone
+from app.platform.portal_requests import (PORTAL_NAME, PORTAL_PATH, RESPONSE_SUCCESS, SESSION_IFACE, new_token,
+                                          request_path)
 
 try:
     from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
@@ -41,15 +41,11 @@ except ImportError:  # only Wayland needs it; without it the user gets the deskt
 
 log = logging.getLogger(__name__)
 
-PORTAL_NAME, PORTAL_PATH = "org.freedesktop.portal.Desktop", "/org/freedesktop/portal/desktop"
 SHORTCUTS_IFACE = "org.freedesktop.portal.GlobalShortcuts"
-SESSION_IFACE = "org.freedesktop.portal.Session"
-RESPONSE_SUCCESS = 0
 CALL_TIMEOUT_S = 5.0
 # The first call may start xdg-desktop-portal (D-Bus activation); past this the user gets the
 # desktop-shortcut steps rather than a wait, well before start() itself gives up.
 PROBE_TIMEOUT_S = 3.0
-TOKEN_PREFIX = "visionpangu"
 
 
 class PortalBackend(QueuedBackend):
@@ -61,7 +57,6 @@ class PortalBackend(QueuedBackend):
         super().__init__()
         self._bus = bus
         self._conn = None
-        self._tokens = itertools.count(1)
         self._incoming: deque = deque()
         self._waiting: dict[str, Callable] = {}  # Request path -> handler of its Response
         self._session: str | None = None
@@ -155,9 +150,8 @@ class PortalBackend(QueuedBackend):
 
     def _request(self, method: str, signature: str, body: tuple, on_response: Callable) -> None:
         """Call a portal method that answers through a Request's Response signal."""
-        token = f"{TOKEN_PREFIX}{os.getpid()}_{next(self._tokens)}"
-        sender = self._conn.unique_name[1:].replace(".", "_")
-        path = f"{PORTAL_PATH}/request/{sender}/{token}"
+        token = new_token()
+        path = request_path(self._conn.unique_name, token)
         self._waiting[path] = on_response  # before the call: the Response may come at once
         options = body[-1]
         options["handle_token"] = ("s", token)
@@ -170,7 +164,7 @@ class PortalBackend(QueuedBackend):
         self._bindings = bindings
         if not bindings:
             return {}
-        session_token = f"{TOKEN_PREFIX}_session{next(self._tokens)}"
+        session_token = new_token("_session")
         self._request("CreateSession", "a{sv}", ({"session_handle_token": ("s", session_token)},),
                       lambda code, results: self._on_session(code, results, bindings))
         return {action_id: Outcome(Status.PENDING) for action_id in bindings}

@@ -125,8 +125,10 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from app.application import Application
+    from app.launch.display_lost import DisplayLostHandler
     from app.launch.instance import InstanceError, InstanceServer, forward
     from app.launch.quit_signals import QuitOnSignals
+    from app.launch.session_end import SessionEndMonitor
     from app.storage.settings import Settings
     from app.ui.tray import app_icon
 
@@ -155,15 +157,23 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
     server.command_received.connect(application.run_command)
     _install_error_reporter(application)
     signals = QuitOnSignals(application.quit, parent=application)
-    # However the loop ends (Quit, a signal, a session manager's "die"), the app quits in order first.
+    # However the loop ends (Quit, a signal, the session's end), the app quits in order first.
     qt_app.aboutToQuit.connect(application.quit)
-    qt_app.commitDataRequest.connect(lambda _manager: application.flush())  # a session manager's logout
+    # The session's end: Windows and macOS ask through Qt; Linux desktops through the portal's monitor.
+    qt_app.commitDataRequest.connect(lambda _manager: application.flush())
+    session_end = SessionEndMonitor(application.flush, application.quit, parent=application)
+    session_end.start()
+    display_lost = DisplayLostHandler(application.end_work)  # Linux: Qt's exit when the display goes
+    if sys.platform.startswith("linux"):
+        display_lost.install()
     is_background = request["command"] != "show" and application.tray.is_available()
     application.start(show=not is_background)
     if request["command"] != "show":
         application.run_command(request)
     code = qt_app.exec()
     application.quit()
+    session_end.close()
     server.close()
     signals.close()
+    display_lost.uninstall()
     return code

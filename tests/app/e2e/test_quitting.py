@@ -4,12 +4,14 @@ Each run is a user's desktop of its own: a private Xvfb with the Openbox window 
 system tray (tray_host.py, a real one speaking the System Tray Protocol) and `python
 main.py` with the tiny real model in its worker. The app is quit by SIGTERM (a logout or
 shutdown), SIGINT (Ctrl+C in a terminal), SIGHUP (its terminal closed), Quit in the
-Describe menu, Quit in the tray icon's menu, and the X server going away under it (a
-session ending without a session manager). Every time it must end with no fault output, its
+Describe menu, Quit in the tray icon's menu, a logout (the desktop's session monitor, through
+xdg-desktop-portal, says query-end and then ending) and the X server going away under it (a
+session ending with no monitor). Every time it must end with exit code 0, no fault output, its
 worker gone, and what the user did on disk: the first run of each way describes an image
 with history saving on and changes the detail level, which must be there after the quit.
-Before the fix, about one quit by SIGTERM in two to four was a segmentation fault.
-Ending a session through a session manager (XSMP) is not tested: none is installed here.
+Before the fix, about one quit by SIGTERM in two to four was a segmentation fault, and a lost
+display ended the app with Qt's exit(1). The logout runs on a private session bus with a
+stand-in for the portal and the session manager behind it (tests/app/launch/session_portal.py).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import pytest
 from tests.app.conftest import require_xvfb
 from tests.app.e2e.desktop import WINDOW_TITLE, make_desktop, wait_for
 from tests.app.helpers import noise, write_png
+from tests.app.hotkeys.dbus_helpers import PrivateBus, read_line, tell
 from tests.app.hotkeys.xserver import XServer
+from tests.app.launch.session_portal import ENDING, QUERY_END
 
 RUNS_PER_WAY = 5
 # Seconds idle after the model is ready, per run (None: quit while it is still loading). The
@@ -38,19 +42,15 @@ IDLE_S = (0.5, None, 0.3, 1.5, 4.0)
 QUIT_TIMEOUT_S = 30
 WORKER_EXIT_TIMEOUT_S = 10
 FAULT_MARKERS = ("Fatal Python error", "Segmentation fault", "Traceback", "unexpected error", "core dumped")
-# When the X connection breaks, Qt's xcb plugin ends the event loop with exit code 1 (qtbase
-# src/plugins/platforms/xcb/qxcbconnection.cpp, "The X11 connection broke"): the app quits in
-# order (aboutToQuit) and returns Qt's code, which tells a lost display from a plain quit.
-QT_LOST_DISPLAY_EXIT = 1
 SETTINGS_INI = "[history]\nsave=true\n[describe]\ndetail=brief\n"
 TRAY_HOST = Path(__file__).with_name("tray_host.py")
-WAYS = ("sigterm", "sigint", "sighup", "menu", "tray", "display-lost")
+WAYS = ("sigterm", "sigint", "sighup", "menu", "tray", "logout", "display-lost")
 
 
 def _require_programs() -> None:
     """Skip without them, except in CI, where their absence is a failure (.ci/run installs them)."""
     require_xvfb()
-    missing = [name for name in ("xdotool", "openbox") if not shutil.which(name)]
+    missing = [name for name in ("xdotool", "openbox", "dbus-daemon") if not shutil.which(name)]
     if missing and os.environ.get("CI"):
         pytest.fail(f"{', '.join(missing)} required in CI (see .ci/run)")
     if missing:
@@ -60,13 +60,18 @@ def _require_programs() -> None:
 class Run:
     """One user's session: X server, window manager, tray, and the app in it."""
 
-    def __init__(self, folder: Path, model_dir: Path):
+    def __init__(self, folder: Path, model_dir: Path, has_session_monitor: bool):
         folder.mkdir()
         self.folder = folder
         self.server = XServer(folder).start()
         self.server.start_window_manager()
         self.desktop = make_desktop(self.server.display, model_dir, folder, SETTINGS_INI, "null")
         self.desktop.env["PYTHONFAULTHANDLER"] = "1"  # a crash prints "Fatal Python error" and the stacks
+        self.bus = self.portal = None
+        if has_session_monitor:
+            self.bus = PrivateBus(folder).start()
+            self.portal = self.bus.start_stand_in("tests.app.launch.session_portal")
+            self.desktop.env["DBUS_SESSION_BUS_ADDRESS"] = self.bus.address
         self.tray = self.desktop.spawn([sys.executable, str(TRAY_HOST), self.server.display],
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         assert self.tray.stdout.readline().decode().strip() == "ready"
@@ -85,6 +90,8 @@ class Run:
 
     def close(self) -> None:
         self.desktop.stop()
+        if self.bus is not None:
+            self.bus.stop()
         self.server.stop()
 
 
@@ -118,6 +125,8 @@ def _quit(run: Run, way: str) -> None:
         window = run.window()
         run.desktop.xdotool("windowactivate", "--sync", window)
         _open_menu_and_quit(run, lambda: run.desktop.xdotool("key", "--clearmodifiers", "alt+d"))  # &Describe
+    elif way == "logout":
+        _log_out(run)
     elif way == "tray":
         icon = run.tray.stdout.readline().decode().split()
         assert icon[:1] == ["docked"], f"the app's tray icon never docked: {icon}"
@@ -127,8 +136,18 @@ def _quit(run: Run, way: str) -> None:
         run.server.kill_server()
 
 
+def _log_out(run: Run) -> None:
+    """As a desktop's session manager ends a session through the portal: query-end, the app's answer, ending."""
+    monitor = read_line(run.portal.stdout, QUIT_TIMEOUT_S).split()
+    assert monitor[:1] == ["monitor"], f"the app opened no session monitor: {monitor}\n{run.stderr()}"
+    tell(run.portal, f"state {QUERY_END}")
+    assert read_line(run.portal.stdout, QUIT_TIMEOUT_S) == f"query-end answered {monitor[1]}"
+    assert run.app.poll() is None, "query-end only asks: the app runs on until the session ends"
+    tell(run.portal, f"state {ENDING}")
+
+
 def _quit_once(way: str, index: int, folder: Path, model_dir: Path, image: Path) -> None:
-    run = Run(folder, model_dir)
+    run = Run(folder, model_dir, has_session_monitor=way == "logout")
     try:
         idle = IDLE_S[index]
         # The app answers once its event loop runs, its signal handlers installed (before that a
@@ -147,12 +166,14 @@ def _quit_once(way: str, index: int, folder: Path, model_dir: Path, image: Path)
         code = run.app.wait(QUIT_TIMEOUT_S)
         stderr = run.stderr()
         what = f"{way} run {index + 1}"
-        expected = QT_LOST_DISPLAY_EXIT if way == "display-lost" else 0
-        assert code == expected, f"{what} exited {code}:\n{stderr}"
+        assert code == 0, f"{what} exited {code}:\n{stderr}"
         faults = [marker for marker in FAULT_MARKERS if marker in stderr]
         assert not faults, f"{what} printed {faults}:\n{stderr}"
         _, alive = psutil.wait_procs(workers, timeout=WORKER_EXIT_TIMEOUT_S)
         assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE], f"{what} left its worker running"
+        if way == "logout":
+            closed = read_line(run.portal.stdout)
+            assert closed.startswith("closed "), f"{what}: the session monitor was not closed ({closed!r})"
         if is_first:
             records = list((folder / "app-data" / "history").glob("*.json"))
             assert len(records) == 1, f"{what}: the described image's record is on disk"

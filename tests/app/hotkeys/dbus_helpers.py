@@ -1,4 +1,4 @@
-"""A private dbus-daemon and the fake GlobalShortcuts portal on it; both ended by stop()."""
+"""A private dbus-daemon and the stand-in portals on it (portal_stand_in.py); all ended by stop()."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 LINE_TIMEOUT_S = 5.0
-FAKE_PORTAL = Path(__file__).with_name("fake_portal.py")
+ROOT = Path(__file__).resolve().parents[3]  # the stand-ins run as modules of the tests package
 
 
 def read_line(stream, timeout_s: float = LINE_TIMEOUT_S) -> str:
@@ -37,12 +37,18 @@ class PrivateBus:
         return self
 
     def start_portal(self, mode: str = "accept") -> subprocess.Popen:
-        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address)
-        portal = self._spawn([sys.executable, str(FAKE_PORTAL), mode], "fake-portal", env, stdin=subprocess.PIPE)
-        line = read_line(portal.stdout, START_TIMEOUT_S)
+        """The GlobalShortcuts stand-in (fake_portal.py)."""
+        return self.start_stand_in("tests.app.hotkeys.fake_portal", mode)
+
+    def start_stand_in(self, module: str, *args: str) -> subprocess.Popen:
+        """`python -m module args` on this bus; returns once it says "ready" (its log: <module's name>.log)."""
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=self.address, PYTHONPATH=str(ROOT))
+        name = module.rsplit(".", 1)[-1]
+        stand_in = self._spawn([sys.executable, "-m", module, *args], name, env, stdin=subprocess.PIPE)
+        line = read_line(stand_in.stdout, START_TIMEOUT_S)
         if line != "ready":
-            raise RuntimeError(f"fake portal said {line!r}; see {self.workdir / 'fake-portal.log'}")
-        return portal
+            raise RuntimeError(f"{name} said {line!r}; see {self.workdir / f'{name}.log'}")
+        return stand_in
 
     def stop(self) -> None:
         for process in reversed(self._processes):
