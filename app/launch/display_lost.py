@@ -43,7 +43,7 @@ def is_display_lost(message: str) -> bool:
 
 
 class DisplayLostHandler:
-    """Qt's message handler while the app runs; `end_work` is Application.end_without_display."""
+    """Qt's message handler while the app runs; `end_work` is Application.end_work."""
 
     def __init__(self, end_work: Callable[[], None], exit_process: Callable[[int], None] = os._exit):
         self._end_work = end_work
