@@ -9,9 +9,10 @@ colours). Text reads at 7:1 on its background (WCAG 2.2, 1.4.6), disabled and pl
 text at 4.5:1, and the focus ring (app/ui/focus_ring.py) takes the highlight colour.
 
 The palette and style in use before the first high-contrast choice are kept and put back
-when the user goes back to "Follow the system". Some styles draw with the platform's theme
-engine instead of the palette; while a high-contrast choice is on, those are replaced by
-Fusion, which draws everything from the palette.
+when the user goes back to "Follow the system". While a high-contrast choice is on, the style
+is the same kind, under app/ui/contrast_edges.py's proxy, which draws the edges of controls
+in the text colour; a style that draws with the platform's theme engine instead of the
+palette is replaced by Fusion, which draws everything from the palette.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle, QStyleFactory
 
 from app.storage.settings import COLOURS, COLOURS_DARK, COLOURS_LIGHT, COLOURS_SYSTEM, Settings
+from app.ui.contrast_edges import ContrastEdges
 
 R, G = QPalette.ColorRole, QPalette.ColorGroup
 AAA_TEXT_CONTRAST = 7.0  # WCAG 2.2, 1.4.6 (contrast, enhanced)
@@ -92,7 +94,7 @@ class ColourScheme(QObject):
         self._app = app
         self.choice = COLOURS_SYSTEM
         self._system_palette: QPalette | None = None  # as it was before the first high-contrast choice
-        self._system_style = ""  # the style replaced by Fusion, if one was
+        self._system_style: QStyle | None = None  # the style in use before, set aside while high contrast is on
         self._settings: Settings | None = None
 
     def follow(self, settings: Settings) -> None:
@@ -119,15 +121,17 @@ class ColourScheme(QObject):
     def _use(self, scheme: Scheme) -> None:
         if self.choice == COLOURS_SYSTEM:  # coming from the system's look: keep it to put back later
             self._system_palette = QPalette(self._app.palette())
-            self._system_style = self._app.style().name() if needs_palette_style(self._app.style().name()) else ""
-            if self._system_style:
-                self._app.setStyle(PALETTE_STYLE)
+            self._system_style = self._app.style()
+            self._system_style.setParent(self)  # kept alive: QApplication deletes a replaced style it owns
+            name = self._system_style.name()
+            base = name if name and not needs_palette_style(name) else PALETTE_STYLE
+            self._app.setStyle(ContrastEdges(QStyleFactory.create(base)))
         self._app.setPalette(scheme_palette(scheme))
 
     def _restore(self) -> None:
-        if self._system_style:  # first the style, whose own palette setStyle() may bring along
-            self._app.setStyle(self._system_style)
-            self._system_style = ""
+        if self._system_style is not None:  # first the style, whose own palette setStyle() may bring along
+            self._app.setStyle(self._system_style)  # the high-contrast one, owned by the application, goes
+            self._system_style = None
         if self._system_palette is not None:
             self._app.setPalette(self._system_palette)
             self._system_palette = None

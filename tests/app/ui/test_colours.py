@@ -4,15 +4,23 @@ on the palette actually applied."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMessageBox
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QGroupBox, QMessageBox
 
-from app.storage.settings import COLOURS, COLOURS_DARK, COLOURS_LIGHT, COLOURS_SYSTEM, Settings
+from app.storage.settings import (COLOURS, COLOURS_DARK, COLOURS_LIGHT, COLOURS_SYSTEM, DETAIL, SAVE_HISTORY, THREADS,
+                                  Settings)
 from app.ui import colour_scheme
-from app.ui.contrast import contrast_ratio, focus_ring_color
+from app.ui.contrast import contrast_ratio, focus_ring_color, relative_luminance
+from app.ui.contrast_edges import ContrastEdges
 from app.ui.settings_dialog import SettingsDialog
+from tests.app.e2e.desktop import ARTIFACTS as TEST_ARTIFACTS
+from tests.app.ui.test_scaling import _probe
+
+ARTIFACTS = TEST_ARTIFACTS / "colours"
 
 R, G = QPalette.ColorRole, QPalette.ColorGroup
 HIGH_CONTRAST = (COLOURS_DARK, COLOURS_LIGHT)
@@ -23,6 +31,10 @@ TEXT_ON = {R.WindowText: (R.Window, R.Button), R.Text: (R.Base, R.AlternateBase,
            R.Link: (R.Base, R.Window), R.LinkVisited: (R.Base, R.Window), R.HighlightedText: (R.Highlight,)}
 DISABLED_TEXT = (R.WindowText, R.Text, R.ButtonText)
 MAX_TAB_STOPS = 80
+TEXT_COLOUR = {COLOURS_DARK: "#ffffff", COLOURS_LIGHT: "#000000"}
+MIN_BACKGROUND_SHARE = 0.5  # of the window's pixels: the window, the fields and the buttons are all the background
+MIN_TEXT_PIXELS = 200  # the sample sentence at the description's size draws thousands
+EDGE_SCAN_PX = 8  # from a control's left side inward: its edge, or a check box's box, lies within
 
 
 @pytest.fixture(autouse=True)
@@ -161,18 +173,78 @@ def test_a_style_that_ignores_the_palette_is_replaced_by_fusion_only_while_high_
     try:
         make_app()
         settings.set(COLOURS, COLOURS_DARK)
-        assert qapp.style().name().lower() == "fusion"
+        assert qapp.style().baseStyle().name().lower() == "fusion"
         settings.set(COLOURS, COLOURS_LIGHT)
-        assert qapp.style().name().lower() == "fusion"
+        assert qapp.style().baseStyle().name().lower() == "fusion"
         settings.set(COLOURS, COLOURS_SYSTEM)
         assert qapp.style().name().lower() == "windows"
     finally:
         qapp.setStyle(original)
 
 
-def test_a_style_that_draws_with_the_palette_is_kept(make_app, settings, qapp):
-    original = qapp.style().name()
-    assert not colour_scheme.needs_palette_style(original)  # Fusion, the style on Linux here
+def test_a_style_that_draws_with_the_palette_is_kept_and_the_very_same_style_comes_back(make_app, settings, qapp):
+    before = qapp.style()
+    assert not colour_scheme.needs_palette_style(before.name())  # Fusion, the style on Linux here
     make_app()
     settings.set(COLOURS, COLOURS_DARK)
-    assert qapp.style().name() == original
+    assert isinstance(qapp.style(), ContrastEdges) and qapp.style().baseStyle().name() == before.name()
+    settings.set(COLOURS, COLOURS_SYSTEM)
+    assert qapp.style() is before
+
+
+def _edge_contrast(widget, background: QColor) -> float:
+    """The best contrast with `background` along the first pixels of the widget's middle row: its left edge."""
+    image = widget.grab().toImage()
+    y = image.height() // 2
+    return max(contrast_ratio(QColor(image.pixel(x, y)), background)
+               for x in range(round(EDGE_SCAN_PX * image.devicePixelRatio())))
+
+
+@pytest.mark.parametrize("choice", HIGH_CONTRAST)
+def test_the_edges_of_fields_buttons_and_check_boxes_stand_out_three_to_one(make_app, settings, qtbot, choice):
+    """WCAG 1.4.11: what shows where a control is (a field's border, an unchecked box) at 3:1."""
+    application = make_app()
+    _show(application.window, qtbot)
+    settings.set(COLOURS, choice)
+    dialog = _open_settings(application, qtbot)
+    assert not dialog.controls[SAVE_HISTORY.key].isChecked()
+    page, background = application.page, QColor(BACKGROUND[choice])
+    for widget in (page.question, page.description, page.history, page.buttons[0], page.detail_combo,
+                   dialog.controls[SAVE_HISTORY.key], dialog.controls[THREADS.key], dialog.controls[DETAIL.key],
+                   dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), dialog.findChild(QGroupBox)):
+        ratio = _edge_contrast(widget, background)
+        assert ratio >= 3.0, f"{widget.objectName() or type(widget).__name__}: edge at {ratio:.2f}:1"
+    dialog.reject()
+
+
+def _contrast(pixels: np.ndarray, background: QColor) -> np.ndarray:
+    """WCAG contrast of each RGB pixel against `background` (app/ui/contrast.py's formula, vectorised)."""
+    value = pixels.astype(np.float64) / 255
+    linear = np.where(value <= 0.04045, value / 12.92, ((value + 0.055) / 1.055) ** 2.4)
+    luminance = linear @ np.array([0.2126, 0.7152, 0.0722])
+    other = relative_luminance(background)
+    lighter, darker = np.maximum(luminance, other), np.minimum(luminance, other)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("choice", HIGH_CONTRAST)
+def test_on_a_real_x_server_the_window_shows_the_chosen_colours_and_the_text_reads_at_seven_to_one(
+        xvfb, tmp_path, choice):
+    report = _probe(tmp_path, choice, 1, "xcb", xvfb, program="tests.app.ui.colours_probe")
+    assert report["platform"] == "xcb"
+    shot = np.asarray(Image.open(tmp_path / f"{choice}-main.png").convert("RGB"))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(shot).save(ARTIFACTS / f"{choice}-main.png")
+    ratio = report["ratio"]
+    assert shot.shape[:2] == (round(report["frame"][3] * ratio), round(report["frame"][2] * ratio))
+    background = np.array(QColor(BACKGROUND[choice]).getRgb()[:3])
+    share = np.all(shot == background, axis=2).mean()
+    assert share >= MIN_BACKGROUND_SHARE, f"only {share:.0%} of the window is {BACKGROUND[choice]}"
+    x, y, w, h = (round(v * ratio) for v in report["description"])
+    text_area = shot[y:y + h, x:x + w].reshape(-1, 3)
+    assert np.all(text_area[-1] == background), "the description's background is not the chosen colour"
+    ink = text_area[np.any(text_area != background, axis=1)]
+    strong = _contrast(ink, QColor(BACKGROUND[choice])) >= 7.0
+    assert strong.sum() >= MIN_TEXT_PIXELS, f"only {strong.sum()} pixels of the description read at 7:1"
+    colours, counts = np.unique(ink, axis=0, return_counts=True)
+    assert "#%02x%02x%02x" % tuple(colours[counts.argmax()]) == TEXT_COLOUR[choice]  # the glyphs' solid cores
