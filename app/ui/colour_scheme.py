@@ -52,7 +52,7 @@ class Scheme:
 
 
 SCHEMES: dict[str, Scheme] = {
-    # White on black with yellow selection and focus, as Windows' High Contrast Black.
+    # White on black with yellow selection and focus.
     COLOURS_DARK: Scheme(background="#000000", text="#ffffff", highlight="#ffff00", highlighted_text="#000000",
                          disabled_text="#a0a0a0", placeholder="#c0c0c0", link="#ffff00", link_visited="#ff80ff"),
     # Black on white with dark blue selection and focus.
