@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyleFactory
@@ -27,7 +28,6 @@ from app.storage.settings import COLOURS, COLOURS_DARK, COLOURS_LIGHT, COLOURS_S
 from app.ui.contrast_edges import ContrastEdges
 
 R, G = QPalette.ColorRole, QPalette.ColorGroup
-AAA_TEXT_CONTRAST = 7.0  # WCAG 2.2, 1.4.6 (contrast, enhanced)
 # Qt's documentation of QWidget::palette and QApplication::setPalette: "Some styles do not use the palette
 # for all drawing, for instance, if they make use of native theme engines. This is the case for both the
 # Windows Vista and the macOS styles." Qt's Windows 11 style is a subclass of the Windows Vista one
@@ -99,7 +99,7 @@ class ColourScheme(QObject):
 
     def follow(self, settings: Settings) -> None:
         """Apply `settings`' choice now and whenever it changes (the latest settings followed only)."""
-        if self._settings is not None:
+        if self._settings is not None and shiboken6.isValid(self._settings):
             self._settings.changed.disconnect(self._on_setting_changed)
         self._settings = settings
         settings.changed.connect(self._on_setting_changed)

@@ -99,15 +99,17 @@ def test_every_window_gets_the_high_contrast_palette_at_aaa_contrast(make_app, s
     dialog.reject()
 
 
-def test_the_choice_is_made_by_keyboard_in_settings_and_focus_stays_where_it_was(make_app, settings, qtbot):
+def test_the_choice_is_made_by_keyboard_in_settings_and_focus_stays_where_it_was(make_app, settings, qtbot,
+                                                                                monkeypatch):
     application = make_app()
     _show(application.window, qtbot)
     question = application.page.question
     question.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is question)
-    announced = []
-    real_announce = application.announcer.announce
-    application.announcer.announce = lambda text, *args, **kw: (announced.append(text), real_announce(text, *args, **kw))
+    announced = []  # what the real announcer is given, recorded on the way
+    announce = application.announcer.announce
+    monkeypatch.setattr(application.announcer, "announce",
+                        lambda text, *args, **kw: (announced.append(text), announce(text, *args, **kw)))
     dialog = _open_settings(application, qtbot)
     combo = dialog.controls[COLOURS.key]
     assert combo.accessibleName() == "Colours" and combo.accessibleDescription()
@@ -120,7 +122,7 @@ def test_the_choice_is_made_by_keyboard_in_settings_and_focus_stays_where_it_was
         qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is combo
     qtbot.keyClick(combo, Qt.Key.Key_Down)
-    assert combo.currentData() == COLOURS_DARK
+    assert combo.currentData() == COLOURS_DARK and QApplication.focusWidget() is combo
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     QApplication.processEvents()
     assert QApplication.palette().color(R.Window).name() == "#000000"  # at once
