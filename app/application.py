@@ -26,7 +26,7 @@ from app.storage.history import HistoryEntry, HistoryStore
 from app.storage.paths import history_dir
 from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, ENGINE_SETTINGS, OUTPUT, RATE,
                                   READER_CHANNEL, VOICE, VOLUME, Settings)
-from app.ui import focus_ring
+from app.ui import colour_scheme, focus_ring
 from app.ui.actions import Actions
 from app.ui.announcer import Announcer
 from app.ui.history_panel import HistoryPanel
@@ -51,6 +51,7 @@ class Application(QObject):
         super().__init__(parent)
         self.settings = settings
         focus_ring.install(QApplication.instance())
+        colour_scheme.install(QApplication.instance()).follow(settings)  # before any window: none flashes
         self.actions = Actions(self)
         self.window = MainWindow(self.actions)
         self.page = self.window.main_page

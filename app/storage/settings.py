@@ -30,6 +30,7 @@ MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
 DEFAULT_RATE_WPM = 200
 MIN_TEXT_SIZE_PERCENT, MAX_TEXT_SIZE_PERCENT = 100, 400  # of the system font: 400% is large print at 9 pt
 MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
+COLOURS_SYSTEM, COLOURS_DARK, COLOURS_LIGHT = "system", "high_contrast_dark", "high_contrast_light"
 
 
 @dataclass(frozen=True)
@@ -108,14 +109,20 @@ DESCRIPTION_TEXT_SIZE = Setting("view/description_text_size", int, 130, noop("De
     "How large the description text is, in percent of the system's text size (the system's own text "
     "scaling applies as well). Changes show at once."),
     minimum=MIN_TEXT_SIZE_PERCENT, maximum=MAX_TEXT_SIZE_PERCENT, suffix="%", step=10)
+COLOURS = Setting("view/colours", str, COLOURS_SYSTEM, noop("Colours"), noop(
+    "Follow the system keeps your desktop's colours, a high-contrast theme included. High contrast, dark shows "
+    "white text on black with yellow highlights; high contrast, light shows black text on white with dark blue "
+    "highlights. Changes show at once in every window of the app."),
+    choices=(COLOURS_SYSTEM, COLOURS_DARK, COLOURS_LIGHT),
+    choice_labels=(noop("Follow the system"), noop("High contrast, dark"), noop("High contrast, light")))
 EARCONS = Setting("speech/earcons", bool, True, noop("Play a short tone when work starts and when something fails"),
                   noop("A rising tone when a description starts, a falling one when something goes wrong."))
 COPY_RESULTS = Setting("describe/copy_results", bool, False, noop("Copy each result to the clipboard"), noop(
     "When a description or answer is complete, put its text on the clipboard, ready to paste elsewhere."))
 
 ALL_SETTINGS: tuple[Setting, ...] = (MODEL_FOLDER, DETAIL, GLANCE_FIRST, MONITORS, THREADS, DEVICE, LANGUAGE,
-                                     DESCRIPTION_TEXT_SIZE, OUTPUT, READER_CHANNEL, VOICE, RATE, VOLUME, EARCONS,
-                                     COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
+                                     DESCRIPTION_TEXT_SIZE, COLOURS, OUTPUT, READER_CHANNEL, VOICE, RATE, VOLUME,
+                                     EARCONS, COPY_RESULTS, SAVE_HISTORY, CLOSE_TO_TRAY)
 ENGINE_SETTINGS = (MODEL_FOLDER, THREADS, DEVICE)  # the engine starts with these: a change restarts it
 # The global shortcuts are declared in app/hotkeys/settings.py (HOTKEY_SETTINGS), beside the actions.
 

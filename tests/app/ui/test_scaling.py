@@ -42,14 +42,16 @@ def _overlap(a, b) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
-def _probe(tmp_path: Path, tag: str, scale: int, platform: str, display: str | None = None) -> dict:
+def _probe(tmp_path: Path, tag: str, scale: int, platform: str, display: str | None = None,
+           program: str = "tests.app.ui.layout_probe") -> dict:
+    """`program` (a probe module run with OUT_DIR and `tag`) in its own process; the JSON it writes."""
     env = {key: value for key, value in os.environ.items() if key not in ("QT_QPA_PLATFORM", "DISPLAY")}
     env.update(QT_SCALE_FACTOR=str(scale), QT_QPA_PLATFORM=platform, PYTHONPATH=str(ROOT),
                XDG_RUNTIME_DIR=str(tmp_path))
     if display:
         env["DISPLAY"] = display
     os.chmod(tmp_path, 0o700)  # Qt wants a private runtime folder
-    done = subprocess.run([sys.executable, "-m", "tests.app.ui.layout_probe", str(tmp_path), tag], env=env,
+    done = subprocess.run([sys.executable, "-m", program, str(tmp_path), tag], env=env,
                           cwd=ROOT, capture_output=True, text=True, timeout=PROBE_TIMEOUT_S)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads((tmp_path / f"{tag}.json").read_text(encoding="utf-8"))
