@@ -1,9 +1,8 @@
 """Puts the app together: window, actions, controller, model setup, history, tray, global shortcuts.
 
-Built after QApplication exists; shows the window at once and loads the model in the
-background. `run_command` is where forwarded commands (desktop shortcuts, a second
-launch) arrive and `on_hotkey` where global shortcuts do: neither raises or focuses the
-window, except "show" and "ask a follow-up", which the user asks for explicitly.
+Built after QApplication exists; shows the window at once and loads the model in the background.
+`run_command` is where forwarded commands (desktop shortcuts, a second launch) arrive and `on_hotkey`
+where global shortcuts do: neither raises or focuses the window, except "show" and "ask a follow-up".
 """
 
 from __future__ import annotations
