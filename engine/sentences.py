@@ -21,6 +21,13 @@ HARD_WORD_LIMIT = 40
 # 2.5 s, by when the next piece is long written.
 FIRST_SOFT_WORD_LIMIT = 6
 FIRST_HARD_WORD_LIMIT = 8
+# The second piece must be written before the first has been said: a run-on sentence of 40 words
+# took 1.55-2.0 s to write on the full-size model (20-26 words a second on a slow moment of the
+# 2-core host), about as long as saying the 8 words before it, and the voice waited 0.3 s for it
+# (`bench --images screen-1920x1080`). Cut at 12-16 words it is written in well under a second;
+# from the third piece on, the voice is far behind the writing and the longer limits apply.
+SECOND_SOFT_WORD_LIMIT = 12
+SECOND_HARD_WORD_LIMIT = 16
 # A "word" with no space in it (a long URL, a hash) is cut here too, even mid-word, so one token
 # can neither hold speech back nor make each feed rescan an ever-growing buffer.
 HARD_CHAR_LIMIT = 300
@@ -64,13 +71,16 @@ class SentenceSplitter:
 
     def __init__(self, soft_word_limit: int = SOFT_WORD_LIMIT, hard_word_limit: int = HARD_WORD_LIMIT,
                  first_soft_word_limit: int = FIRST_SOFT_WORD_LIMIT,
-                 first_hard_word_limit: int = FIRST_HARD_WORD_LIMIT):
-        if not 0 < soft_word_limit <= hard_word_limit or not 0 < first_soft_word_limit <= first_hard_word_limit:
-            raise ValueError("need 0 < soft_word_limit <= hard_word_limit, and the same for the first piece")
-        self._limits = (soft_word_limit, hard_word_limit)
-        self._first_limits = (first_soft_word_limit, first_hard_word_limit)
+                 first_hard_word_limit: int = FIRST_HARD_WORD_LIMIT,
+                 second_soft_word_limit: int = SECOND_SOFT_WORD_LIMIT,
+                 second_hard_word_limit: int = SECOND_HARD_WORD_LIMIT):
+        # (soft, hard) for the answer's first piece, its second, and every later one
+        self._limits = ((first_soft_word_limit, first_hard_word_limit),
+                        (second_soft_word_limit, second_hard_word_limit), (soft_word_limit, hard_word_limit))
+        if not all(0 < soft <= hard for soft, hard in self._limits):
+            raise ValueError("need 0 < soft word limit <= hard word limit, for every piece")
         self._pending = ""
-        self._is_first = True  # the next piece opens an answer
+        self._n_pieces = 0  # pieces given since the answer began
 
     def feed(self, chunk: str) -> list[str]:
         """Add a fragment; return the sentences it completed (often none)."""
@@ -87,7 +97,7 @@ class SentenceSplitter:
     def reset(self) -> None:
         """Forget everything: the answer was cancelled and none of it may be spoken later."""
         self._pending = ""
-        self._is_first = True
+        self._n_pieces = 0
 
     def _take(self, at_end: bool) -> list[str]:
         pieces = []
@@ -96,12 +106,12 @@ class SentenceSplitter:
             self._pending = self._pending[cut:]
             if piece:
                 pieces.append(piece)
-                self._is_first = False
+                self._n_pieces += 1
         return pieces
 
     def _next_cut(self, text: str, at_end: bool) -> int | None:
         """Index just after the first decided boundary in text, or None if there is none yet."""
-        soft, hard = self._first_limits if self._is_first else self._limits
+        soft, hard = self._limits[min(self._n_pieces, len(self._limits) - 1)]
         words = 0.0
         in_word = False
         length = len(text)

@@ -31,8 +31,9 @@ N_BATCH = 512
 # flash-attention kernel is the slower one once the context holds a conversation (full-size model,
 # F16 cache): a detailed answer's 768 tokens took about 55 s instead of 68-87 s (decode 14 against
 # 9-11 tok/s at ~4,000 tokens of context), a second look's three close-ups 2-5 s less, and
-# prefill was no slower (README, "Results on this machine"). The vision encoder keeps flash
-# attention (about 5 s a tile instead of 7).
+# prefill was no slower (README, "Results on this machine"). Measured again on an AVX-512 CPU
+# (`bench --formats`): decoding after 4,512 tokens 14.8-15.2 tok/s without, 8.0-10.1 with. The
+# vision encoder keeps flash attention (about 5 s a tile instead of 7).
 LLM_FLASH_ATTENTION = False
 # A quarter of an image tile (64 tokens) per micro-batch: without flash attention llama.cpp holds
 # each micro-batch's attention scores against the whole context (64 x 4,608 x 12 heads in F32),

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from engine.sentences import (FIRST_HARD_WORD_LIMIT, FIRST_SOFT_WORD_LIMIT, HARD_CHAR_LIMIT, HARD_WORD_LIMIT,
+                              SECOND_HARD_WORD_LIMIT, SECOND_SOFT_WORD_LIMIT,
                                  SOFT_WORD_LIMIT, SentenceSplitter, is_cjk)
 
 ENGLISH = (
@@ -104,7 +105,8 @@ def test_newline_and_cjk_end_are_emitted_without_waiting_for_more_words():
 
 def test_numbers_abbreviations_and_file_names_split_across_chunks():
     chunks = ["The value is 3", ".", "5 and Mr", ". Smith uses e", ".", "g", ". the file report", ".", "pdf", ". Next"]
-    whole_first = SentenceSplitter(first_soft_word_limit=SOFT_WORD_LIMIT, first_hard_word_limit=HARD_WORD_LIMIT)
+    whole_first = SentenceSplitter(first_soft_word_limit=SOFT_WORD_LIMIT, first_hard_word_limit=HARD_WORD_LIMIT,
+                                   second_soft_word_limit=SOFT_WORD_LIMIT, second_hard_word_limit=HARD_WORD_LIMIT)
     assert split_all("", chunks, whole_first) == ["The value is 3.5 and Mr. Smith uses e.g. the file report.pdf.", "Next"]
 
 
@@ -115,7 +117,8 @@ def test_long_sentence_is_cut_at_the_first_clause_boundary_past_the_soft_limit()
         assert piece.endswith(",")
     # the answer's first piece is a phrase, so speech starts early; then whole clauses up to the limit
     assert FIRST_SOFT_WORD_LIMIT <= word_count(pieces[0]) < FIRST_SOFT_WORD_LIMIT + 7
-    for piece in pieces[1:-1]:
+    assert SECOND_SOFT_WORD_LIMIT <= word_count(pieces[1]) < SECOND_SOFT_WORD_LIMIT + 7  # written before the first is said
+    for piece in pieces[2:-1]:
         assert SOFT_WORD_LIMIT <= word_count(piece) < SOFT_WORD_LIMIT + 7  # one clause past the limit
     assert squash("".join(pieces)) == squash(LONG_CLAUSES)
 
@@ -123,6 +126,7 @@ def test_long_sentence_is_cut_at_the_first_clause_boundary_past_the_soft_limit()
 def test_run_on_text_without_clauses_is_hard_cut_between_words():
     pieces = split_all(RUN_ON)
     assert word_count(pieces[0]) == FIRST_HARD_WORD_LIMIT  # the first phrase, as soon as it has enough words
+    assert word_count(pieces[1]) == SECOND_HARD_WORD_LIMIT  # then a short one, written while the first is said
     assert all(word_count(piece) <= HARD_WORD_LIMIT for piece in pieces)
     assert max(word_count(piece) for piece in pieces) == HARD_WORD_LIMIT
     assert [w for piece in pieces for w in piece.split()] == RUN_ON.split()  # no word was cut in two
@@ -137,7 +141,10 @@ def test_the_first_phrase_of_every_answer_is_handed_over_early():
         if fed:
             break
     assert fed == [" ".join(words[:FIRST_HARD_WORD_LIMIT])] and n == FIRST_HARD_WORD_LIMIT  # cut as the next word began
-    assert splitter.feed(" ".join(words[n + 1 :]) + " ") == []  # later pieces wait for the normal limits
+    rest = words[n + 1:]
+    second = splitter.feed(" ".join(rest) + " ")  # the second piece as soon as it has its (shorter) limit
+    assert second == [" ".join(words[n:n + SECOND_HARD_WORD_LIMIT])]
+    assert len(words) - n - SECOND_HARD_WORD_LIMIT < SOFT_WORD_LIMIT  # the rest waits for the normal limits
     splitter.flush()
     # after flush (an answer ended) or reset (cancelled), the next answer's first phrase is early again
     assert splitter.feed("One two three four five six, seven ") == ["One two three four five six,"]
@@ -171,7 +178,7 @@ def test_chinese_clause_marks_cut_long_sentences():
 
 def test_custom_limits_and_dash_clauses():
     splitter = SentenceSplitter(soft_word_limit=3, hard_word_limit=10, first_soft_word_limit=3,
-                                first_hard_word_limit=10)
+                                first_hard_word_limit=10, second_soft_word_limit=3, second_hard_word_limit=10)
     text = "one two three four \u2014 five six seven eight - nine ten eleven twelve"
     assert split_all(text, splitter=splitter) == [
         "one two three four \u2014",
