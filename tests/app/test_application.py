@@ -38,7 +38,9 @@ def test_the_window_shows_at_once_and_the_model_loads_in_the_background(make_app
     # The tiny test model's vision encoder is F16: on a processor with AVX512_BF16 a one-time tip
     # about re-converting is said too (tests/app/test_reconvert_hint.py); it is not a load step.
     assert [t for t in heard.texts() if not t.startswith("Tip:")] == ["Loading model...", "Ready."]
-    assert application.window.status_label.text() == "Ready."
+    # the tip's feature check is a child process of its own, which may end before or after the load
+    status = application.window.status_label.text()
+    assert status == "Ready." or status.startswith("Tip:")
     assert not application.window.is_setup_shown()
 
 
