@@ -42,9 +42,13 @@ def too_large(what: str) -> ImageError:
     return ImageError(f"{what} is larger than {MAX_IMAGE_MB} MB, the most this app reads for one image.")
 
 
-def _not_a_file(path: Path, mode: int) -> ImageError:
+class NotAFileError(ImageError):
+    """The path names no regular file: nothing there, a folder, or a special file (never read)."""
+
+
+def _not_a_file(path: Path, mode: int) -> NotAFileError:
     if stat.S_ISDIR(mode):
-        return ImageError(f"{path} is a folder, not an image file.")
+        return NotAFileError(f"{path} is a folder, not an image file.")
     if stat.S_ISFIFO(mode):
         kind = "a named pipe"
     elif stat.S_ISSOCK(mode):
@@ -53,23 +57,25 @@ def _not_a_file(path: Path, mode: int) -> ImageError:
         kind = "a device"
     else:
         kind = "a special file"
-    return ImageError(f"{path} is {kind}, not an image file, so it was not read.")
+    return NotAFileError(f"{path} is {kind}, not an image file, so it was not read.")
 
 
 def _open(path: Path) -> int:
     try:
         return os.open(path, OPEN_FLAGS)
+    except ValueError as exc:  # a NUL in the name (text copied from elsewhere): no file can have it
+        raise NotAFileError(f"{path!r} is not a file name.") from exc
     except FileNotFoundError as exc:
-        raise ImageError(f"The file {path} does not exist.") from exc
+        raise NotAFileError(f"The file {path} does not exist.") from exc
     except IsADirectoryError as exc:
-        raise ImageError(f"{path} is a folder, not an image file.") from exc
+        raise NotAFileError(f"{path} is a folder, not an image file.") from exc
     except PermissionError as exc:
         if path.is_dir():  # Windows refuses to open a folder as a file
-            raise ImageError(f"{path} is a folder, not an image file.") from exc
+            raise NotAFileError(f"{path} is a folder, not an image file.") from exc
         raise ImageError(f"You do not have permission to read the file {path}.") from exc
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a Unix socket (open(2): ENXIO)
-            raise ImageError(f"{path} is a socket, not an image file, so it was not read.") from exc
+            raise NotAFileError(f"{path} is a socket, not an image file, so it was not read.") from exc
         raise ImageError(f"The file {path} cannot be read: {exc.strerror}.") from exc
 
 
@@ -115,18 +121,6 @@ def read_stream(stream: BinaryIO) -> bytes:
 def read_image_file(path: Path, abort: threading.Event | None = None, stall_s: float = READ_STALL_S) -> bytes:
     """read_regular_file in a daemon thread, waited for while it makes progress and `abort` is not set."""
     return _waited(lambda progress: read_regular_file(path, progress), path, abort, stall_s)
-
-
-def is_regular_file(path: Path, abort: threading.Event | None = None, stall_s: float = READ_STALL_S) -> bool:
-    """Whether `path` names a regular file, asked in a daemon thread with read_image_file's rules:
-    even a stat blocks in the kernel on a network mount that stopped answering."""
-    def check(_progress: Callable[[], None]) -> bool:
-        try:
-            return stat.S_ISREG(os.stat(path).st_mode)
-        except (OSError, ValueError):  # missing, unreadable, or a name no file can have
-            return False
-
-    return _waited(check, path, abort, stall_s)
 
 
 def _waited(work: Callable[[Callable[[], None]], T], path: Path, abort: threading.Event | None,

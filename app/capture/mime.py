@@ -42,14 +42,17 @@ class ImageSource:
         A file is read by engine.image_file: never a named pipe or device, bounded, and given up
         when the read stalls or `abort` is set.
         """
-        from engine.image_file import is_regular_file
+        from engine.image_file import NotAFileError
         from engine.images import load_image
 
-        if self.not_a_file_message is not None and not is_regular_file(self.path, abort):
-            raise CaptureError(self.not_a_file_message)
         if self.rgb is not None:
             return at_most_max_side(self.rgb)
-        return load_image(self.path if self.path is not None else self.data, abort)
+        try:
+            return load_image(self.path if self.path is not None else self.data, abort)
+        except NotAFileError:
+            if self.not_a_file_message is None:
+                raise
+            raise CaptureError(self.not_a_file_message) from None
 
 
 def _local_paths(urls: list[QUrl]) -> list[Path]:
