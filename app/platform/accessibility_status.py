@@ -12,18 +12,22 @@ signal itself, to know when text kept for a screen reader may now be heard.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtCore import SLOT, QObject, Signal, Slot
 
 A11Y_BUS, A11Y_PATH, A11Y_STATUS = "org.a11y.Bus", "/org/a11y/bus", "org.a11y.Status"
 PROPERTIES_INTERFACE = "org.freedesktop.DBus.Properties"
+SESSION_BUS_ENV = "DBUS_SESSION_BUS_ADDRESS"
 
 
 def watch_accessibility_status(parent: QObject | None = None, connection=None) -> "AccessibilityStatusWatch | None":
     """A watch on the session bus (or `connection`, a QDBusConnection); None where there is nothing to watch."""
     if not sys.platform.startswith("linux"):
         return None
+    if connection is None and not os.environ.get(SESSION_BUS_ENV):
+        return None  # no session bus named: QDBusConnection.sessionBus() would have libdbus autolaunch one
     from PySide6.QtDBus import QDBusConnection
 
     bus = connection if connection is not None else QDBusConnection.sessionBus()
