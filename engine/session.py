@@ -44,7 +44,9 @@ N_UBATCH = 64
 # Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
 # - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
 #   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
-#   the memory it saved is won back by a tighter context (engine/client.py) and no mmap.
+#   the memory it saved is won back by a tighter context (engine/client.py) and no mmap. On an
+#   AVX-512 CPU a Q8_0 K cache (V must stay F16 without flash attention) saved 85 MB and no time,
+#   and with 256-token micro-batches read a tile 4-8% faster (`bench --formats`; README).
 # - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
 #   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
 GGML_TYPE_F16 = 1

@@ -14,8 +14,9 @@ own path (engine/bench/reference.py, the app's other settings), each in a fresh 
   then LONG_DECODE_TOKENS tokens with that context behind them: the decode rate of a detailed
   answer's end or of a follow-up after one.
 
-Q4_K_M also runs with the language model's flash attention on (FLASH_ATTENTION_ROWS), the setting
-the app turned off on a CPU without AVX2 (engine/session.py), so the choice is measured here too.
+Q4_K_M also runs with the language model's flash attention on (FLASH_ATTENTION_ROWS) and with its
+K cache in Q8_0 (K_CACHE_ROWS; V stays F16, since llama.cpp quantizes V only with flash attention):
+settings the app turned off on a CPU without AVX2 (engine/session.py), measured here too.
 
 The peak is the child's resident memory over its life (VmHWM): Python and llama.cpp, the model,
 the vision encoder, the context and its compute buffers, as in the app's worker. A child of its
@@ -38,6 +39,7 @@ MICRO_BATCHES = (64, 128, 256)
 DECODE_TOKENS = 48
 LONG_DECODE_TOKENS = 32
 FLASH_ATTENTION_ROWS = (("Q4_K_M", 64), ("Q4_K_M", 256))  # also measured with flash attention on
+K_CACHE_ROWS = (("Q4_K_M", 64), ("Q4_K_M", 256))  # also measured with a Q8_0 K cache (half the K cache's memory)
 CONTEXT_MARGIN = 64  # the long prefill stops this many tokens short of the context's end
 PEAK_LIMIT_BYTES = 2.0e9  # the worker's memory target (engine/bench/cli.py)
 
@@ -77,10 +79,14 @@ def _decode_rate(reference, n_tokens: int) -> float:
 
 
 def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile,
-            flash_attn: bool = False) -> dict:
+            flash_attn: bool = False, k_cache: str = "f16") -> dict:
+    import llama_cpp
+
     from engine.bench.reference import LlamaCppReference
 
-    reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch, flash_attn=flash_attn)
+    type_k = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0}[k_cache]
+    reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch, flash_attn=flash_attn,
+                                  type_k=type_k)
     try:
         glance = reference.run(prompt, [tile], DECODE_TOKENS)
         done = glance["token_done_s"]
@@ -89,7 +95,7 @@ def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_uba
         long_decode = _decode_rate(reference, LONG_DECODE_TOKENS)
         image_tokens = 256 * glance["tiles"]
         return {
-            "micro_batch": n_ubatch, "flash_attn": flash_attn, "load_s": reference.load_s,
+            "micro_batch": n_ubatch, "flash_attn": flash_attn, "k_cache": k_cache, "load_s": reference.load_s,
             "encode_s": glance["encode_s"], "image_prefill_s": glance["image_prefill_s"],
             "image_prefill_tok_s": image_tokens / glance["image_prefill_s"],
             "first_token_s": glance["first_token_s"],
@@ -106,10 +112,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CHILD_TIMEOUT_S = 900
 
 
-def measure_in_child(model_dir: Path, n_threads: int, n_ctx: int, n_ubatch: int, flash_attn: bool = False) -> dict:
+def measure_in_child(model_dir: Path, n_threads: int, n_ctx: int, n_ubatch: int, flash_attn: bool = False,
+                     k_cache: str = "f16") -> dict:
     """`measure` in a fresh process (its peak memory its own); raises RuntimeError if it failed."""
     proc = subprocess.run([sys.executable, "-m", MODULE, str(model_dir), str(n_threads), str(n_ctx), str(n_ubatch),
-                           str(int(flash_attn))],
+                           str(int(flash_attn)), k_cache],
                           cwd=ROOT, capture_output=True, text=True, timeout=CHILD_TIMEOUT_S)
     if proc.returncode != 0:
         raise RuntimeError(f"the format measurement failed: {proc.stderr.strip()[-500:]}")
@@ -120,18 +127,20 @@ def run_formats(n_threads: int, quants=QUANTS, micro_batches=MICRO_BATCHES) -> l
     from engine.bench.models import APP_MMPROJ, ensure_model
     from engine.client import DEFAULT_CONTEXT
 
-    configs = [(quant, n_ubatch, False) for quant in quants for n_ubatch in micro_batches]
-    configs += [(quant, n_ubatch, True) for quant, n_ubatch in FLASH_ATTENTION_ROWS if quant in quants]
+    configs = [(quant, n_ubatch, False, "f16") for quant in quants for n_ubatch in micro_batches]
+    configs += [(quant, n_ubatch, True, "f16") for quant, n_ubatch in FLASH_ATTENTION_ROWS if quant in quants]
+    configs += [(quant, n_ubatch, False, "q8_0") for quant, n_ubatch in K_CACHE_ROWS if quant in quants]
     rows = []
-    for quant, n_ubatch, flash_attn in configs:
-        print(f"... {quant}, micro-batch {n_ubatch}, flash attention {'on' if flash_attn else 'off'}",
-              file=sys.stderr, flush=True)
+    for quant, n_ubatch, flash_attn, k_cache in configs:
+        print(f"... {quant}, micro-batch {n_ubatch}, flash attention {'on' if flash_attn else 'off'}, "
+              f"K cache {k_cache}", file=sys.stderr, flush=True)
         model_dir = ensure_model(quant, APP_MMPROJ)
-        rows.append({"quant": quant, **measure_in_child(model_dir, n_threads, DEFAULT_CONTEXT, n_ubatch, flash_attn)})
+        rows.append({"quant": quant, **measure_in_child(model_dir, n_threads, DEFAULT_CONTEXT, n_ubatch, flash_attn,
+                                                        k_cache)})
     return rows
 
 
-def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str, flash_attn: str) -> None:
+def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str, flash_attn: str, k_cache: str) -> None:
     """One format and micro-batch: the bench's 1920x1080 screen, its overview tile, the glance's prompt."""
     from engine.bench.images import make
     from engine.bench.runner import level_prompt
@@ -141,15 +150,17 @@ def _child(model_dir: str, n_threads: str, n_ctx: str, n_ubatch: str, flash_attn
     pair = find_model_pair(Path(model_dir))
     tile = fit_tiles(make("screen-1920x1080", seed=0), 1)
     row = measure(str(pair.model_path), str(pair.mmproj_path), int(n_threads), int(n_ctx), int(n_ubatch),
-                  level_prompt(pair, "brief"), tile, flash_attn == "1")
+                  level_prompt(pair, "brief"), tile, flash_attn == "1", k_cache)
     print(json.dumps({"model_bytes": pair.model_path.stat().st_size, **row}))
 
 
 def print_formats(rows: list[dict]) -> None:
-    print("language model | micro-batch | flash attention | file GB | image prefill tok/s | long prefill tok/s | "
-          "decode tok/s | decode tok/s after the long prompt | glance 1st token s | peak RSS GB | within 2.0 GB")
+    print("language model | micro-batch | flash attention | K cache | file GB | image prefill tok/s | "
+          "long prefill tok/s | decode tok/s | decode tok/s after the long prompt | glance 1st token s | peak RSS GB | "
+          "within 2.0 GB")
     for r in rows:
-        print(f"{r['quant']} | {r['micro_batch']} | {'on' if r['flash_attn'] else 'off'} | {r['model_bytes'] / 1e9:.2f} | "
+        print(f"{r['quant']} | {r['micro_batch']} | {'on' if r['flash_attn'] else 'off'} | {r['k_cache']} | "
+              f"{r['model_bytes'] / 1e9:.2f} | "
               f"{r['image_prefill_tok_s']:.0f} | {r['long_prefill_tok_s']:.0f} | {r['decode_tok_s']:.1f} | "
               f"{r['long_decode_tok_s']:.1f} | {r['first_token_s']:.2f} | "
               f"{r['peak_rss_bytes'] / 1e9:.3f} | "

@@ -26,7 +26,7 @@ APP_PROJECTOR = "app"  # the vision encoder of the pair under test
 
 class LlamaCppReference:
     def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY,
-                 n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION):
+                 n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION, type_k: int = GGML_TYPE_F16):
         import llama_cpp
         from llama_cpp import mtmd_cpp
 
@@ -43,7 +43,7 @@ class LlamaCppReference:
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, n_ubatch
         params.n_threads = params.n_threads_batch = n_threads
         params.flash_attn_type = 1 if flash_attn else 0  # the language model's; `bench --formats` tries both
-        params.type_k = params.type_v = GGML_TYPE_F16
+        params.type_k, params.type_v = type_k, GGML_TYPE_F16  # `bench --formats` also tries a Q8_0 K cache
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         self._placement, self._n_threads = placement, n_threads
         self.mtmd = self._projector(mmproj_path)

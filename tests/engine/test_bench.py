@@ -194,10 +194,11 @@ def test_formats_sweep_measures_prefill_decode_and_memory_on_the_tiny_model(conv
     from engine.bench.formats import measure_in_child
 
     result = conversions.get("internvl", "Q4_K_M", "f16")
-    configs = ((64, False), (256, True))  # the second with the language model's flash attention on
-    rows = [measure_in_child(result.model_path.parent, 2, 1024, n_ubatch, flash_attn) for n_ubatch, flash_attn in configs]
-    for (n_ubatch, flash_attn), row in zip(configs, rows):
-        assert row["micro_batch"] == n_ubatch and row["flash_attn"] is flash_attn
+    # the app's settings; the language model's flash attention on; a Q8_0 K cache
+    configs = ((64, False, "f16"), (256, True, "f16"), (64, False, "q8_0"))
+    rows = [measure_in_child(result.model_path.parent, 2, 1024, *config) for config in configs]
+    for (n_ubatch, flash_attn, k_cache), row in zip(configs, rows):
+        assert row["micro_batch"] == n_ubatch and row["flash_attn"] is flash_attn and row["k_cache"] == k_cache
         assert row["long_prefill_tokens"] == 1024 - 64 - 32  # room left for the decode after it
         assert row["image_prefill_tok_s"] > 0 and row["long_prefill_tok_s"] > 0 and row["decode_tok_s"] > 0
         assert row["long_decode_tok_s"] > 0
