@@ -41,8 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="only the text reader's rows (no model: the bench's screens and the known-text screens)")
     p.add_argument("--formats", action="store_true",
                    help="instead: the language model's formats (Q4_K_M, Q4_0, Q8_0) x micro-batches (64, 128, 256), "
-                        "and Q4_K_M with flash attention on and with a Q8_0 K cache, through llama.cpp's own path: prefill and decode "
-                        "rates (also after a long prompt), peak memory")
+                        "and Q4_K_M with flash attention on and with a Q8_0 K cache, through llama.cpp's own "
+                        "path: prefill and decode rates (also after a long prompt), peak memory")
     p.add_argument("--first-sound", action="store_true",
                    help="instead: key press -> first sound in the real app on a private X server, step by step")
     p.add_argument("--presses", type=int, default=3, help="with --first-sound: how many key presses (median)")
