@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from convert.layouts import LAYOUT_INTERNVL, LAYOUT_NAMES
@@ -14,6 +15,12 @@ from convert.errors import ConversionError
 from convert.pipeline import MMPROJ_AUTO, MMPROJ_TYPES, TEXT_QUANTS, convert_checkpoint
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130
+# Every failure ends with one "Conversion failed: ..." line in plain words; these two are for what
+# the converter cannot name more closely. A failed run removes its temporary files (convert/pipeline.py).
+OUT_OF_MEMORY = ("This computer ran out of memory while converting; nothing was written. Close other programs "
+                 "and convert again.")
+UNEXPECTED = ("The converter stopped on an error of its own; nothing was written. Convert again with --debug "
+              "to see the details.")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -89,6 +96,16 @@ def run_convert(args: argparse.Namespace) -> int:
         bars.close()
         print("Conversion cancelled; nothing was written.", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except MemoryError:
+        bars.close()
+        print(f"Conversion failed: {OUT_OF_MEMORY}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception:  # a fault of the converter's own, not of what it was given: no traceback unless asked
+        bars.close()
+        if args.debug:
+            traceback.print_exc()
+        print(f"Conversion failed: {UNEXPECTED}", file=sys.stderr)
+        return EXIT_FAILED
     bars.close()
     print(f"Wrote {result.model_path} and {result.mmproj_path} ({result.layout} layout) "
           f"in {time.perf_counter() - started:.1f} s{_peak_memory_note()}.")

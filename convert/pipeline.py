@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ from convert.families.internvit import vision_table
 from convert.families.pangu import text_table
 from convert.gguf_out import write_mmproj, write_text_model
 from convert.safetensors_io import Checkpoint
+from convert.temp_files import remove_left_over, temp_paths
 from convert.tokenizer import load_vocab
 from engine.cpu_features import MmprojChoice, choose_mmproj_type, query_features  # asks llama.cpp in a child
 from engine.manifest import MANIFEST_NAME, sha256_of  # plain Python: the loader checks what this writes
@@ -99,6 +101,10 @@ def _quantize_in_child(src: Path, dst: Path, quant: str) -> None:
         log.info("llama.cpp's quantizer said: %s", proc.stdout.strip()[-2000:])
         if is_disk_full(dst.parent):
             raise full_disk_error(dst.parent)
+        if -proc.returncode == getattr(signal, "SIGKILL", None):
+            # killed from outside: on Linux most often the kernel's out-of-memory killer
+            raise ConversionError("The system stopped llama.cpp's quantizer, most likely because memory ran out. "
+                                  "Close other programs and convert again.")
         raise ConversionError(f"llama.cpp could not quantize the language model to {quant}. "
                               "Convert again, or choose another type with --quant (for example Q8_0).")
 
@@ -138,19 +144,16 @@ def convert_checkpoint(src: Path, out: Path, quant: str = "Q4_K_M", mmproj_type:
     vocab = load_vocab(src, cfg.text)
     text, vision = build_tables(cfg, checkpoint)
     _check_writable(out)
+    remove_left_over(out)  # a run killed before it could remove its own (Cancel, out of memory)
     choice = resolve_mmproj_type(mmproj_type, vision, checkpoint)
     log.info("vision encoder as %s: %s", choice.type, choice.reason)
 
-    stamp = f"{os.getpid()}-{int(time.time())}"
     final_model = out / model_file_name(quant)
     final_mmproj = out / mmproj_file_name(choice.type)
     final_manifest = out / MANIFEST_NAME
     is_quantized = quant not in ("F16", "F32")
-    tmp_text = out / f".text-{stamp}.tmp"
-    tmp_model = out / f".model-{stamp}.tmp"
-    tmp_mmproj = out / f".mmproj-{stamp}.tmp"
-    tmp_manifest = out / f".manifest-{stamp}.tmp"
-    temps = (tmp_text, tmp_model, tmp_mmproj, tmp_manifest)
+    temps = temp_paths(out, os.getpid(), int(time.time()))
+    tmp_text, tmp_model, tmp_mmproj, tmp_manifest = temps
     total = len(text.entries) + len(vision.entries) + (1 if is_quantized else 0)
     step = progress_factory(total, f"Converting {src.name}") if progress_factory else None
     try:

@@ -2,13 +2,15 @@
 
 The converter prints one JSON object per step ({"done", "total", "label"}), a final
 "Wrote ..." line, and "Conversion failed: ..." on stderr with exit code 1. It writes to
-temporary files renamed only at the end, so Cancel simply kills it: nothing
-half-written is left behind.
+temporary files renamed only at the end, so Cancel simply kills it; the killed run's
+temporary files are then removed here (convert/temp_files.py), so nothing half-written is
+left behind.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
@@ -16,6 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QProcess, Signal
 from engine import invocation
 
 FAILED_PREFIX = "Conversion failed:"
+log = logging.getLogger(__name__)
 KILL_WAIT_MS = 5000
 
 
@@ -41,6 +44,7 @@ class ConverterProcess(QObject):
         self._stdout = b""
         self._stderr = b""
         self._is_cancelling = False
+        self._pid = 0  # the running converter's process id, for its temporary files
         self.out_dir: Path | None = None
 
     def is_running(self) -> bool:
@@ -58,6 +62,7 @@ class ConverterProcess(QObject):
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._on_finished)
         process.errorOccurred.connect(self._on_error)
+        process.started.connect(self._on_started)
         self._process = process
         process.start(program, args)
 
@@ -69,6 +74,9 @@ class ConverterProcess(QObject):
     def wait(self, msecs: int = KILL_WAIT_MS) -> None:
         if self._process is not None:
             self._process.waitForFinished(msecs)
+
+    def _on_started(self) -> None:
+        self._pid = int(self._process.processId())
 
     def _read_stdout(self) -> None:
         self._stdout += bytes(self._process.readAllStandardOutput().data())
@@ -88,22 +96,31 @@ class ConverterProcess(QObject):
             self._process = None
             self.failed.emit(_tr("The converter could not be started. Reinstall the app, then try again."))
 
-    def _failure_message(self) -> str:
+    def _failure_message(self, status: QProcess.ExitStatus) -> str:
+        """The converter's own plain line; else plain words for how it ended (its text goes to the log)."""
         text = self._stderr.decode("utf-8", errors="replace")
         for line in reversed(text.splitlines()):
             if line.startswith(FAILED_PREFIX):
                 return line.strip()
-        last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
-        return _tr("Conversion failed. {0}").format(last) if last else _tr("Conversion failed.")
+        log.warning("the converter ended (%s) with no message of its own; it wrote: %s", status, text.strip()[-2000:])
+        if status == QProcess.ExitStatus.CrashExit:  # killed or crashed: on Linux most often out of memory
+            return _tr("Conversion failed: the converter was stopped before it finished, most likely because "
+                       "memory ran out. Nothing was changed. Close other programs and try again.")
+        return _tr("Conversion failed: the converter stopped before it could begin. Reinstall the app, then try "
+                   "again.")
 
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
         self._read_stderr()
+        if not (status == QProcess.ExitStatus.NormalExit and exit_code == 0) and self._pid:
+            from convert.temp_files import remove_left_over
+
+            remove_left_over(self.out_dir, self._pid)  # killed (Cancel, out of memory): it could not remove them
         if self._is_cancelling:
             self.cancelled.emit()
         elif status == QProcess.ExitStatus.NormalExit and exit_code == 0:
             self.succeeded.emit(str(self.out_dir))
         else:
-            self.failed.emit(self._failure_message())
+            self.failed.emit(self._failure_message(status))
         self._process.deleteLater()
         self._process = None

@@ -205,3 +205,61 @@ def test_each_write_failure_is_in_plain_words(tmp_path, number, words):
 
     message = str(write_error(tmp_path, OSError(number, os.strerror(number))))
     assert words in message and os.strerror(number) not in message
+
+
+def test_running_out_of_memory_and_a_fault_of_its_own_are_said_plainly(checkpoint, tmp_path, monkeypatch, capsys):
+    """Stand-ins: a MemoryError and an unexpected error (a converter bug) raised where the conversion
+    runs; neither can be made on purpose in the real converter, whose allocations on the tiny model are
+    too small to fail alone. The traceback is shown only under --debug."""
+    import argparse
+
+    import convert.cli as cli
+
+    for fault, phrase in ((MemoryError(), "ran out of memory"), (KeyError("layers.0"), "error of its own")):
+        def convert(*_args, fault=fault, **_kwargs):
+            raise fault
+
+        monkeypatch.setattr(cli, "convert_checkpoint", convert)
+        for is_debug in (False, True):
+            args = argparse.Namespace(checkpoint=checkpoint, out=tmp_path / "out", quant="F16", mmproj_type="f16",
+                                      progress="bar", debug=is_debug)
+            assert cli.run_convert(args) == cli.EXIT_FAILED
+            err = capsys.readouterr().err
+            message = err.strip().splitlines()[-1]
+            assert message.startswith("Conversion failed: ") and phrase in message and "nothing was written" in message
+            assert ("Traceback" in err) is (is_debug and isinstance(fault, KeyError)), err
+
+
+def test_a_quantizer_killed_by_the_system_is_said_plainly(checkpoint, tmp_path, monkeypatch):
+    """The quantizer child really killed with SIGKILL, as the out-of-memory killer ends it (a stand-in
+    child: llama.cpp's quantizer does not run out of memory on the tiny model)."""
+    import convert.pipeline as pipeline
+
+    real_run = subprocess.run
+
+    def killed(command, **kwargs):
+        return real_run([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"], **kwargs)
+
+    monkeypatch.setattr(pipeline.subprocess, "run", killed)
+    out = tmp_path / "out"
+    with pytest.raises(ConversionError, match="most likely because memory ran out"):
+        convert_checkpoint(checkpoint, out, "Q4_K_M", "f16")
+    assert list(out.iterdir()) == []
+
+
+def test_a_killed_runs_temporary_files_are_removed_by_the_next_run(checkpoint, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(ended.stdout)  # a process that has ended, as a run the system killed
+    left = [out / f".model-{dead}-1700000000.tmp", out / f".mmproj-{dead}-1700000000.tmp"]
+    for path in left:
+        path.write_bytes(b"\0" * 1024)
+    running = out / f".model-{os.getpid()}-1700000000.tmp"  # a run still going (this process): kept
+    running.write_bytes(b"")
+    mine = out / "notes.tmp"  # not the converter's
+    mine.write_bytes(b"")
+    proc = run_cli("convert", str(checkpoint), "--out", str(out), "--quant", "F16")
+    assert proc.returncode == 0, proc.stderr
+    assert not any(path.exists() for path in left)
+    assert running.exists() and mine.exists()

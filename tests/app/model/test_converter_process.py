@@ -40,7 +40,52 @@ def test_cancel_kills_the_converter_and_leaves_no_model_behind(qtbot, checkpoint
     with qtbot.waitSignal(converter.cancelled, timeout=TIMEOUT_MS):
         converter.start(checkpoints["internvl"], out)
     assert not any(out.glob("*.gguf")) and not any(out.glob("manifest.json"))
+    assert not any(out.glob(".*.tmp"))  # the killed run's hidden temporary files are removed too
     assert not converter.is_running()
+
+
+def _stand_in(monkeypatch, code: str) -> None:
+    """A real child process in place of the converter, ending as `code` makes it: the ends the real
+    converter reaches only when the system kills it or the install is broken."""
+    import sys
+
+    import app.model.converter_process as module
+
+    monkeypatch.setattr(module, "converter_command", lambda *_: (sys.executable, ["-c", code]))
+
+
+def test_a_converter_killed_by_the_system_is_reported_in_plain_words_and_its_files_removed(qtbot, tmp_path,
+                                                                                         monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    # as the out-of-memory killer leaves a run: its temporary files written, then SIGKILL
+    _stand_in(monkeypatch, "import os, pathlib, signal, sys; out = pathlib.Path(sys.argv[1]); "
+                           "(out / f'.model-{os.getpid()}-1.tmp').write_bytes(b'x' * 4096); "
+                           "(out / f'.mmproj-{os.getpid()}-1.tmp').write_bytes(b'x'); "
+                           "os.kill(os.getpid(), signal.SIGKILL)")
+    import app.model.converter_process as module
+
+    command = module.converter_command
+    monkeypatch.setattr(module, "converter_command", lambda c, o: (command(c, o)[0], [*command(c, o)[1], str(o)]))
+    other = out / ".model-1-1.tmp"  # another run's (pid 1 is alive): not this run's to remove
+    other.write_bytes(b"")
+    converter = ConverterProcess()
+    with qtbot.waitSignal(converter.failed, timeout=TIMEOUT_MS) as blocker:
+        converter.start(tmp_path, out)
+    message = blocker.args[0]
+    assert message.startswith("Conversion failed:") and "memory" in message and "Traceback" not in message
+    assert sorted(path.name for path in out.iterdir()) == [other.name]
+
+
+def test_a_converter_that_ends_with_a_traceback_shows_plain_words_not_the_traceback(qtbot, tmp_path, monkeypatch):
+    _stand_in(monkeypatch, "import sys; sys.stderr.write('Traceback (most recent call last):\\n  File \"x\"\\n"
+                           "ModuleNotFoundError: No module named gguf\\n'); sys.exit(1)")
+    converter = ConverterProcess()
+    with qtbot.waitSignal(converter.failed, timeout=TIMEOUT_MS) as blocker:
+        converter.start(tmp_path, tmp_path / "out")
+    message = blocker.args[0]
+    assert message.startswith("Conversion failed:") and "Reinstall" in message
+    assert "Traceback" not in message and "ModuleNotFoundError" not in message
 
 
 def test_a_converter_that_cannot_start_is_reported(qtbot, tmp_path, monkeypatch):
