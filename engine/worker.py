@@ -74,21 +74,37 @@ def _heartbeat(link: _Link, stop: threading.Event) -> None:
 
 @contextlib.contextmanager
 def sigint_blocked():
-    """(Caller side) SIGINT blocked in this thread while a worker is spawned.
+    """(Caller side) Ctrl+C held back while a worker is spawned, and delivered once it has started.
 
     The caller owns Ctrl+C (the terminal sends it to the whole process group, the worker
     included). A blocked signal stays blocked in the child across fork and exec (POSIX
     sigprocmask(2), execve(2)), so one that arrives while the worker's Python starts and imports
     waits, and is dropped once worker_main ignores SIGINT. Windows has no signal masks.
+
+    The mask covers this thread only: a SIGINT the kernel hands to another thread (numpy's
+    OpenBLAS threads do not block it) still makes Python raise KeyboardInterrupt in the main
+    thread, which would cut the spawn short between starting the child and writing its start-up
+    data (the child then dies of "EOFError: Ran out of input", with a traceback on the shared
+    stderr). So in the main thread Python's own handler is also swapped for one that only notes
+    the signal, which is handed to the previous handler once the child has started.
     """
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    # only the main thread can set Python's handlers, and only one that Python itself set can be put back
+    is_main = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is not None
+    noted: list = []
+    previous_handler = signal.signal(signal.SIGINT, lambda _signum, frame: noted.append(frame)) if is_main else None
+    previous_mask = (signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+                     if hasattr(signal, "pthread_sigmask") else None)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if previous_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
+        if is_main:
+            signal.signal(signal.SIGINT, previous_handler)
+            if noted and callable(previous_handler):
+                previous_handler(signal.SIGINT, noted[-1])  # Python's default raises KeyboardInterrupt now
+            elif noted and previous_handler == signal.SIG_DFL:
+                signal.raise_signal(signal.SIGINT)
 
 
 def _ignore_ctrl_c() -> None:

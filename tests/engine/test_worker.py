@@ -341,3 +341,30 @@ def test_a_follow_up_with_little_room_gets_the_room_that_is_left(pair):
     with started(pair, n_ctx=read + asked + MIN_ANSWER_TOKENS // 2) as full:
         refused = collect(full, full.ask(conversation, question), conversation=conversation)[-1]
     assert refused.kind == "error" and "too long" in refused.message
+
+
+def test_ctrl_c_handed_to_another_thread_during_a_spawn_waits_until_the_child_has_started():
+    """The kernel may hand a process's SIGINT to any thread that does not block it (numpy's OpenBLAS
+    threads, here a Python thread started before the spawn). Python then raises KeyboardInterrupt in
+    the main thread, which inside multiprocessing's start() left the child with half its start-up
+    data ("EOFError: Ran out of input" on the shared stderr)."""
+    import threading
+
+    from engine.worker import sigint_blocked
+
+    release = threading.Event()
+    other = threading.Thread(target=release.wait, args=(10,), daemon=True)
+    other.start()
+    steps = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with sigint_blocked():
+                signal.pthread_kill(other.ident, signal.SIGINT)  # a thread that does not block SIGINT
+                for step in range(20):  # bytecodes run: the interrupt would be raised among them
+                    time.sleep(0.01)
+                    steps.append(step)
+        assert steps == list(range(20))  # the whole block ran; the interrupt came after it
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # Python's own handler is back
+    finally:
+        release.set()
+        other.join()
