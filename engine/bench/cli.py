@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from engine.bench.images import BENCH_IMAGES
-from engine.bench.read_report import print_reads, read_targets, report_reads, with_text_reader
+from engine.bench.read_report import (print_reads, read_targets, report_reads,
+                                      second_looks_without_and_with_text)
 from engine.bench.read_rows import default_images, read_rows
 from engine.prompts import DETAIL_LEVELS
 
@@ -164,10 +165,11 @@ def run_bench(args: argparse.Namespace) -> int:
             # brief runs are short and decide the TTFW target: the median of three
             results["describe"].append(bench.describe_median(name, detail, REPEATS if detail == "brief" else 1))
         if name.startswith("screen"):
-            print(f"... {name} glance + second look + follow-up", file=sys.stderr, flush=True)
-            results["second_look"].append(bench.glance_and_second_look_median(name, REPEATS))
-            print(f"... {name} the same, with the text read beside the glance", file=sys.stderr, flush=True)
-            results["second_look_ocr"].append(with_text_reader(bench, name))
+            print(f"... {name} glance + second look + follow-up, in turns without and with the text read beside "
+                  "the glance", file=sys.stderr, flush=True)
+            without, with_text = second_looks_without_and_with_text(bench, name)
+            results["second_look"].append(without)
+            results["second_look_ocr"].append(with_text)
     results["memory"] = bench.close()
     print("... read", file=sys.stderr, flush=True)
     results["read"] = read_rows(default_images(), args.threads)

@@ -11,19 +11,17 @@ READ_LIMIT_S = 5.0
 RECALL_TARGET = 0.98
 
 
-def with_text_reader(bench, name: str) -> dict:
-    """The glance + second look with the image's text read beside the glance (OCR below the
-    worker's priority), as `describe --second-look` runs it; the same figures as without."""
+def second_looks_without_and_with_text(bench, name: str) -> tuple[dict, dict]:
+    """The glance + second look as the bench measures it, and the same with the image's text read
+    beside the glance (OCR below the worker's priority, as `describe --second-look` runs it), in turns."""
     from engine.bench.cli import REPEATS
-    from engine.bench.runner import GLANCE_SEED
     from engine.ocr.process import OcrClient
 
     ocr = OcrClient(bench.n_threads, is_background=True)
     ocr.start()
     try:
-        ocr.wait_ready()
-        # other screens than the runs without the reader: the same ones would take the glance's tile from the cache
-        return bench.glance_and_second_look_median(name, REPEATS, ocr, first_seed=GLANCE_SEED + REPEATS)
+        ocr.wait_ready()  # the reader idles through the runs without it: it holds memory, not the cores
+        return bench.second_looks_without_and_with_text(name, REPEATS, ocr)
     finally:
         ocr.close()
 

@@ -103,6 +103,16 @@ def speech_wait_s(lines: list[Timeline]) -> float:
     return waited
 
 
+def _second_look_row(runs: list[dict], peak: dict) -> dict:
+    runs = sorted(runs, key=lambda run: run["refined_complete_s"])
+    row = _medians(runs, base=runs[len(runs) // 2])
+    row["speech_gap_s"] = max(run["speech_gap_s"] for run in runs)
+    row["refined_complete_all_s"] = [run["refined_complete_s"] for run in runs]
+    row["repeats"] = len(runs)
+    row.update(peak)
+    return row
+
+
 def _medians(runs: list[dict], base: dict) -> dict:
     """`base` (one of `runs`) with each of its float figures replaced by the median over `runs`."""
     import statistics
@@ -206,20 +216,21 @@ class Bench:
         run = reference.run(level_prompt(self.pair, PEER_DETAIL), [fit_tiles(image, 1)], 1, PEER_PROJECTOR)
         return run["encode_s"] + run["image_prefill_s"]
 
-    def glance_and_second_look_median(self, name: str, repeats: int, ocr=None, first_seed: int = GLANCE_SEED) -> dict:
-        """`glance_and_second_look` on `repeats` different images of the same kind. Each figure is the
-        median, except the voice's wait for the model: the longest (the target is that it never waits).
-        Images from `first_seed` on: a run on an image described before would take its tiles from the cache.
-        The close-ups' figures are the median run's (by refined time); every run's refined time is listed."""
+    def second_looks_without_and_with_text(self, name: str, repeats: int, ocr) -> tuple[dict, dict]:
+        """`glance_and_second_look` on `repeats` images without the text read and `repeats` others with it
+        (`ocr`, a started text reader), in turns (without, with, without, ...), so the host's drift over the
+        minutes they take falls on both alike: the two rows are compared (the glance's TTFW beside a read).
+        Each figure is the median over its runs, except the voice's wait for the model: the longest (the
+        target is that it never waits). Every image is a new one: a run on an image described before would
+        take its tiles from the cache. The close-ups' figures are the median run's (by refined time);
+        every run's refined time is listed."""
         is_own_peak = reset_peak_rss(self.client.pid)
-        runs = [self.glance_and_second_look(name, first_seed + k, ocr) for k in range(repeats)]
-        runs.sort(key=lambda run: run["refined_complete_s"])
-        row = _medians(runs, base=runs[len(runs) // 2])
-        row["speech_gap_s"] = max(run["speech_gap_s"] for run in runs)
-        row["refined_complete_all_s"] = [run["refined_complete_s"] for run in runs]
-        row["repeats"] = repeats
-        row.update(self._peak(is_own_peak))
-        return row
+        without, with_text = [], []
+        for k in range(repeats):
+            without.append(self.glance_and_second_look(name, GLANCE_SEED + 2 * k))
+            with_text.append(self.glance_and_second_look(name, GLANCE_SEED + 2 * k + 1, ocr))
+        peak = self._peak(is_own_peak)
+        return _second_look_row(without, peak), _second_look_row(with_text, peak)
 
     def glance_and_second_look(self, name: str, seed: int = GLANCE_SEED, ocr=None) -> dict:
         """The hotkey path through the app's describe flow: the glance, the close-ups one request each, a

@@ -205,3 +205,28 @@ def test_formats_sweep_measures_prefill_decode_and_memory_on_the_tiny_model(conv
         assert 0 < row["encode_s"] < row["first_token_s"] and row["model_bytes"] == result.model_path.stat().st_size
         # the child's own peak: more than the model file it read in, less than anything a leak would make
         assert result.model_path.stat().st_size < row["peak_rss_bytes"] < 2e9
+
+
+def test_the_second_looks_with_and_without_the_text_read_take_turns():
+    """The two sets of runs are compared (the glance's TTFW beside a read), so they alternate: the host's
+    drift over the minutes they take falls on both alike. Each run on a new screen (no tile from the cache)."""
+    import os
+    import types
+
+    from engine.bench.runner import GLANCE_SEED, Bench
+
+    bench = object.__new__(Bench)  # only the sequencing is under test: each run's figures are stood in for
+    bench.client, bench._peaks = types.SimpleNamespace(pid=os.getpid()), []
+    calls = []
+
+    def run(name, seed, ocr=None):
+        calls.append((seed, ocr))
+        return {"refined_complete_s": float(seed), "speech_gap_s": 0.1 * (seed - GLANCE_SEED), "glance_ttfw_s": 1.0}
+
+    bench.glance_and_second_look = run
+    without, with_text = bench.second_looks_without_and_with_text("screen-1920x1080", 3, ocr="reader")
+    assert calls == [(GLANCE_SEED + k, None if k % 2 == 0 else "reader") for k in range(6)]
+    assert without["refined_complete_all_s"] == [GLANCE_SEED + k for k in (0.0, 2.0, 4.0)]
+    assert with_text["refined_complete_s"] == GLANCE_SEED + 3.0 and with_text["repeats"] == 3
+    assert with_text["speech_gap_s"] == max(0.1 * k for k in (1, 3, 5))  # the longest wait, not the median
+    assert without["peak_rss_bytes"] == with_text["peak_rss_bytes"] > 0
