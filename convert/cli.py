@@ -88,29 +88,29 @@ def run_convert(args: argparse.Namespace) -> int:
     bars = _JsonProgress() if args.progress == "json" else ProgressBars()
     try:
         result = convert_checkpoint(args.checkpoint, args.out, args.quant, args.mmproj_type, bars)
-    except ConversionError as exc:
-        bars.close()
-        print(f"Conversion failed: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        bars.close()
-        print("Conversion cancelled; nothing was written.", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except MemoryError:
-        bars.close()
-        print(f"Conversion failed: {OUT_OF_MEMORY}", file=sys.stderr)
-        return EXIT_FAILED
-    except Exception:  # a fault of the converter's own, not of what it was given: no traceback unless asked
-        bars.close()
-        if args.debug:
-            traceback.print_exc()
-        print(f"Conversion failed: {UNEXPECTED}", file=sys.stderr)
-        return EXIT_FAILED
+    except (KeyboardInterrupt, Exception) as exc:
+        bars.close()  # messages start on a fresh line
+        message, code = _failure(exc, args.debug)
+        print(message, file=sys.stderr)
+        return code
     bars.close()
     print(f"Wrote {result.model_path} and {result.mmproj_path} ({result.layout} layout) "
           f"in {time.perf_counter() - started:.1f} s{_peak_memory_note()}.")
     print(f"Vision encoder: {result.mmproj_choice.type.upper()} ({result.mmproj_choice.reason}).")
     return EXIT_OK
+
+
+def _failure(exc: BaseException, is_debug: bool) -> tuple[str, int]:
+    """The one line a failed run ends with, and its exit code."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "Conversion cancelled; nothing was written.", EXIT_INTERRUPTED
+    if isinstance(exc, ConversionError):
+        return f"Conversion failed: {exc}", EXIT_FAILED
+    if isinstance(exc, MemoryError):
+        return f"Conversion failed: {OUT_OF_MEMORY}", EXIT_FAILED
+    if is_debug:  # a fault of the converter's own, not of what it was given: no traceback unless asked
+        traceback.print_exception(exc)
+    return f"Conversion failed: {UNEXPECTED}", EXIT_FAILED
 
 
 def _peak_memory_note() -> str:

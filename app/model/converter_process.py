@@ -112,13 +112,14 @@ class ConverterProcess(QObject):
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
         self._read_stdout()
         self._read_stderr()
-        if not (status == QProcess.ExitStatus.NormalExit and exit_code == 0) and self._pid:
+        has_succeeded = status == QProcess.ExitStatus.NormalExit and exit_code == 0
+        if not has_succeeded and self._pid:
             from convert.temp_files import remove_left_over
 
             remove_left_over(self.out_dir, self._pid)  # killed (Cancel, out of memory): it could not remove them
         if self._is_cancelling:
             self.cancelled.emit()
-        elif status == QProcess.ExitStatus.NormalExit and exit_code == 0:
+        elif has_succeeded:
             self.succeeded.emit(str(self.out_dir))
         else:
             self.failed.emit(self._failure_message(status))

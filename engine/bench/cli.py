@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 
 from engine.bench.images import BENCH_IMAGES
-from engine.bench.read_report import (print_reads, read_targets, report_reads,
-                                      second_looks_without_and_with_text)
+from engine.bench.read_report import print_reads, read_targets, report_reads, second_looks_beside_a_text_reader
 from engine.bench.read_rows import default_images, read_rows
 from engine.prompts import DETAIL_LEVELS
 
@@ -167,7 +166,7 @@ def run_bench(args: argparse.Namespace) -> int:
         if name.startswith("screen"):
             print(f"... {name} glance + second look + follow-up, in turns without and with the text read beside "
                   "the glance", file=sys.stderr, flush=True)
-            without, with_text = second_looks_without_and_with_text(bench, name)
+            without, with_text = second_looks_beside_a_text_reader(bench, name)
             results["second_look"].append(without)
             results["second_look_ocr"].append(with_text)
     results["memory"] = bench.close()

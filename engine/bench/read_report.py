@@ -11,7 +11,7 @@ READ_LIMIT_S = 5.0
 RECALL_TARGET = 0.98
 
 
-def second_looks_without_and_with_text(bench, name: str) -> tuple[dict, dict]:
+def second_looks_beside_a_text_reader(bench, name: str) -> tuple[dict, dict]:
     """The glance + second look as the bench measures it, and the same with the image's text read
     beside the glance (OCR below the worker's priority, as `describe --second-look` runs it), in turns."""
     from engine.bench.cli import REPEATS

@@ -45,13 +45,14 @@ def test_cancel_kills_the_converter_and_leaves_no_model_behind(qtbot, checkpoint
 
 
 def _stand_in(monkeypatch, code: str) -> None:
-    """A real child process in place of the converter, ending as `code` makes it: the ends the real
-    converter reaches only when the system kills it or the install is broken."""
+    """A real child process in place of the converter, ending as `code` makes it (given the output
+    folder as sys.argv[1]): the ends the real converter reaches only when the system kills it or the
+    install is broken."""
     import sys
 
     import app.model.converter_process as module
 
-    monkeypatch.setattr(module, "converter_command", lambda *_: (sys.executable, ["-c", code]))
+    monkeypatch.setattr(module, "converter_command", lambda _checkpoint, out: (sys.executable, ["-c", code, str(out)]))
 
 
 def test_a_converter_killed_by_the_system_is_reported_in_plain_words_and_its_files_removed(qtbot, tmp_path,
@@ -63,10 +64,6 @@ def test_a_converter_killed_by_the_system_is_reported_in_plain_words_and_its_fil
                            "(out / f'.model-{os.getpid()}-1.tmp').write_bytes(b'x' * 4096); "
                            "(out / f'.mmproj-{os.getpid()}-1.tmp').write_bytes(b'x'); "
                            "os.kill(os.getpid(), signal.SIGKILL)")
-    import app.model.converter_process as module
-
-    command = module.converter_command
-    monkeypatch.setattr(module, "converter_command", lambda c, o: (command(c, o)[0], [*command(c, o)[1], str(o)]))
     other = out / ".model-1-1.tmp"  # another run's (pid 1 is alive): not this run's to remove
     other.write_bytes(b"")
     converter = ConverterProcess()
