@@ -35,11 +35,52 @@ def missing_programs() -> list[str]:
 
 
 def _die_with_parent() -> None:
+    """Linux: Xvfb ends when the process that started it does, even one that crashed before its clean-up ran."""
     import ctypes
     import signal
 
     pr_set_pdeathsig = 1
     ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_xvfb(screen: str, timeout_s: float = START_TIMEOUT_S) -> tuple[subprocess.Popen, str]:
+    """A private X server with one screen of `screen` ("WIDTHxHEIGHTxDEPTH"): (process, display name).
+    Also the tests' X server (tests/app/conftest.py)."""
+    read_fd, write_fd = os.pipe()
+    try:
+        process = subprocess.Popen(
+            ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", screen, "-nolisten", "tcp", "-noreset"],
+            pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+    finally:
+        os.close(write_fd)
+    number = b""
+    try:
+        while not number.endswith(b"\n"):
+            readable, _, _ = select.select([read_fd], [], [], timeout_s)
+            if not readable:
+                raise RuntimeError("Xvfb did not start")
+            data = os.read(read_fd, 16)
+            if not data:
+                raise RuntimeError("Xvfb exited while starting")
+            number += data
+    except RuntimeError:
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        os.close(read_fd)
+    return process, f":{number.decode().strip()}"
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(STOP_TIMEOUT_S)
 
 
 class Desktop:
@@ -49,21 +90,8 @@ class Desktop:
         self._processes: list[subprocess.Popen] = []
 
     def start(self) -> Desktop:
-        read_fd, write_fd = os.pipe()
-        try:
-            self._processes.append(subprocess.Popen(
-                ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", SCREEN, "-nolisten", "tcp", "-noreset"],
-                pass_fds=(write_fd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None))
-        finally:
-            os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            readable, _, _ = select.select([pipe], [], [], START_TIMEOUT_S)
-            number = pipe.readline().strip() if readable else b""
-        if not number:
-            self.stop()
-            raise RuntimeError("Xvfb did not start")
-        self.display = f":{number.decode()}"
+        process, self.display = start_xvfb(SCREEN)
+        self._processes.append(process)
         if shutil.which("openbox"):  # a window manager, as on a desktop; the app does not need one
             config = self.workdir / "openbox-rc.xml"
             config.write_text(OPENBOX_CONFIG)
@@ -92,18 +120,9 @@ class Desktop:
         """Wait for a visible window of this class name (WM_CLASS) and return its id."""
         return self.xdotool("search", "--sync", "--onlyvisible", "--classname", name).split()[0]
 
-    def stop_process(self, process: subprocess.Popen) -> None:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_S)
-
     def stop(self) -> None:
         for process in reversed(self._processes):
-            self.stop_process(process)
+            stop_process(process)
         self._processes.clear()
 
 

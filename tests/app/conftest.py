@@ -9,14 +9,13 @@ Xvfb (the `xvfb` fixture) on a display number Xvfb picks itself.
 from __future__ import annotations
 
 import os
-import select
 import shutil
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
+
+from engine.bench import desktop
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt makes the QApplication
 os.environ.setdefault("VISIONPANGU_SPEECH", "null")
@@ -114,40 +113,9 @@ def make_app(qtbot, settings, null_speech, tmp_path):
         application.quit()
 
 
-def _die_with_parent() -> None:
-    """Linux: Xvfb ends when the test process does, even if it crashed before its teardown ran."""
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def start_xvfb(screen: str = XVFB_SCREEN):
     """A private X server with one screen of `screen` ("WIDTHxHEIGHTxDEPTH"): (process, display name)."""
-    read_end, write_end = os.pipe()
-    process = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", screen,
-                                "-nolisten", "tcp", "-noreset"],
-                               pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
-    os.close(write_end)
-    number = b""
-    try:
-        while not number.endswith(b"\n"):
-            ready, _, _ = select.select([read_end], [], [], XVFB_START_TIMEOUT_S)
-            if not ready:
-                raise RuntimeError("Xvfb did not start")
-            data = os.read(read_end, 16)
-            if not data:
-                raise RuntimeError("Xvfb exited while starting")
-            number += data
-    except RuntimeError:
-        process.kill()
-        process.wait()
-        raise
-    finally:
-        os.close(read_end)
-    return process, f":{number.decode().strip()}"
+    return desktop.start_xvfb(screen, XVFB_START_TIMEOUT_S)
 
 
 def require_xvfb() -> None:
@@ -158,13 +126,7 @@ def require_xvfb() -> None:
         pytest.skip("Xvfb is not installed")
 
 
-def stop_xvfb(process) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+stop_xvfb = desktop.stop_process
 
 
 @pytest.fixture(scope="session")
