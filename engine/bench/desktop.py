@@ -73,14 +73,20 @@ def start_xvfb(screen: str, timeout_s: float = START_TIMEOUT_S) -> tuple[subproc
     return process, f":{number.decode().strip()}"
 
 
-def stop_process(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(STOP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(STOP_TIMEOUT_S)
+def stop_processes(processes: list[subprocess.Popen], timeout_s: float = STOP_TIMEOUT_S) -> None:
+    """End them, last started first: all are asked at once, and one that does not end is killed; their pipes close."""
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    for process in reversed(processes):
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout_s)
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 class Desktop:
@@ -121,8 +127,7 @@ class Desktop:
         return self.xdotool("search", "--sync", "--onlyvisible", "--classname", name).split()[0]
 
     def stop(self) -> None:
-        for process in reversed(self._processes):
-            stop_process(process)
+        stop_processes(self._processes)
         self._processes.clear()
 
 

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from engine.bench.desktop import Desktop, missing_programs, stop_process, wait_until
+from engine.bench.desktop import Desktop, missing_programs, stop_processes, wait_until
 from engine.flow import GLANCE_DETAIL
 from engine.timeline import (CAPTURED, COMMAND, FIRST_AUDIO_OUT, FIRST_PHRASE, FIRST_SAMPLE, FIRST_TOKEN,
                              HANDED_OVER, MODEL_READY, TIMELINE_ENV)
@@ -127,7 +127,7 @@ def drive_app(model_dir: Path, presses: int, is_voice: bool) -> list[dict[str, f
                       "after the key", file=sys.stderr, flush=True)
                 desktop.xdotool("key", "--clearmodifiers", STOP_KEYS)
                 time.sleep(SETTLE_S)
-                stop_process(marker)
+                stop_processes([marker])
         finally:
             desktop.stop()
     return results

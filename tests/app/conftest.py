@@ -126,7 +126,8 @@ def require_xvfb() -> None:
         pytest.skip("Xvfb is not installed")
 
 
-stop_xvfb = desktop.stop_process
+def stop_xvfb(process) -> None:
+    desktop.stop_processes([process])
 
 
 @pytest.fixture(scope="session")

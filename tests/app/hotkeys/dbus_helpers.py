@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from engine.bench.desktop import stop_processes
+
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 LINE_TIMEOUT_S = 5.0
@@ -51,17 +53,7 @@ class PrivateBus:
         return stand_in
 
     def stop(self) -> None:
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT_S)
-            for pipe in (process.stdin, process.stdout):
-                if pipe is not None:
-                    pipe.close()
+        stop_processes(self._processes, STOP_TIMEOUT_S)
         self._processes.clear()
 
     def _spawn(self, args, name, env, stdin=subprocess.DEVNULL) -> subprocess.Popen:

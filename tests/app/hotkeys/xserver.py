@@ -1,8 +1,8 @@
 """A private X server for one test: Xvfb on a display number it picks itself, and helpers.
 
-Xvfb's -displayfd makes the server choose a free display number and write it once it
-accepts connections, so tests never race each other or a developer's own display.
-Every process started here is ended by stop(), even when the test failed.
+Xvfb is started as the bench's desktop starts it (engine/bench/desktop.py: -displayfd, so tests never
+race each other or a developer's own display). Every process started here is ended by stop(), even
+when the test failed.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import os
 import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from Xlib import display as xdisplay
+
+from engine.bench import desktop
 
 START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
@@ -22,25 +23,10 @@ COMMAND_TIMEOUT_S = 10.0
 POLL_S = 0.02
 SCREEN = "640x480x24"
 GRAB_HELPER = Path(__file__).with_name("grab_helper.py")
-# Openbox with no key or mouse bindings of its own, so that it can take none of ours.
-OPENBOX_CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
-<openbox_config xmlns="http://openbox.org/3.4/rc">
-  <focus><focusNew>yes</focusNew><followMouse>no</followMouse></focus>
-  <keyboard></keyboard>
-  <mouse></mouse>
-</openbox_config>
-"""
 
 
 def wait_until(condition, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(POLL_S)
+    return desktop.wait_until(condition, timeout_s, what, POLL_S)
 
 
 class XServer:
@@ -51,41 +37,19 @@ class XServer:
 
     # --- lifetime -------------------------------------------------------------------------
     def start(self) -> "XServer":
-        read_fd, write_fd = os.pipe()
-        try:
-            self._spawn(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", SCREEN, "-nolisten", "tcp",
-                         "-noreset"], "xvfb", env=os.environ, pass_fds=(write_fd,))
-        finally:
-            os.close(write_fd)
-        with os.fdopen(read_fd, "rb") as pipe:
-            readable, _, _ = select.select([pipe], [], [], START_TIMEOUT_S)
-            number = pipe.readline().strip() if readable else b""
-        if not number:
-            self.stop()
-            raise RuntimeError(f"Xvfb did not start; see {self.workdir / 'xvfb.log'}")
-        self.display = f":{number.decode()}"
+        process, self.display = desktop.start_xvfb(SCREEN, START_TIMEOUT_S)
+        self._processes.append(process)
         return self
 
     def start_window_manager(self) -> None:
         """Openbox, so that _NET_ACTIVE_WINDOW and windowactivate work as on a desktop."""
         config = self.workdir / "openbox-rc.xml"
-        config.write_text(OPENBOX_CONFIG)
+        config.write_text(desktop.OPENBOX_CONFIG)
         self.spawn(["openbox", "--sm-disable", "--config-file", str(config)], "openbox")
         wait_until(self._has_window_manager, START_TIMEOUT_S, "openbox to manage the screen")
 
     def stop(self) -> None:
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-        for process in reversed(self._processes):
-            try:
-                process.wait(STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(STOP_TIMEOUT_S)
-            for pipe in (process.stdin, process.stdout):
-                if pipe is not None:
-                    pipe.close()
+        desktop.stop_processes(self._processes, STOP_TIMEOUT_S)
         self._processes.clear()
 
     def kill_server(self) -> None:
