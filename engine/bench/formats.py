@@ -64,17 +64,8 @@ def _long_prefill(reference, n_tokens: int) -> float:
 
 def _decode_rate(reference, n_tokens: int) -> float:
     """Tokens per second over `n_tokens` greedy tokens after what the context holds."""
-    lib = reference.lib
-    sampler = reference._sampler()
-    token = (lib.llama_token * 1)()
     started = time.perf_counter()
-    try:
-        for _ in range(n_tokens):
-            token[0] = lib.llama_sampler_sample(sampler, reference.ctx, -1)
-            if lib.llama_decode(reference.ctx, lib.llama_batch_get_one(token, 1)) != 0:
-                raise RuntimeError("llama.cpp could not decode after the long prompt")
-    finally:
-        lib.llama_sampler_free(sampler)
+    reference.decode(n_tokens, started)
     return n_tokens / (time.perf_counter() - started)
 
 

@@ -111,22 +111,34 @@ class LlamaCppReference:
                                                 i == count - 1, ctypes.byref(n_past))
                 times["text_prefill_s"] += time.perf_counter() - t0
         times["prompt_s"] = time.perf_counter() - started
-        sampler = self._sampler()
-        token = (lib.llama_token * 1)()
-        times["tokens"], times["token_done_s"] = [], []
-        for k in range(n_tokens):
-            token[0] = lib.llama_sampler_sample(sampler, self.ctx, -1)
-            times["tokens"].append(token[0])
-            if k == 0:
-                times["first_token_s"] = time.perf_counter() - started
-            lib.llama_decode(self.ctx, lib.llama_batch_get_one(token, 1))
-            times["token_done_s"].append(time.perf_counter() - started)
+        times["tokens"], first_sampled_s, times["token_done_s"] = self.decode(n_tokens, started)
+        if first_sampled_s is not None:
+            times["first_token_s"] = first_sampled_s
         times["total_s"] = time.perf_counter() - started
-        lib.llama_sampler_free(sampler)
         m.mtmd_input_chunks_free(chunks)
         for bitmap in bitmaps:
             m.mtmd_bitmap_free(bitmap)
         return times
+
+    def decode(self, n_tokens: int, started: float) -> tuple[list[int], float | None, list[float]]:
+        """`n_tokens` tokens after what the context holds, with the app's sampler chain: the tokens, the
+        seconds from `started` until the first was sampled, and until each was read back."""
+        lib = self.lib
+        sampler = self._sampler()
+        token = (lib.llama_token * 1)()
+        tokens, first_sampled_s, done_s = [], None, []
+        try:
+            for _ in range(n_tokens):
+                token[0] = lib.llama_sampler_sample(sampler, self.ctx, -1)
+                tokens.append(token[0])
+                if first_sampled_s is None:
+                    first_sampled_s = time.perf_counter() - started
+                if lib.llama_decode(self.ctx, lib.llama_batch_get_one(token, 1)) != 0:
+                    raise RuntimeError("llama.cpp could not decode the next token")
+                done_s.append(time.perf_counter() - started)
+        finally:
+            lib.llama_sampler_free(sampler)
+        return tokens, first_sampled_s, done_s
 
     @staticmethod
     def total_s_for(times: dict, n_tokens: int) -> float:
