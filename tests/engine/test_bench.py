@@ -90,15 +90,15 @@ def test_bench_reports_all_figures(conversions, capsys):
 
 
 def _line(done: float, pieces: list[tuple[float, str]], n_tokens: int):
-    from engine.bench.runner import Timeline
+    from engine.bench.timelines import PassTimes
     from engine.protocol import Stats
 
-    return Timeline(submitted=0.0, first_chunk=pieces[0][0], first_speech=pieces[0][0], done=done,
-                    stats=Stats(n_tokens=n_tokens), pieces=pieces)
+    return PassTimes(submitted=0.0, first_chunk=pieces[0][0], first_speech=pieces[0][0], done=done,
+                     stats=Stats(n_tokens=n_tokens), pieces=pieces)
 
 
 def test_speech_wait_counts_only_silence_after_the_voice_started():
-    from engine.bench.runner import SPEECH_WORDS_PER_S, WORDS_PER_TOKEN, speech_wait_s
+    from engine.bench.timelines import SPEECH_WORDS_PER_S, WORDS_PER_TOKEN, speech_wait_s
 
     def speech_s(n_tokens):
         return n_tokens * WORDS_PER_TOKEN / SPEECH_WORDS_PER_S
