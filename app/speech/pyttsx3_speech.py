@@ -1,8 +1,6 @@
 """The real voice: one long-lived thread owns the pyttsx3 engine; callers only queue and signal.
 
-pyttsx3 engines are not thread-safe (its tracker reports hangs and "run loop already started" when
-two threads touch one engine), and the espeak driver keeps one process-wide synthesis callback, so
-exactly one engine exists per process, created, used and dropped on its owner thread.
+The engine lives on its owner thread (app/speech/engine_thread.py), which speaks what is queued here.
 say() and stop() only touch a queue under a lock, so the GUI never waits for the voice.
 
 Every utterance carries the generation it was queued in; stop() starts a new generation, so an
@@ -13,35 +11,26 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 import threading
 import time
-import traceback
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
 from app.storage.private_files import private_folder, tighten
 from app.speech.base import SpeechOutput
-from app.speech.errors import (ENGINE_FAILED, ENGINE_TIMEOUT, PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE,
-                               PlaybackFailed, SpeechUnavailable, tr)
+from app.speech.engine_thread import EngineThread, log_failure
+from app.speech.errors import PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE, PlaybackFailed, SpeechUnavailable, tr
 from app.speech.jobs import Job, Token
 from app.speech.players import StreamPlayer, WavPlayer
-from app.speech.runners import Runner, create_runner
+from app.speech.runners import Runner
 from engine.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
 
 logger = logging.getLogger("visionpangu.speech")
 
-# Starting espeak takes ~50 ms and SAPI5 about a second; past this the voice is called unavailable.
-ENGINE_START_TIMEOUT_S = 10.0
-# shutdown() waits this long for the owner thread; it is a daemon, so a hung driver cannot block exit.
-SHUTDOWN_TIMEOUT_S = 5.0
 MIN_RATE_WPM = 80
 MAX_RATE_WPM = 500
 SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes (tests read them)
-
-# One engine per process (see the module docstring); held from start until the owner thread ends.
-_engine_slot = threading.Lock()
 
 
 class Pyttsx3Speech(SpeechOutput):
@@ -66,10 +55,6 @@ class Pyttsx3Speech(SpeechOutput):
         self._output_dir = Path(output_dir) if output_dir is not None else None
         if self._output_dir is not None:
             private_folder(self._output_dir)  # what is spoken describes the user's screen
-        if not _engine_slot.acquire(blocking=False):
-            raise RuntimeError("a pyttsx3 engine is already running in this process; shut it down first")
-        self._driver_name = driver_name
-        self._player = player
         self._on_error = on_error
         self._on_finished = on_finished
         self.last_error: str | None = None
@@ -81,19 +66,14 @@ class Pyttsx3Speech(SpeechOutput):
         self._sequence = 0
         self._is_closing = False
         self._interrupt = threading.Event()
-        self._ready = threading.Event()
-        self._start_error: SpeechUnavailable | None = None
-        self._voices: list[tuple[str, str]] = []
         self.sound_times: deque = deque(maxlen=SOUND_TIMES_KEPT)  # (sequence, SoundTimes), owner thread
-        self._default_voice = ""  # the engine's voice at start: what an empty voice setting means
-        self._thread = threading.Thread(target=self._run, name="speech-owner", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(ENGINE_START_TIMEOUT_S):
-            self.shutdown()
-            raise SpeechUnavailable(tr(ENGINE_TIMEOUT), detail="engine start timed out")
-        if self._start_error is not None:
-            self._thread.join(SHUTDOWN_TIMEOUT_S)
-            raise self._start_error
+        self._engine = EngineThread(self._serve, driver_name=driver_name, player=player,
+                                    needs_player=self._output_dir is None)
+        try:
+            self._engine.wait_until_started()
+        except SpeechUnavailable:
+            self.shutdown()  # an engine that starts late finds the speech closing and is dropped at once
+            raise
 
     # --- called from any thread -------------------------------------------------------------
 
@@ -127,7 +107,7 @@ class Pyttsx3Speech(SpeechOutput):
         if volume is not None:
             changes["volume"] = max(0.0, min(1.0, float(volume)))
         if voice_id == "":  # the system's default voice, as it was when the engine started
-            voice_id = self._default_voice or None
+            voice_id = self._engine.default_voice or None
         if voice_id is not None:
             changes["voice"] = voice_id  # checked on the owner thread, which reports problems
         with self._cond:
@@ -135,7 +115,7 @@ class Pyttsx3Speech(SpeechOutput):
             self._cond.notify_all()
 
     def voices(self) -> list[tuple[str, str]]:
-        return list(self._voices)  # read once on the owner thread at start
+        return list(self._engine.voices)  # read once on the owner thread at start
 
     def wait_until_idle(self, timeout: float) -> bool:
         """Block until everything queued is spoken (tests, and file mode off the GUI thread)."""
@@ -149,45 +129,9 @@ class Pyttsx3Speech(SpeechOutput):
             self._queue.clear()
             self._interrupt.set()
             self._cond.notify_all()
-        if threading.current_thread() is not self._thread:
-            self._thread.join(SHUTDOWN_TIMEOUT_S)
-            if self._thread.is_alive():
-                logger.warning("the speech thread did not end within %s s", SHUTDOWN_TIMEOUT_S)
+        self._engine.join()
 
     # --- the owner thread -------------------------------------------------------------------
-
-    def _run(self) -> None:
-        scratch = tempfile.TemporaryDirectory(prefix="visionpangu-speech-")
-        runner = None
-        try:
-            runner = self._start_engine(Path(scratch.name))
-            if runner is not None:
-                self._serve(runner)
-        finally:
-            if runner is not None:
-                runner.close()
-            del runner  # drop the engine here, on its own thread, before the next one may start
-            scratch.cleanup()
-            _engine_slot.release()
-            self._ready.set()
-
-    def _start_engine(self, scratch: Path) -> Runner | None:
-        try:
-            runner = create_runner(self._driver_name, scratch, self._player, needs_player=self._output_dir is None)
-            self._voices = runner.voices()
-            try:
-                self._default_voice = runner.default_voice()
-            except Exception:  # a driver without a current voice: "" then means "leave it"
-                self._default_voice = ""
-            return runner
-        except SpeechUnavailable as exc:
-            self._start_error = exc
-        except Exception as exc:  # a driver failing in a way create_runner did not foresee
-            _log_failure("speech engine failed to start")
-            self._start_error = SpeechUnavailable(tr(ENGINE_FAILED), detail=repr(exc))
-        finally:
-            self._ready.set()
-        return None
 
     def _serve(self, runner: Runner) -> None:
         while True:
@@ -207,14 +151,14 @@ class Pyttsx3Speech(SpeechOutput):
                 self._cond.notify_all()
 
     def _apply(self, runner: Runner, name: str, value: object) -> None:
-        if name == "voice" and value not in {known for known, _name in self._voices}:
+        if name == "voice" and value not in {known for known, _name in self._engine.voices}:
             logger.warning("unknown voice id %r", value)  # e.g. settings copied from another machine
             self._report(tr(UNKNOWN_VOICE))
             return
         try:
             runner.set_property(name, value)
         except Exception:
-            _log_failure("could not set %s=%r", name, value)
+            log_failure("could not set %s=%r", name, value)
 
     def _perform(self, runner: Runner, job: Job) -> None:
         token = Token(self, job.generation)
@@ -229,7 +173,7 @@ class Pyttsx3Speech(SpeechOutput):
             self._report(tr(PLAYBACK_FAILED))
             return
         except Exception:
-            _log_failure("the voice failed on %r", job.text)
+            log_failure("the voice failed on %r", job.text)
             self._report(tr(SPEAKING_FAILED))
             return
         finally:
@@ -271,14 +215,7 @@ def _call_back(callback: Callable | None, *args) -> None:
         if callback is not None:
             callback(*args)
     except Exception:
-        _log_failure("speech callback %r failed", callback)
-
-
-def _log_failure(message: str, *args) -> None:
-    # The traceback is logged as text, not as exc_info: a log record holding it would keep the
-    # engine alive in its frames, and an espeak engine destroyed late unhooks the synthesis callback
-    # of whichever engine came after it (the driver's destroy() sets espeak's one callback to None).
-    logger.error(message + "\n%s", *args, traceback.format_exc())
+        log_failure("speech callback %r failed", callback)
 
 
 class WavFileSpeech(Pyttsx3Speech):

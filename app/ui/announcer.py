@@ -49,7 +49,7 @@ class Announcer(QObject):
         self._source = source  # the widget the announcement appears to come from
         self._link = link  # app.speech.speech_link.SpeechLink: its route says the channel; its voice is the fallback
         if nvda is None:
-            from app.speech.screen_reader import NvdaController
+            from app.speech.nvda import NvdaController
 
             nvda = NvdaController.load()
         self._nvda = nvda  # None where there is no NVDA controller client (not Windows, not shipped)
