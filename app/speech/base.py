@@ -16,6 +16,9 @@ from abc import ABC, abstractmethod
 SPEECH_ENV = "VISIONPANGU_SPEECH"
 NULL_BACKEND = "null"
 FILE_PREFIX = "file:"
+# The speaking rates every voice takes, in words per minute (the Settings dialog offers this range).
+MIN_RATE_WPM, MAX_RATE_WPM = 80, 500
+DEFAULT_RATE_WPM = 200  # espeak-ng's own default, and what the rate setting starts at
 
 
 class SpeechOutput(ABC):

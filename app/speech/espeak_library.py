@@ -16,6 +16,8 @@ import ctypes
 import ctypes.util
 from collections.abc import Callable
 
+from app.speech.base import DEFAULT_RATE_WPM
+
 AUDIO_OUTPUT_SYNCHRONOUS = 2
 INITIALIZE_DONT_EXIT = 0x8000  # espeakINITIALIZE_DONT_EXIT: fail with -1, never exit() the process
 CHARS_UTF8 = 1
@@ -29,7 +31,6 @@ CONTINUE, ABORT = 0, 1  # what the synth callback returns
 BUFFER_MS = 50
 SAMPLE_BYTES = 2  # 16-bit signed mono
 FALLBACK_VOICE = "gmw/en"  # espeak-ng's English, if the library reports no current voice
-DEFAULT_RATE_WPM = 200  # espeak-ng's own default, and what the app's rate setting starts at
 DEFAULT_VOLUME = 1.0
 LIBRARY_NAMES = (
     "libespeak-ng.so.1",

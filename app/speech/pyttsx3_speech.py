@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from app.storage.private_files import private_folder, tighten
-from app.speech.base import SpeechOutput
+from app.speech.base import MAX_RATE_WPM, MIN_RATE_WPM, SpeechOutput
 from app.speech.engine_thread import EngineThread, log_failure
 from app.speech.errors import PLAYBACK_FAILED, SPEAKING_FAILED, UNKNOWN_VOICE, PlaybackFailed, SpeechUnavailable, tr
 from app.speech.jobs import Job, Token
@@ -28,8 +28,6 @@ from engine.timeline import FIRST_AUDIO_OUT, FIRST_SAMPLE, timeline
 
 logger = logging.getLogger("visionpangu.speech")
 
-MIN_RATE_WPM = 80
-MAX_RATE_WPM = 500
 SOUND_TIMES_KEPT = 64  # the last phrases' SoundTimes (tests read them)
 
 

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, Signal
 
+from app.speech.base import DEFAULT_RATE_WPM, MAX_RATE_WPM, MIN_RATE_WPM
 from app.storage.paths import settings_path
 from app.storage.private_files import create_private, private_folder
 from app.ui.marked import noop
@@ -26,8 +27,6 @@ MONITOR_POINTER, MONITOR_ALL = "pointer", "all"
 MAX_THREADS = 256
 OUTPUT_AUTO, OUTPUT_VOICE, OUTPUT_SCREEN_READER, OUTPUT_BOTH = "auto", "voice", "screen_reader", "both"
 READER_AUTO, READER_ANNOUNCEMENTS, READER_SPEECH_DISPATCHER = "auto", "announcements", "speech_dispatcher"
-MIN_RATE_WPM, MAX_RATE_WPM = 80, 500  # app.speech.pyttsx3_speech's range
-DEFAULT_RATE_WPM = 200
 MIN_TEXT_SIZE_PERCENT, MAX_TEXT_SIZE_PERCENT = 100, 400  # of the system font: 400% is large print at 9 pt
 MIN_VOLUME = 10  # percent: silence is chosen with the output setting, not a volume of zero
 COLOURS_SYSTEM, COLOURS_DARK, COLOURS_LIGHT = "system", "high_contrast_dark", "high_contrast_light"
