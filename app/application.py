@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 
 from app.capture.active_window import ActiveWindowTracker
 from app.capture.mime import ImageSource
-from app.capture.screen import capture_region
 from app.commands import BY_HOTKEY, forwarded_command
 from app.describe.controller import Controller, is_app_active
 from app.hotkeys import HotkeyManager
@@ -61,8 +60,7 @@ class Application(QObject):
                                            parent=self)
         self.reporter = Reporter(self.window.set_status, self.announcer, self.speech)  # the one way to tell the user
         self.controller = Controller(self.page, settings, self.speech, self.announcer, self.reporter,
-                                     self._window_job, self)
-        self.controller.active_window_rect = self._active_window_rect
+                                     self.tracker, self)
         self.setup = ModelSetup(settings, self.window.first_run, self.reporter.report, model_dir_flag,
                                 hang_timeout, self)
         self.history = HistoryPanel(self.page.history, HistoryStore(history_folder or history_dir()), settings,
@@ -227,15 +225,6 @@ class Application(QObject):
                 "description": self.page.text(), "history": len(self.entries),
                 "screen_reader": self.speech.reader.describe(), "reader_channel": self.speech.route.channel,
                 "voice_reads_results": self.speech.is_enabled, "timeline": timeline.last()}
-
-    def _active_window_rect(self) -> tuple[int, int, int, int]:
-        info = self.tracker.target()
-        return info.left, info.top, info.width, info.height
-
-    def _window_job(self):
-        info = self.tracker.target()
-        label = _tr("Window {0}").format(info.title) if info.title else _tr("Active window")
-        return label, lambda: capture_region(info.left, info.top, info.width, info.height)
 
     # --- dialogs -----------------------------------------------------------------------------------
     def open_image(self, is_read: bool = False) -> None:
