@@ -61,7 +61,8 @@ class Captures(QObject):
         try:
             info = self.tracker.target()
         except CaptureError as exc:
-            return self.failed.emit(str(exc))
+            self.failed.emit(str(exc))
+            return
         label = _tr("Window {0}").format(info.title) if info.title else _tr("Active window")
         job = lambda _abort: capture_region(info.left, info.top, info.width, info.height)  # noqa: E731
         self._capture(label, job, _tr("Capturing {0}...").format(label), ticket, is_screen=True)
@@ -71,7 +72,8 @@ class Captures(QObject):
         try:
             source = source_from_mime(QGuiApplication.clipboard().mimeData(), "clipboard")
         except CaptureError as exc:
-            return self.failed.emit(str(exc))
+            self.failed.emit(str(exc))
+            return
         self.source(source, ticket)
 
     def source(self, source: ImageSource, ticket: int | None = None) -> None:
@@ -100,7 +102,8 @@ class Captures(QObject):
         entry = HistoryEntry(source=self._label or _tr("Image"), image=rgb)
         uniform = check_uniform(rgb)
         if not uniform.is_uniform:
-            return self.captured.emit(ticket, entry)
+            self.captured.emit(ticket, entry)
+            return
         note = uniform.describe()
         if self._is_screen_capture and sum(uniform.mean_rgb) / 3 <= DARK_LEVEL:
             note += " " + black_capture_advice()

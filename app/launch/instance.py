@@ -28,7 +28,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import FORWARDED
-from app.launch import instance_address as address  # its IS_POSIX read at each use: one switch for both
+from app.launch import instance_address as address  # IS_POSIX read there at each use: one value for both modules
 from app.launch import pipe_name
 from app.launch.instance_address import InstanceError
 from app.storage.private_files import FILE_MODE
