@@ -1,4 +1,4 @@
-"""Puts the app together: window, actions, controller, model setup, history, tray, global shortcuts.
+"""Puts the app together: window, actions, dialogs, controller, model setup, history, tray, global shortcuts.
 
 Built after QApplication exists; shows the window at once and loads the model in the background.
 `run_command` is where forwarded commands (desktop shortcuts, a second launch) arrive and `on_hotkey`
@@ -10,33 +10,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtCore import QCoreApplication, QObject
+from PySide6.QtWidgets import QApplication
 
 from app.capture.active_window import ActiveWindowTracker
 from app.capture.mime import ImageSource
-from app.capture.screen import capture_region
 from app.commands import BY_HOTKEY, forwarded_command
 from app.describe.controller import Controller, is_app_active
+from app.dialogs import Dialogs
 from app.hotkeys import HotkeyManager
 from app.model.model_setup import ModelSetup
 from app.speech.speech_link import SpeechLink
 from app.storage.history import HistoryEntry, HistoryStore
 from app.storage.paths import history_dir
-from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, ENGINE_SETTINGS, OUTPUT, RATE,
-                                  READER_CHANNEL, VOICE, VOLUME, Settings)
+from app.storage.settings import (CLOSE_TO_TRAY, DESCRIPTION_TEXT_SIZE, DETAIL, EARCONS, OUTPUT, RATE, READER_CHANNEL,
+                                  VOICE, VOLUME, Settings)
 from app.ui import colour_scheme, focus_ring
 from app.ui.actions import Actions
 from app.ui.announcer import Announcer
 from app.ui.history_panel import HistoryPanel
-from app.ui.main_window import MENU_BAR_KEY, MainWindow
+from app.ui.main_window import MainWindow
 from app.ui.reporter import Reporter
-from app.ui.shortcuts_help import ShortcutsDialog, help_text
 from app.ui.tray import Tray
 from engine.timeline import timeline
-
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
-
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Application", text)
@@ -61,14 +57,15 @@ class Application(QObject):
                                            parent=self)
         self.reporter = Reporter(self.window.set_status, self.announcer, self.speech)  # the one way to tell the user
         self.controller = Controller(self.page, settings, self.speech, self.announcer, self.reporter,
-                                     self._window_job, self)
-        self.controller.active_window_rect = self._active_window_rect
+                                     self.tracker, self)
         self.setup = ModelSetup(settings, self.window.first_run, self.reporter.report, model_dir_flag,
                                 hang_timeout, self)
         self.history = HistoryPanel(self.page.history, HistoryStore(history_folder or history_dir()), settings,
                                     self.reporter.report, self.controller.reopen, self)
         self.tray = Tray(self.actions, self)
         self.hotkeys = HotkeyManager(backend=hotkey_backend, parent=self)
+        self.dialogs = Dialogs(self.window, self.actions, settings, self.speech, self.controller, self.setup,
+                               self.reporter, self.hotkeys, self.run_command)
         self._hotkey_problems: list[str] = []
         self.is_quitting = False
         self._has_ended_work = False
@@ -78,22 +75,22 @@ class Application(QObject):
 
     def _command_handlers(self) -> dict[str, Callable[[], None]]:
         """What each command of app/commands.py's table does, whichever way it comes."""
-        c = self.controller
+        c, d = self.controller, self.dialogs
         return {
             "describe_screen": c.describe_screen, "describe_window": c.describe_window,
-            "describe_clipboard": c.describe_clipboard, "open_image": self.open_image, "camera": self.open_camera,
+            "describe_clipboard": c.describe_clipboard, "open_image": d.open_image, "camera": d.open_camera,
             "read_screen": lambda: c.read_text(c.describe_screen),
             "read_window": lambda: c.read_text(c.describe_window),
             "read_clipboard": lambda: c.read_text(c.describe_clipboard),
-            "read_file": lambda: self.open_image(is_read=True), "read_camera": lambda: self.open_camera(is_read=True),
+            "read_file": lambda: d.open_image(is_read=True), "read_camera": lambda: d.open_camera(is_read=True),
             "describe_again": c.describe_again, "stop": c.stop, "repeat_last": c.repeat_last, "copy": c.copy,
             "ask": lambda: self.window.focus_main_page(self.page.question),
             "show_history": lambda: self.window.focus_main_page(self.page.history),
             "show_description": lambda: self.window.focus_main_page(self.page.description),
             "clear_history": lambda: self.history.ask_to_clear(self.window),
-            "settings": self.open_settings,
+            "settings": d.open_settings,
             "setup_model": lambda: self.setup.need_setup(_tr("Choose or convert the model files.")),
-            "shortcuts_help": self.show_shortcuts, "show_window": self.show_window, "quit": self.quit,
+            "shortcuts_help": d.show_shortcuts, "show_window": self.show_window, "quit": self.quit,
         }
 
     def _wire(self) -> None:
@@ -227,58 +224,6 @@ class Application(QObject):
                 "description": self.page.text(), "history": len(self.entries),
                 "screen_reader": self.speech.reader.describe(), "reader_channel": self.speech.route.channel,
                 "voice_reads_results": self.speech.is_enabled, "timeline": timeline.last()}
-
-    def _active_window_rect(self) -> tuple[int, int, int, int]:
-        info = self.tracker.target()
-        return info.left, info.top, info.width, info.height
-
-    def _window_job(self):
-        info = self.tracker.target()
-        label = _tr("Window {0}").format(info.title) if info.title else _tr("Active window")
-        return label, lambda: capture_region(info.left, info.top, info.width, info.height)
-
-    # --- dialogs -----------------------------------------------------------------------------------
-    def open_image(self, is_read: bool = False) -> None:
-        """Choose an image file to describe, or with `is_read` to read its text."""
-        dialog = QFileDialog(self.window, _tr("Open an image to read") if is_read else _tr("Open an image to describe"))
-        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
-        dialog.setNameFilter(_tr(IMAGE_FILTER))
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        command = "read-file" if is_read else "describe-file"
-        dialog.fileSelected.connect(lambda path: self.run_command({"command": command, "path": path}))
-        dialog.open()
-
-    def open_camera(self, is_read: bool = False) -> None:
-        from app.ui.camera_dialog import CameraDialog
-
-        dialog = CameraDialog(self.window, link=self.speech)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.captured.connect(lambda rgb: self._from_camera(rgb, is_read))
-        dialog.open()
-        dialog.start()
-
-    def _from_camera(self, rgb, is_read: bool) -> None:
-        describe = lambda: self.controller.describe_image(rgb, _tr("Camera picture"))  # noqa: E731
-        self.controller.read_text(describe) if is_read else describe()
-
-    def open_settings(self) -> None:
-        from app.ui.settings_dialog import SettingsDialog
-
-        before = tuple(self.settings.get(s) for s in ENGINE_SETTINGS)
-        dialog = SettingsDialog(self.settings, self.window, speech=self.speech)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._after_settings(before))
-        dialog.open()
-
-    def _after_settings(self, before: tuple) -> None:
-        if tuple(self.settings.get(s) for s in ENGINE_SETTINGS) != before:
-            self.setup.restart()
-        self.reporter.report(_tr("Settings saved."))
-
-    def show_shortcuts(self) -> None:
-        dialog = ShortcutsDialog(help_text(self.actions, MENU_BAR_KEY, self.hotkeys.results()), self.window)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.open()
 
     def _on_setting_changed(self, key: str) -> None:
         if key == DETAIL.key:

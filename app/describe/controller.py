@@ -1,4 +1,4 @@
-"""What happens when the user asks for a description: routing from a command to a capture, a check,
+"""What happens when the user asks for a description: routing from a command to a capture (app/describe/captures.py),
 the describe flow (engine/flow.py) and the presenter (app/describe/presenter.py), which shows and speaks it.
 
 Each request gets a new ticket; captures and engine events carrying an older ticket
@@ -9,17 +9,13 @@ none of this moves focus or raises the window (a desktop shortcut may have start
 
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 
-from app.capture.advice import black_capture_advice, pointer_position
-from app.capture.errors import CaptureError
-from app.capture.jobs import CaptureJobs
-from app.capture.mime import ImageSource, source_from_mime
+from app.capture.active_window import ActiveWindowTracker
+from app.describe.captures import Captures
 from app.describe.close_up_planner import CloseUpPlanner
 from app.describe.follow_up import follow_up_problem
 from app.describe.ocr_owner import OcrOwner
@@ -27,14 +23,13 @@ from app.describe.presenter import DescriptionView, Presenter
 from app.describe.reader import ReadText
 from app.speech.speech_link import SpeechLink
 from app.storage.history import HistoryEntry
-from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, MONITORS, Settings
+from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, Settings
 from app.ui.announcer import Announcer
 from app.ui.reporter import Reporter
 from engine import flow
 from engine.device import CPU_AFTER_GPU_FAILED
 from engine.flow import DescribeFlow, Request, description_request
-from engine.images import DARK_LEVEL, check_uniform
-from engine.timeline import CAPTURED, MODEL_READY, timeline
+from engine.timeline import MODEL_READY, timeline
 from engine.user_text import TextError, check_language
 
 IDLE, CAPTURING, DESCRIBING, ANSWERING, READING = "idle", "capturing", "describing", "answering", "reading"
@@ -50,22 +45,22 @@ class Controller(QObject):
     phase_changed = Signal(str)
 
     def __init__(self, page: DescriptionView, settings: Settings, speech: SpeechLink, announcer: Announcer,
-                 reporter: Reporter, capture_window: Callable[[], tuple[str, Callable[[], np.ndarray]]],
-                 parent: QObject | None = None):
+                 reporter: Reporter, tracker: ActiveWindowTracker, parent: QObject | None = None):
         super().__init__(parent)
         self.settings, self.speech, self.announcer = settings, speech, announcer
         self.reporter = reporter
         self.report = reporter.report
         self.presenter = Presenter(page, settings, speech, announcer, self.reporter, self.entry_added.emit,
                                    self.entry_changed.emit)
-        self._capture_window = capture_window
-        self.jobs = CaptureJobs(self)
-        self.jobs.finished.connect(self._on_captured)
-        self.jobs.failed.connect(self._on_capture_failed)
+        self.captures = c = Captures(settings, reporter, tracker, self._new_ticket, lambda t: t == self.ticket, self)
+        c.started.connect(lambda: self._set_phase(CAPTURING))
+        c.captured.connect(self._on_captured)
+        c.blank.connect(self._on_blank)
+        c.failed.connect(self._refuse)
+        self.describe_screen, self.describe_window, self.describe_clipboard = c.screen, c.window, c.clipboard
+        self.describe_source, self.describe_image = c.source, c.image
         self.engine, self.is_model_ready, self.has_model = None, False, False
         self.phase, self.ticket = IDLE, 0
-        self._label = ""  # the source of the capture in flight
-        self._is_screen_capture = False  # a black result then gets advice on permissions and curtains
         self.ocr = OcrOwner()  # the text reader's process: Read text and the second look's text
         self._planner = CloseUpPlanner(self.ocr, self)
         self.reading = ReadText(self.ocr, self.presenter, reporter, lambda: self._set_phase(IDLE), self)
@@ -73,8 +68,6 @@ class Controller(QObject):
         self.flow = DescribeFlow(None, self._on_flow_event, self._planner)  # the engine, once attached
         self._planner.planned.connect(self.flow.planned)
         self.copy, self.repeat_last = self.presenter.copy, self.presenter.repeat
-        self._screen_regions: dict[int, dict] = {}  # ticket -> desktop rectangle a screen capture shows
-        self.active_window_rect: Callable[[], tuple[int, int, int, int] | None] = lambda: None
 
     @property
     def current(self) -> HistoryEntry | None:
@@ -135,43 +128,13 @@ class Controller(QObject):
         """Replace whatever was going on: silence, keep the partial text, cancel the request."""
         self.speech.stop()
         self.announcer.cancel()
-        self.jobs.abandon()
+        self.captures.abandon()
         self.presenter.stop()
         self.flow.stop()
         self.reading.stop()
         self.ticket += 1
         timeline.begin()
         return self.ticket
-
-    def describe_screen(self) -> None:
-        from app.capture.screen import screen_job
-
-        ticket = self._new_ticket()
-        self._screen_regions.clear()  # the job puts the desktop rectangle it captured there
-        job = screen_job(self.settings.get(MONITORS), pointer_position(), self._screen_regions, ticket)
-        self._capture(_tr("Screen"), job, _tr("Capturing the screen..."), ticket, is_screen=True)
-
-    def describe_window(self) -> None:
-        ticket = self._new_ticket()
-        try:
-            label, job = self._capture_window()
-        except CaptureError as exc:
-            return self._refuse(str(exc))
-        self._capture(label, lambda _abort: job(), _tr("Capturing {0}...").format(label), ticket, is_screen=True)
-
-    def describe_clipboard(self) -> None:
-        ticket = self._new_ticket()
-        try:
-            source = source_from_mime(QGuiApplication.clipboard().mimeData(), "clipboard")
-        except CaptureError as exc:
-            return self._refuse(str(exc))
-        self.describe_source(source, ticket)
-
-    def describe_source(self, source: ImageSource, ticket: int | None = None) -> None:
-        self._capture(source.label, source.load, _tr("Opening {0}...").format(source.label), ticket)
-
-    def describe_image(self, rgb: np.ndarray, label: str) -> None:
-        self._capture(label, lambda _abort: rgb, _tr("Describing {0}...").format(label))
 
     def read_text(self, describe: Callable[[], None]) -> None:
         """Read the text of what `describe` (a describe command) captures, instead of describing it."""
@@ -185,38 +148,17 @@ class Controller(QObject):
             return
         self.describe_image(image, self.current.source)
 
-    def _capture(self, label: str, job: Callable[[threading.Event], np.ndarray], status: str,
-                 ticket: int | None = None, is_screen: bool = False) -> None:
-        ticket = ticket if ticket is not None else self._new_ticket()
-        self._label = label
-        self._is_screen_capture = is_screen
-        self._set_phase(CAPTURING)
-        self.reporter.show(status)  # not announced: "Describing" follows within moments
-        self.jobs.run(ticket, job)
-
-    def _on_capture_failed(self, ticket: int, message: str) -> None:
-        if ticket == self.ticket:
-            self._refuse(message)
-
     def _refuse(self, message: str) -> None:
         """The request cannot go on: back to idle, and the user is told why."""
         self._set_phase(IDLE)
         self.report(message, is_error=True)
 
-    def _on_captured(self, ticket: int, rgb: np.ndarray) -> None:
-        if ticket != self.ticket:
-            return
-        timeline.mark(CAPTURED)
-        label = self._label or _tr("Image")
-        entry = HistoryEntry(source=label, image=rgb)
-        uniform = check_uniform(rgb)
-        if uniform.is_uniform:
-            note = uniform.describe()
-            if self._is_screen_capture and sum(uniform.mean_rgb) / 3 <= DARK_LEVEL:
-                note += " " + black_capture_advice()
-            self._set_phase(IDLE)
-            self.presenter.show_note(entry, note)
-            return
+    def _on_blank(self, entry: HistoryEntry, note: str) -> None:
+        self._set_phase(IDLE)
+        self.presenter.show_note(entry, note)
+
+    def _on_captured(self, ticket: int, entry: HistoryEntry) -> None:
+        rgb, label = entry.image, entry.source
         if ticket == self._reading_ticket:
             self._set_phase(READING)
             return self.reading.start(ticket, entry)
@@ -227,20 +169,15 @@ class Controller(QObject):
             language = check_language(self.settings.get(LANGUAGE) or None)
         except TextError as exc:
             return self._refuse(str(exc) + " " + _tr("Change it in Settings."))
+        hint = self.captures.window_hint(ticket, rgb.shape)
         request = description_request(ticket, rgb, self.settings.get(DETAIL), language,
-                                      bool(self.settings.get(GLANCE_FIRST)), self._window_hint(ticket, rgb.shape))
+                                      bool(self.settings.get(GLANCE_FIRST)), hint)
         entry.conversation = request.conversation
         self.presenter.begin_description(entry)
         self._set_phase(DESCRIBING)
         self.report(_tr("Describing {0}...").format(label) if self.is_model_ready
                     else _tr("Describing {0} as soon as the model has loaded...").format(label))
         self.flow.start(request)
-
-    def _window_hint(self, ticket: int, shape: tuple) -> tuple[int, int, int, int] | None:
-        """For a whole screen, the window the user works in (in image pixels): it matters most."""
-        from app.capture.screen import window_in_capture
-
-        return window_in_capture(self.active_window_rect, self._screen_regions.pop(ticket, None), shape)
 
     def _on_flow_event(self, ticket: int, event: flow.FlowEvent) -> None:
         if ticket != self.ticket:
@@ -294,7 +231,7 @@ class Controller(QObject):
         self.presenter.stop()  # what was written or read so far goes into the history, as on Stop
         self.reading.stop()
         self.speech.stop()
-        self.jobs.close()
+        self.captures.close()
         self.ocr.shutdown()  # the text reader's process ends here, before the engine worker
 
 

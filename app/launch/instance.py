@@ -10,11 +10,10 @@ Protocol: one JSON object per line each way. Requests: {"command": "show"},
 {"command": "read-file", "path": ABSOLUTE}, {"command": "stop"}, {"command": "status"}.
 Replies: {"ok": true, ...} or {"ok": false, "message": ...}.
 
-On Unix and macOS the socket lives in a folder only this user can enter (the runtime folder,
-or a 0700 folder of the app's own in the temporary folder), checked to be ours before every
-use: another local user can neither take the name first nor receive the commands. On Windows
-the pipe's name is random, new at each start, and kept where only this user can read it
-(app/launch/pipe_name.py): another user can neither guess it nor create it first.
+Where the app listens is app/launch/instance_address.py's: on Unix and macOS a socket in a folder
+only this user can enter, on Windows a random pipe name kept where only this user can read it
+(app/launch/pipe_name.py), so another local user can neither take the name first nor receive
+the commands.
 """
 
 from __future__ import annotations
@@ -23,109 +22,26 @@ import json
 import logging
 import os
 import stat
-import sys
-import tempfile
-from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 
 from app.commands import FORWARDED
+from app.launch import instance_address as address  # IS_POSIX read there at each use: one value for both modules
 from app.launch import pipe_name
-from app.storage.private_files import FILE_MODE, FOLDER_MODE, GROUP_AND_OTHER
-from resources import APP_FOLDER
+from app.launch.instance_address import InstanceError
+from app.storage.private_files import FILE_MODE
 
-INSTANCE_ENV = "VISIONPANGU_INSTANCE"  # tests give each app its own name
 CONNECT_TIMEOUT_MS = 1000
 REPLY_TIMEOUT_MS = 5000
 MAX_REQUEST_BYTES = 64 * 1024
-SOCKET_NAME = "instance"
-RUNTIME_FOLDER = APP_FOLDER  # inside the user's runtime folder (XDG_RUNTIME_DIR)
-TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
 SOCKET_MODE = FILE_MODE
-IS_POSIX = os.name == "posix"
-MAX_SOCKET_PATH = 108 if sys.platform.startswith("linux") else 104  # sizeof(sockaddr_un.sun_path)
 log = logging.getLogger(__name__)
-
-
-class InstanceError(Exception):
-    """One plain sentence: why this launch can neither reach the running app nor listen."""
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Instance", text)
-
-
-def _is_private_folder(path: Path) -> bool:
-    try:
-        info = os.lstat(path)
-    except OSError:
-        return False
-    return (stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid()
-            and not stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER)
-
-
-def socket_path(name: str, runtime: str | None) -> Path:
-    """Where the socket called `name` lives for a user whose runtime folder is `runtime`.
-
-    The runtime folder (XDG_RUNTIME_DIR) if it is private to this user and the full path fits
-    a Unix socket address (sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the
-    terminating NUL included), else this user's folder in the temporary folder. A name in the
-    shared /tmp itself could be taken first by another local user, who would then keep the app
-    from starting and receive every forwarded command, file paths included.
-    """
-    if runtime and _is_private_folder(Path(runtime)):
-        path = Path(runtime) / RUNTIME_FOLDER / name
-        if len(os.fsencode(path)) < MAX_SOCKET_PATH:
-            return path
-        log.info("%s is too long for a socket address; using the temporary folder", path)
-    return Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid()) / name
-
-
-def socket_folder() -> Path:
-    """This user's private folder for the socket: created 0700 and checked to be ours."""
-    folder = socket_path(_instance_name(), os.environ.get("XDG_RUNTIME_DIR")).parent
-    try:
-        folder.mkdir(mode=FOLDER_MODE)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise InstanceError(_tr("The app cannot create its private folder {0} ({1}).").format(
-            folder, os.strerror(exc.errno or 0))) from exc
-    info = os.lstat(folder)
-    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
-        raise InstanceError(_tr("{0} belongs to another user, so the app cannot safely receive commands there: "
-                                "remove it, or ask your administrator to.").format(folder))
-    if stat.S_IMODE(info.st_mode) & GROUP_AND_OTHER:
-        os.chmod(folder, FOLDER_MODE)
-    return folder
-
-
-def _instance_name() -> str:
-    return os.environ.get(INSTANCE_ENV) or SOCKET_NAME
-
-
-def server_name() -> str | None:
-    """The socket's full path on Unix and macOS; on Windows the running app's pipe name, read
-    from where it published it (None: no app is running)."""
-    if IS_POSIX:
-        return str(socket_folder() / _instance_name())
-    return pipe_name.read_name(_instance_name())
-
-
-def _existing(path: str) -> os.stat_result | None:
-    """The socket path's status, or None; raises InstanceError if another user owns what is there."""
-    if not IS_POSIX:
-        return None
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    if info.st_uid != os.getuid():
-        raise InstanceError(_tr("Another user's file {0} is where the app receives its commands, so it will not "
-                                "use it: remove it, or ask your administrator to.").format(path))
-    return info
 
 
 def validate(request: object) -> str | None:
@@ -147,11 +63,11 @@ def forward(request: dict, name: str | None = None, timeout_ms: int = REPLY_TIME
     Never to a socket another user owns (InstanceError). Call it from another process than the
     server's: the blocking waits hold the GIL.
     """
-    name = name or server_name()
+    name = name or address.server_name()
     if name is None:
         return None
-    info = _existing(name)
-    if IS_POSIX and (info is None or not stat.S_ISSOCK(info.st_mode)):
+    info = address.existing_entry(name)
+    if address.IS_POSIX and (info is None or not stat.S_ISSOCK(info.st_mode)):
         return None
     socket = QLocalSocket()
     socket.connectToServer(name)
@@ -189,11 +105,11 @@ class InstanceServer(QObject):
     def __init__(self, status: Callable[[], dict], name: str | None = None, parent: QObject | None = None):
         super().__init__(parent)
         # On Windows a name of the app's own is chosen when it listens (_listen_unguessable).
-        self.name = name or (server_name() if IS_POSIX else "")
+        self.name = name or (address.server_name() if address.IS_POSIX else "")
         self._is_published = False
         self._status = status
         self._server = QLocalServer(self)
-        if not IS_POSIX:  # on Unix the private folder keeps others out (and Qt would rename into place)
+        if not address.IS_POSIX:  # on Unix the private folder keeps others out (and Qt would rename into place)
             self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
         self._server.newConnection.connect(self._on_connection)
         self._buffers: dict[QLocalSocket, bytes] = {}
@@ -205,19 +121,19 @@ class InstanceServer(QObject):
         cannot listen. Something of ours left at the path (a crashed app's socket, a stray
         file) is removed: the folder is private, so only this user can have put it there.
         """
-        if not IS_POSIX and not self.name:
+        if not address.IS_POSIX and not self.name:
             return self._listen_unguessable()
-        if not IS_POSIX:
+        if not address.IS_POSIX:
             if _answers(self.name):
                 return False
             QLocalServer.removeServer(self.name)
-        elif (info := _existing(self.name)) is not None:
+        elif (info := address.existing_entry(self.name)) is not None:
             if stat.S_ISSOCK(info.st_mode) and _answers(self.name):
                 return False
             log.info("removing %s, left by an app that is no longer running", self.name)
             os.unlink(self.name)
         if self._server.listen(self.name):
-            if IS_POSIX:
+            if address.IS_POSIX:
                 os.chmod(self.name, SOCKET_MODE)
             return True
         if _answers(self.name):  # another launch started listening just now
@@ -226,20 +142,20 @@ class InstanceServer(QObject):
 
     def _listen_unguessable(self) -> bool:
         """Windows: listen on a new random name, then publish it, unless a running app's is there."""
-        published = pipe_name.read_name(_instance_name())
+        published = pipe_name.read_name(address.instance_name())
         if published is not None and _answers(published):
             self.name = published
             return False
-        pipe_name.withdraw(_instance_name(), published)  # a crashed app's, or none
+        pipe_name.withdraw(address.instance_name(), published)  # a crashed app's, or none
         self.name = pipe_name.new_name()
         if not self._server.listen(self.name):
             raise InstanceError(_tr("The app cannot listen for commands. Please try again."))
         try:
-            self._is_published = pipe_name.publish(_instance_name(), self.name)
+            self._is_published = pipe_name.publish(address.instance_name(), self.name)
         except OSError as exc:
             self._server.close()
             raise InstanceError(_tr("The app cannot write to its folder {0} ({1}).").format(
-                pipe_name.name_file(_instance_name()).parent, os.strerror(exc.errno or 0))) from exc
+                pipe_name.name_file(address.instance_name()).parent, os.strerror(exc.errno or 0))) from exc
         if self._is_published:
             return True
         self._server.close()  # another launch published its name just now: it is the running app
@@ -248,7 +164,7 @@ class InstanceServer(QObject):
     def close(self) -> None:
         self._server.close()
         if self._is_published:
-            pipe_name.withdraw(_instance_name(), self.name)
+            pipe_name.withdraw(address.instance_name(), self.name)
             self._is_published = False
 
     def _on_connection(self) -> None:

@@ -55,7 +55,8 @@ def request_from(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.launch.instance import InstanceError, forward
+    from app.launch.instance import forward
+    from app.launch.instance_address import InstanceError
 
     request = request_from(args)
     try:
@@ -126,7 +127,8 @@ def start_app(request: dict, model_dir_flag: str | None = None) -> int:
 
     from app.application import Application
     from app.launch.display_lost import DisplayLostHandler
-    from app.launch.instance import InstanceError, InstanceServer, forward
+    from app.launch.instance import InstanceServer, forward
+    from app.launch.instance_address import InstanceError
     from app.launch.quit_signals import QuitOnSignals
     from app.launch.session_end import SessionEndMonitor
     from app.storage.settings import Settings

@@ -35,7 +35,7 @@ def _others_server(qapp):
     """Another user's program listening where the app would: a socket given to uid 65534."""
     from PySide6.QtNetwork import QLocalServer
 
-    from app.launch.instance import server_name
+    from app.launch.instance_address import server_name
 
     server = QLocalServer()
     assert server.listen(server_name())
@@ -63,7 +63,8 @@ def test_the_socket_is_in_a_private_folder(runtime, qapp):
 
 
 def test_another_users_socket_is_refused_and_never_sent_a_command(runtime, qapp):
-    from app.launch.instance import InstanceError, InstanceServer, forward
+    from app.launch.instance import InstanceServer, forward
+    from app.launch.instance_address import InstanceError
 
     others = _others_server(qapp)
     try:
@@ -80,7 +81,8 @@ def test_another_users_socket_is_refused_and_never_sent_a_command(runtime, qapp)
 
 
 def test_another_users_folder_is_refused(runtime, qapp):
-    from app.launch.instance import InstanceError, InstanceServer
+    from app.launch.instance import InstanceServer
+    from app.launch.instance_address import InstanceError
 
     (runtime / "VisionPangu").mkdir(mode=0o700)
     os.chown(runtime / "VisionPangu", OTHER_UID, OTHER_UID)
@@ -116,7 +118,7 @@ def test_on_a_real_display_the_refusal_is_a_dialog_too(runtime, tmp_path):
 def test_a_shared_runtime_folder_is_not_trusted(tmp_path, monkeypatch):
     import tempfile
 
-    from app.launch.instance import socket_folder
+    from app.launch.instance_address import socket_folder
 
     shared = tmp_path / "shared"
     shared.mkdir(mode=0o777)
@@ -130,7 +132,8 @@ def test_a_shared_runtime_folder_is_not_trusted(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("is_ours", [True, False])
 def test_a_plain_file_at_the_socket_path(runtime, qapp, is_ours):
-    from app.launch.instance import InstanceError, InstanceServer, server_name
+    from app.launch.instance import InstanceServer
+    from app.launch.instance_address import InstanceError, server_name
 
     path = Path(server_name())
     path.write_text("not a socket")

@@ -1,7 +1,7 @@
 """Windows: the single instance's pipe name can be neither worked out nor taken first by another user.
 
 Windows cannot run here. These tests stand in for it by driving the app's non-POSIX naming path
-(instance.IS_POSIX set to False) on Linux, with the real QLocalServer and QLocalSocket: given a
+(instance_address.IS_POSIX set to False) on Linux, with the real QLocalServer and QLocalSocket: given a
 plain name, Qt on Linux makes a socket of that name in the temporary folder, standing in for the
 named pipe \\\\.\\pipe\\NAME, which likewise belongs to whoever creates the name first.
 """
@@ -24,15 +24,16 @@ from tests.hostile.test_tokens_and_files import _mode  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 # A second launch on "Windows": the same naming path, in another process, as in real use.
-FORWARD_SCRIPT = ("import json, sys; from app.launch import instance; instance.IS_POSIX = False; "
+FORWARD_SCRIPT = ("import json, sys; from app.launch import instance, instance_address; "
+                  "instance_address.IS_POSIX = False; "
                   "print(json.dumps(instance.forward(json.loads(sys.argv[1]))))")
 
 
 @pytest.fixture
 def windows_naming(monkeypatch, qapp):
-    from app.launch import instance
+    from app.launch import instance, instance_address
 
-    monkeypatch.setattr(instance, "IS_POSIX", False)
+    monkeypatch.setattr(instance_address, "IS_POSIX", False)
     return instance
 
 
@@ -48,15 +49,16 @@ def _listening(instance):
 
 
 def test_the_name_is_random_new_at_each_start_and_kept_privately(windows_naming):
+    from app.launch import instance_address as address
     from app.launch import pipe_name
 
     instance = windows_naming
     server = _listening(instance)
     try:
-        file = pipe_name.name_file(os.environ[instance.INSTANCE_ENV])
+        file = pipe_name.name_file(os.environ[address.INSTANCE_ENV])
         assert _mode(file) == 0o600 and _mode(file.parent) == 0o700
         assert file.read_text() == server.name
-        assert instance.server_name() == server.name  # what every later launch reads
+        assert address.server_name() == server.name  # what every later launch reads
         assert _guessable_name() not in server.name and getpass.getuser() not in server.name
         second = instance.InstanceServer(lambda: {})
         assert second.listen() is False and second.name == server.name  # the two agree
@@ -65,7 +67,7 @@ def test_the_name_is_random_new_at_each_start_and_kept_privately(windows_naming)
     finally:
         first_name = server.name
         server.close()
-    assert not file.exists() and instance.server_name() is None
+    assert not file.exists() and address.server_name() is None
     again = _listening(instance)
     try:
         assert again.name != first_name
@@ -75,10 +77,11 @@ def test_the_name_is_random_new_at_each_start_and_kept_privately(windows_naming)
 
 @pytest.mark.parametrize("left_behind", ["a crashed app's name", "damaged"])
 def test_a_stale_name_file_does_not_stop_a_start(windows_naming, left_behind):
+    from app.launch import instance_address as address
     from app.launch import pipe_name
 
     instance = windows_naming
-    file = pipe_name.name_file(os.environ[instance.INSTANCE_ENV])
+    file = pipe_name.name_file(os.environ[address.INSTANCE_ENV])
     file.parent.mkdir(parents=True, mode=0o700)
     stale = pipe_name.new_name() if left_behind != "damaged" else "\x00not a name"
     file.write_text(stale)
@@ -94,8 +97,10 @@ def test_a_name_claimed_first_by_another_user_is_never_used(windows_naming, monk
     """Another user's program listening on the name the app used to derive from the user name."""
     from PySide6.QtNetwork import QLocalServer
 
+    from app.launch import instance_address as address
+
     instance = windows_naming
-    monkeypatch.delenv(instance.INSTANCE_ENV)  # the app's real naming, not a test's own name
+    monkeypatch.delenv(address.INSTANCE_ENV)  # the app's real naming, not a test's own name
     squatter = QLocalServer()
     QLocalServer.removeServer(_guessable_name())
     assert squatter.listen(_guessable_name())

@@ -18,7 +18,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from app.launch.instance import INSTANCE_ENV, forward, socket_path
+from app.launch.instance import forward
+from app.launch.instance_address import INSTANCE_ENV, socket_path
 from tests.app.conftest import require_xvfb, start_xvfb, stop_xvfb
 from tests.app.e2e.desktop import wait_for
 from tests.packaging.conftest import ROOT, clean_environment

@@ -17,7 +17,8 @@ from pathlib import Path
 import mss
 import numpy as np
 
-from app.launch.instance import INSTANCE_ENV, forward, socket_path
+from app.launch.instance import forward
+from app.launch.instance_address import INSTANCE_ENV, socket_path
 
 ROOT = Path(__file__).resolve().parents[3]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -57,7 +58,7 @@ class Desktop:
 
     def forward(self, request: dict) -> dict | None:
         """`request` to the app on this desktop, through its socket, as a second launch sends it."""
-        # Where app.launch.instance.server_name() puts the socket under the app's own environment (its
+        # Where app.launch.instance_address.server_name() puts the socket under the app's own environment (its
         # private XDG_RUNTIME_DIR), not this process's.
         path = socket_path(self.env[INSTANCE_ENV], self.env["XDG_RUNTIME_DIR"])
         return forward(request, str(path))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtNetwork import QLocalServer
 
-from app.launch.instance import InstanceServer, forward, server_name, validate
+from app.launch.instance import InstanceServer, forward, validate
+from app.launch.instance_address import server_name
 
 
 ROOT = Path(__file__).resolve().parents[3]
