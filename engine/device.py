@@ -33,6 +33,7 @@ class Placement:
     n_gpu_layers: int  # the language model's layers on the GPU
     is_encoder_on_gpu: bool  # mtmd's use_gpu
     reason: str  # plain words: why this device
+    has_gpu_failed: bool = False  # the CPU runs the model because loading it onto the GPU failed
 
 
 CPU_ONLY = Placement(RAN_ON_CPU, 0, False, "set to use the CPU only")
@@ -40,7 +41,7 @@ CPU_ONLY = Placement(RAN_ON_CPU, 0, False, "set to use the CPU only")
 # the same pair on the CPU, said in plain words rather than leaving the app without a model.
 CPU_AFTER_GPU_FAILED = Placement(RAN_ON_CPU, 0, False,
                                  "the GPU could not load the model (too little GPU memory, or a driver problem), "
-                                 "so the CPU runs it")
+                                 "so the CPU runs it", has_gpu_failed=True)
 
 
 def choose(setting: str, is_offload_supported: bool, has_gpu_failed: bool = False) -> Placement:

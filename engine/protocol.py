@@ -127,6 +127,7 @@ class Loaded:
     n_threads: int
     device: str = RAN_ON_CPU  # which runs the model: "gpu" or "cpu"
     device_reason: str = ""  # why, in plain words
+    has_gpu_failed: bool = False  # the CPU runs it because the GPU could not load it (the user is told)
     request_id: None = None
 
 

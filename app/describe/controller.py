@@ -27,7 +27,6 @@ from app.storage.settings import DETAIL, GLANCE_FIRST, LANGUAGE, Settings
 from app.ui.announcer import Announcer
 from app.ui.reporter import Reporter
 from engine import flow
-from engine.device import CPU_AFTER_GPU_FAILED
 from engine.flow import DescribeFlow, Request, description_request
 from engine.timeline import MODEL_READY, timeline
 from engine.user_text import TextError, check_language
@@ -116,7 +115,7 @@ class Controller(QObject):
         self.is_model_ready = True
         timeline.event(MODEL_READY)
         if self.phase == IDLE:  # a GPU that could not hold the model: the user is told why it will be slower
-            self.report(_tr("Ready.") if loaded.device_reason != CPU_AFTER_GPU_FAILED.reason else
+            self.report(_tr("Ready.") if not loaded.has_gpu_failed else
                         _tr("Ready. The GPU could not load the model, so the processor runs it, more slowly."))
 
     def _on_load_failed(self, message: str) -> None:

@@ -689,7 +689,8 @@ def test_a_model_the_gpu_could_not_load_is_ready_on_the_processor_and_the_user_i
 
     application = start_ready(make_app(), qtbot)
     heard = Announcements(application.announcer)
-    application.setup.engine.loaded.emit(Loaded(1.0, 2, RAN_ON_CPU, CPU_AFTER_GPU_FAILED.reason))
+    fallback = CPU_AFTER_GPU_FAILED
+    application.setup.engine.loaded.emit(Loaded(1.0, 2, RAN_ON_CPU, fallback.reason, fallback.has_gpu_failed))
     status = application.window.status_label.text()
     assert status.startswith("Ready.") and "GPU could not load the model" in status and "slowly" in status
     assert status in heard.texts()

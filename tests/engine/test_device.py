@@ -73,6 +73,7 @@ def test_the_worker_reports_which_device_ran(pair, setting):  # noqa: F811
     try:
         loaded = client.wait_loaded(120)
         assert (loaded.device, loaded.device_reason) == (expected.ran_on, expected.reason)
+        assert not loaded.has_gpu_failed
         done = collect(client, client.describe(Conversation(photo(50), "brief", None)))[-1]
         assert done.kind == "done" and done.stats.device == expected.ran_on
     finally:
@@ -124,7 +125,7 @@ def test_a_failed_gpu_load_falls_back_to_the_cpu_and_says_why(pair, monkeypatch)
         assert attempts == [False, True]
         assert session.placement == device.CPU_AFTER_GPU_FAILED and session.placement.ran_on == RAN_ON_CPU
         assert session.llm.model_params.n_gpu_layers == 0 and not session.mtmd.is_on_gpu
-        assert "GPU could not load" in session.placement.reason
+        assert "GPU could not load" in session.placement.reason and session.placement.has_gpu_failed
     finally:
         session.close()
 
