@@ -2,18 +2,21 @@
 
 mss opens its own display connection per instance, so each capture makes a fresh
 instance on whatever thread runs it. Coordinates are mss's: physical pixels of the
-virtual desktop.
+virtual desktop. Under Wayland (app/platform/desktop_session.py) no program may read the
+screen itself: the whole screen comes from the desktop's portal (app/capture/portal_screenshot.py),
+and a single window cannot be captured.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sys
+import threading
 
 import numpy as np
 
 from app.capture.errors import CaptureError
+from app.platform.desktop_session import WAYLAND, session_kind
 from app.storage.settings import MONITOR_ALL
 from engine.images import at_most_max_side
 
@@ -36,11 +39,11 @@ def monitor_at(monitors: list[dict], x: int, y: int) -> dict:
     return next((m for m in physical if m.get("is_primary")), physical[0])
 
 
+def _is_wayland() -> bool:
+    return sys.platform.startswith("linux") and session_kind() == WAYLAND
+
+
 def _unavailable(exc: Exception) -> CaptureError:
-    if sys.platform.startswith("linux") and os.environ.get("WAYLAND_DISPLAY") and not os.environ.get("DISPLAY"):
-        return CaptureError(_tr(
-            "The screen cannot be captured in this Wayland session. Start the app in an X11 or XWayland "
-            "session, or take a screenshot with your desktop's tool and use Describe clipboard image."))
     log.warning("screen capture failed: %s", exc)  # mss's own words go to the log, not to the user
     return CaptureError(_tr("The screen could not be captured: no display could be reached. Please try again; "
                             "if it keeps failing, take a screenshot with your desktop's tool and use Describe "
@@ -65,8 +68,15 @@ def capture_screen(policy: str, pointer: tuple[int, int] | None) -> np.ndarray:
     return capture_screen_region(policy, pointer)[0]
 
 
-def capture_screen_region(policy: str, pointer: tuple[int, int] | None) -> tuple[np.ndarray, dict]:
-    """The screen as RGB, and the desktop rectangle it shows (left, top, width, height)."""
+def capture_screen_region(policy: str, pointer: tuple[int, int] | None,
+                          abort: threading.Event | None = None) -> tuple[np.ndarray, dict]:
+    """The screen as RGB, and the desktop rectangle it shows (left, top, width, height). Under
+    Wayland the portal's picture of the whole screen (`abort` ends its wait), whatever `policy`."""
+    if _is_wayland():
+        from app.capture.portal_screenshot import capture_screen_with_portal
+
+        rgb = capture_screen_with_portal(abort or threading.Event())
+        return rgb, {"left": 0, "top": 0, "width": rgb.shape[1], "height": rgb.shape[0]}
     import mss
 
     _check_access()
@@ -99,6 +109,9 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
     """One rectangle of the desktop (a window), clipped to what is on screen."""
     import mss
 
+    if _is_wayland():
+        raise CaptureError(_tr("A single window cannot be captured in this Wayland session. Describe screen takes "
+                               "the whole screen through the desktop's screenshot portal."))
     _check_access()
     try:
         with mss.MSS() as sct:
@@ -113,8 +126,8 @@ def capture_region(left: int, top: int, width: int, height: int) -> np.ndarray:
 def screen_job(policy: str, pointer: tuple[int, int] | None, regions: dict, ticket: int):
     """A capture job (run off the GUI thread) that also notes, in `regions[ticket]`, the desktop
     rectangle it captured: read on the GUI thread once the capture is delivered."""
-    def job(_abort) -> np.ndarray:
-        rgb, region = capture_screen_region(policy, pointer)
+    def job(abort) -> np.ndarray:
+        rgb, region = capture_screen_region(policy, pointer, abort)
         regions[ticket] = region
         return rgb
 

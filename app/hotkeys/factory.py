@@ -17,24 +17,13 @@ import sys
 from typing import Mapping
 
 from app.hotkeys.backend import HotkeyBackend, NullBackend, UnsupportedBackend
+from app.platform.desktop_session import WAYLAND, X11, session_kind
 from app.hotkeys.texts import missing_library_message, no_session_message
 
 log = logging.getLogger(__name__)
 
 HOTKEYS_ENV = "VISIONPANGU_HOTKEYS"
 NULL_BACKEND = "null"
-WAYLAND, X11, NO_SESSION = "wayland", "x11", "none"
-
-
-def session_kind(environ: Mapping[str, str] = os.environ) -> str:
-    session = environ.get("XDG_SESSION_TYPE", "").strip().lower()
-    if session == WAYLAND or (environ.get("WAYLAND_DISPLAY") and session != X11):
-        return WAYLAND
-    if environ.get("DISPLAY"):
-        return X11
-    return NO_SESSION
-
-
 def choose_backend(environ: Mapping[str, str] = os.environ, platform: str = sys.platform) -> HotkeyBackend:
     if environ.get(HOTKEYS_ENV, "").strip().lower() == NULL_BACKEND:
         return NullBackend()

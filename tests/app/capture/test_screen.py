@@ -43,10 +43,13 @@ def test_without_a_display_the_user_gets_a_plain_message():
         capture_region(0, 0, 10, 10)
 
 
-def test_wayland_without_xwayland_is_named(monkeypatch):
+def test_wayland_without_a_portal_is_named(monkeypatch):
+    """The portal itself answers in tests/app/capture/test_portal_screenshot.py; here there is no session bus."""
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/nonexistent")  # jeepney's fallback address
     monkeypatch.setattr("sys.platform", "linux")
-    with pytest.raises(CaptureError, match="Wayland"):
+    with pytest.raises(CaptureError, match="Wayland session: the desktop offers no screenshot portal"):
         capture_screen("all", None)
 
 
