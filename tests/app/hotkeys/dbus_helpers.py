@@ -14,6 +14,22 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 LINE_TIMEOUT_S = 5.0
 ROOT = Path(__file__).resolve().parents[3]  # the stand-ins run as modules of the tests package
+# A session bus with no service folders: nothing on it is started by D-Bus activation, so a test that
+# says "no portal" gets none even where xdg-desktop-portal is installed (the standard session.conf
+# would start it), and a test's services are only those it starts itself.
+BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"""
 
 
 def read_line(stream, timeout_s: float = LINE_TIMEOUT_S) -> str:
@@ -30,8 +46,10 @@ class PrivateBus:
         self._processes: list[subprocess.Popen] = []
 
     def start(self) -> "PrivateBus":
-        daemon = self._spawn(["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1",
-                              f"--address=unix:path={self.workdir / 'bus'}"], "dbus-daemon", os.environ)
+        config = self.workdir / "bus.conf"
+        config.write_text(BUS_CONFIG.format(socket=self.workdir / "bus"))
+        daemon = self._spawn(["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
+                             "dbus-daemon", os.environ)
         self.address = read_line(daemon.stdout, START_TIMEOUT_S)
         if not self.address:
             self.stop()

@@ -1,0 +1,90 @@
+"""The app on a real Wayland desktop: sway with its real screenshot portal (tests/app/e2e/wayland_desktop.py).
+
+Describe screen goes through xdg-desktop-portal's Screenshot, which xdg-desktop-portal-wlr answers
+with grim's picture of sway's screen: the picture must be what a window on that screen shows, and
+no file of it may be left behind. Then the real app, as its own process on that desktop: it
+describes the screen when asked through its socket, and when the compositor dies under it (a
+Wayland session ending with no session manager) it ends with exit code 0, its history written.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app.capture.portal_screenshot import capture_screen_with_portal
+from tests.app.e2e.desktop import ROOT, Desktop, make_desktop, wait_for
+from tests.app.e2e.wayland_desktop import SCREEN, WaylandDesktop, missing_programs
+
+COLOUR = (20, 200, 60)
+COLOUR_WINDOW = Path(__file__).with_name("colour_window.py")
+XDPW_PICTURE = Path("/tmp/out.png")  # where xdg-desktop-portal-wlr 0.7 has grim write the screenshot
+EXIT_TIMEOUT_S = 30
+FAULT_MARKERS = ("Fatal Python error", "Segmentation fault", "Traceback", "unexpected error", "core dumped")
+
+
+@pytest.fixture
+def wayland(tmp_path):
+    missing = missing_programs()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"{', '.join(missing)} required in CI (see .ci/run)")
+        pytest.skip(f"needs {', '.join(missing)}")
+    desktop = WaylandDesktop(tmp_path).start()
+    yield desktop
+    desktop.stop()
+
+
+def test_the_real_portal_takes_the_screen_a_wayland_window_shows(wayland, monkeypatch):
+    window = wayland.spawn([sys.executable, str(COLOUR_WINDOW), *map(str, COLOUR)], "colour-window",
+                           env={**wayland.env(), "QT_QPA_PLATFORM": "wayland"})
+    assert window.poll() is None
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", wayland.bus.address)
+    # the window is up once the screen shows its colour; a blank sway screen is dark grey
+    (rgb,) = wait_for(lambda: [shot] if (shot := capture_screen_with_portal(threading.Event()))[0, 0, 1] == COLOUR[1]
+                      else None, "the window on the screen", timeout=60, poll_s=0.5)
+    assert rgb.shape == (SCREEN[1], SCREEN[0], 3)
+    assert np.abs(rgb.reshape(-1, 3).mean(axis=0) - COLOUR).max() < 1
+    assert not XDPW_PICTURE.exists(), "the portal's file of the screen is removed once read"
+
+
+def _wayland_app(wayland: WaylandDesktop, model_dir: Path, tmp_path: Path) -> Desktop:
+    app_folder = tmp_path / "app"
+    app_folder.mkdir()
+    desktop = make_desktop("", model_dir, app_folder, "[history]\nsave=true\n[describe]\ndetail=brief\n", "null")
+    # the app's own runtime folder (its instance socket), in the Wayland session
+    desktop.env = {**wayland.env(desktop.env), "QT_QPA_PLATFORM": "wayland",
+                   "XDG_RUNTIME_DIR": desktop.env["XDG_RUNTIME_DIR"], "PYTHONFAULTHANDLER": "1"}
+    return desktop
+
+
+def test_the_app_on_wayland_describes_the_screen_and_ends_cleanly_when_the_compositor_dies(
+        wayland, speaking_model_dir, tmp_path):
+    desktop = _wayland_app(wayland, speaking_model_dir, tmp_path)
+    try:
+        app = desktop.spawn([sys.executable, "main.py"])
+        wait_for(lambda: app.poll() is not None or (s := desktop.status()) and s["model"] == "ready",
+                 "the app on Wayland to load its model")
+        assert app.poll() is None, (tmp_path / "app" / "main.log").read_text()
+        reply = desktop.forward({"command": "describe", "source": "screen"})
+        assert reply and reply.get("ok"), reply
+        done = wait_for(lambda: (s := desktop.status()) and s["history"] == 1 and s["phase"] == "idle" and s,
+                        "the screen to be described")
+        assert done["description"].strip() and done["status"] == "Ready.", done
+        assert not XDPW_PICTURE.exists()
+        wayland.kill_compositor()
+        code = app.wait(EXIT_TIMEOUT_S)
+        log = (tmp_path / "app" / "main.log").read_text(encoding="utf-8", errors="replace")
+        assert code == 0, log
+        assert not [marker for marker in FAULT_MARKERS if marker in log], log
+        assert "Wayland connection broke" in log, "Qt said why the app ended"
+        saved = list((tmp_path / "app" / "app-data").rglob("*.json"))
+        assert saved, "the description is in the saved history"
+    finally:
+        desktop.stop()
