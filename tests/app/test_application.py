@@ -662,9 +662,13 @@ def test_an_answer_cut_short_by_a_full_memory_says_so(make_app, model_dir, qtbot
         done = []
         application.setup.engine.done.connect(lambda ticket, data: done.append(data))
         drop(application.window, file_mime(image))
+        qtbot.waitUntil(lambda: len(done) == 1, timeout=REQUEST_MS)
         wait_idle(application, qtbot)
         application.controller.ask(question)
+        # the answer's own end (not only the phase), or why there is none
+        qtbot.waitUntil(lambda: len(done) == 2 or application.controller.phase == "idle", timeout=REQUEST_MS)
         wait_idle(application, qtbot)
+        assert len(done) == 2, (application.status(), [d.stats for d in done])
         return application, done
 
     roomy, done = describe_and_ask(1280)
