@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Callable
 
 
 def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
@@ -35,6 +36,27 @@ def build_parser(has_app: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
+def _with_ctrl_c_held(build: Callable[[], argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """build() with Ctrl+C held until it returns, then raised as KeyboardInterrupt. build() imports
+    most modules, and a KeyboardInterrupt raised inside an extension module's own import comes out
+    as an ImportError with a traceback (numpy's C core importing datetime: "PyCapsule_Import could
+    not import module"), which no handler can tell from a broken install."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return build()
+    pressed: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda number, _frame: pressed.append(number))
+    try:
+        parser = build()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+    return parser
+
+
 def stopped() -> int:
     """Ctrl+C outside a command's own handling (while the app's modules import): no traceback."""
     from engine.cli import EXIT_INTERRUPTED, fail
@@ -45,9 +67,9 @@ def stopped() -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         argv = sys.argv[1:] if argv is None else argv
-        parser = build_parser(has_app=False)
+        parser = _with_ctrl_c_held(lambda: build_parser(has_app=False))
         if not (argv and argv[0] in parser.commands):
-            parser = build_parser()  # imports most of the app: Ctrl+C often lands here
+            parser = _with_ctrl_c_held(build_parser)  # imports most of the app: Ctrl+C often lands here
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             from app.launch import launcher
