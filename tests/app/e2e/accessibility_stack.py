@@ -34,7 +34,9 @@ class AccessibilityStack:
         self.folder = desktop.tmp_path / "a11y"
         self.folder.mkdir()
         self.speech_dispatcher = RecordingSpeechDispatcher(self.folder)
-        self._bus = PrivateBus(self.folder)
+        # dconf as on a desktop: at-spi-bus-launcher keeps IsEnabled in GSettings, and a set that dconf
+        # cannot write is taken back
+        self._bus = PrivateBus(self.folder, activatable=("ca.desrt.dconf",))
 
     def start(self) -> "AccessibilityStack":
         require("dbus-daemon", str(BUS_LAUNCHER), SYSTEM_PYTHON)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,15 +15,17 @@ START_TIMEOUT_S = 10.0
 STOP_TIMEOUT_S = 5.0
 LINE_TIMEOUT_S = 5.0
 ROOT = Path(__file__).resolve().parents[3]  # the stand-ins run as modules of the tests package
-# A session bus with no service folders: nothing on it is started by D-Bus activation, so a test that
-# says "no portal" gets none even where xdg-desktop-portal is installed (the standard session.conf
-# would start it), and a test's services are only those it starts itself.
+# A session bus that starts by D-Bus activation only the services a test names (their .service files
+# copied from the system's folder into one of its own), so a test that says "no portal" gets none even
+# where xdg-desktop-portal is installed (the standard session.conf would start it).
+SYSTEM_SERVICES = Path("/usr/share/dbus-1/services")
 BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
   <listen>unix:path={socket}</listen>
   <auth>EXTERNAL</auth>
+  <servicedir>{services}</servicedir>
   <policy context="default">
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
@@ -40,14 +43,20 @@ def read_line(stream, timeout_s: float = LINE_TIMEOUT_S) -> str:
 
 
 class PrivateBus:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, activatable: tuple[str, ...] = ()):
+        """`activatable`: the bus names D-Bus may start on demand, as a desktop's bus does (e.g. dconf's)."""
         self.workdir = workdir
+        self.activatable = activatable
         self.address = ""
         self._processes: list[subprocess.Popen] = []
 
     def start(self) -> "PrivateBus":
+        services = self.workdir / "bus-services"
+        services.mkdir(exist_ok=True)
+        for name in self.activatable:
+            shutil.copyfile(SYSTEM_SERVICES / f"{name}.service", services / f"{name}.service")
         config = self.workdir / "bus.conf"
-        config.write_text(BUS_CONFIG.format(socket=self.workdir / "bus"))
+        config.write_text(BUS_CONFIG.format(socket=self.workdir / "bus", services=services))
         daemon = self._spawn(["dbus-daemon", f"--config-file={config}", "--nofork", "--nopidfile", "--print-address=1"],
                              "dbus-daemon", os.environ)
         self.address = read_line(daemon.stdout, START_TIMEOUT_S)
