@@ -2,17 +2,15 @@
 
 `tiny` converts in seconds and is what the tests use; `full` has the real shapes
 (about 1.7B parameters) for the benchmark. Both have config.json, bf16 safetensors
-shards with an index, a SentencePiece `tokenizer.model` trained here on a small
-English and Chinese corpus with Pangu's special tokens, and tokenizer_config.json.
-`full`'s tokenizer also learns the app's own prompts, so they take about as many tokens
-as a real large-vocabulary tokenizer gives them (the benchmark times their prefill).
-No weights are ever downloaded.
+shards with an index, and a SentencePiece tokenizer trained on a small corpus with
+Pangu's special tokens (convert/synthetic_tokenizer.py); `full`'s tokenizer also learns
+the app's own prompts, so they take about as many tokens as a real large-vocabulary
+tokenizer gives them (the benchmark times their prefill). No weights are ever downloaded.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -23,11 +21,8 @@ from convert.config import IMAGENET_MEAN, IMAGENET_STD
 from convert.layouts import LAYOUT_INTERNVL, LAYOUT_INTERNVL_HF, LAYOUT_NAMES
 from convert.safetensors_io import write_sharded
 from convert.synthetic_layouts import BASE_LAYOUT, derived, transformers_internvl_config
+from convert.synthetic_tokenizer import app_texts, speakable_token_ids, train_tokenizer, write_tokenizer_config
 from engine.images import TILE
-from resources import read_text
-
-SPECIAL_TOKENS = [f"[unused{i}]" for i in range(16)]
-CHAT_SPECIALS = ("[unused9]", "[unused10]")
 
 
 @dataclass(frozen=True)
@@ -53,71 +48,7 @@ SIZES = {
     "full": Shapes(1536, 26, 12, 6, 6144, 153376, 1024, 24, 16, 4096, 4000, 1024 * 1024 * 1024),
 }
 
-_EN = [
-    "The quick brown fox jumps over the lazy dog.", "A window shows a settings dialog with three buttons.",
-    "Click the OK button to save your changes.", "The screen is mostly black with white text at the top.",
-    "A photo of a cat sleeping on a red sofa near the window.", "Error: the file could not be opened.",
-    "The chart shows sales rising from 2019 to 2024.", "Two people stand in front of a blue car.",
-    "Menu items: File, Edit, View, Help.", "The battery is at 85 percent and Wi-Fi is connected.",
-]
-_ZH = [
-    "屏幕上显示一个对话框，里面有三个按钮。", "一只猫睡在靠窗的红色沙发上。", "点击确定按钮保存更改。",
-    "图表显示销售额从二零一九年到二零二四年持续增长。", "两个人站在一辆蓝色汽车前面。",
-    "这是一张风景照片，远处有山和湖。", "文件无法打开，请检查路径。", "菜单包括文件、编辑、视图和帮助。",
-    "请用中文详细描述这张图片。", "系统提示：电池电量为百分之八十五。",
-]
-
-
 FAVOURED_SCALE = 3.0
-# Words the second look puts in its prompt besides prompts.json's (engine/regions.py names places).
-_PLACE_AND_NUMBER_WORDS = "top left, top right, bottom left, bottom right, left, right, top, bottom, centre: 1 2 3 4 5 6 7 8 9 0."
-
-
-def app_texts() -> list[str]:
-    """Every text in resources/prompts.json (the prompts the app sends) and the words it adds to them.
-
-    Pangu's real tokenizer (153,376 pieces) writes common English at about one piece per word and
-    punctuation mark; one trained only on `_corpus` cut the app's prompts into 2.9 pieces a word,
-    which doubled the text the benchmark's model reads (the system prompt was 325 tokens, a second
-    look's instruction 161; learning these texts makes them 129 and about 60).
-    """
-    def strings(value) -> list[str]:
-        if isinstance(value, dict):
-            return [s for v in value.values() for s in strings(v)]
-        return [value] if isinstance(value, str) else []
-
-    return strings(json.loads(read_text("prompts.json"))) + [_PLACE_AND_NUMBER_WORDS]
-
-
-def _corpus() -> list[str]:
-    lines = []
-    for i, en in enumerate(_EN):
-        for j, zh in enumerate(_ZH):
-            lines.append(f"{en} {zh}")
-            lines.append(f"[unused9]用户：{zh}[unused10][unused9]助手：{_EN[(i + j) % len(_EN)]}[unused10]")
-    lines.extend(_EN * 5 + _ZH * 5)
-    return lines
-
-
-def train_tokenizer(out: Path, vocab_size: int, extra_lines: list[str] | None = None) -> dict[str, int]:
-    """Train a byte-fallback BPE SentencePiece model (the kind llama.cpp's SPM tokenizer mirrors)."""
-    import sentencepiece as spm
-
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus = Path(tmp) / "corpus.txt"
-        corpus.write_text("\n".join(_corpus() + list(extra_lines or [])) + "\n", encoding="utf-8")
-        spm.SentencePieceTrainer.train(
-            input=str(corpus), model_prefix=str(Path(tmp) / "tok"), vocab_size=vocab_size,
-            model_type="bpe", byte_fallback=True, character_coverage=1.0, hard_vocab_limit=False,
-            user_defined_symbols=SPECIAL_TOKENS, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
-            # LLaMA-style settings: no NFKC folding (full-width punctuation stays) and
-            # whitespace kept as written; llama.cpp's SPM tokenizer does neither.
-            normalization_rule_name="identity", remove_extra_whitespaces=False,
-            num_threads=1, minloglevel=2,
-        )
-        (out / "tokenizer.model").write_bytes((Path(tmp) / "tok.model").read_bytes())
-    sp = spm.SentencePieceProcessor(model_file=str(out / "tokenizer.model"))
-    return {piece: sp.PieceToId(piece) for piece in SPECIAL_TOKENS}
 
 
 def _text_section(s: Shapes, eos_id: int) -> dict:
@@ -234,20 +165,6 @@ def _tensors(layout: str, s: Shapes, rng: np.random.Generator,
     yield tp + "model.norm.weight", -vector(h, 1.0) if favoured else vector(h, 1.0)
 
 
-def speakable_token_ids(tokenizer_model: Path) -> list[int]:
-    """Whole English words (with their leading space) and sentence ends, from the trained tokenizer."""
-    import sentencepiece as spm
-
-    sp = spm.SentencePieceProcessor(model_file=str(tokenizer_model))
-    ids = []
-    for i in range(sp.GetPieceSize()):
-        piece = sp.IdToPiece(i)
-        word = piece[1:] if piece.startswith("\u2581") else ""
-        if (len(word) >= 3 and word.isascii() and word.isalpha()) or piece in (".", ","):
-            ids.append(i)
-    return ids
-
-
 def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL, seed: int = 0,
                     speaks_words: bool = False) -> Path:
     """A checkpoint in the real on-disk format with random weights.
@@ -267,15 +184,7 @@ def make_checkpoint(out: Path, size: str = "tiny", layout: str = LAYOUT_INTERNVL
     special_ids = train_tokenizer(out, shapes.tokenizer_vocab, app_texts() if size == "full" else None)
     eos_id = special_ids["[unused10]"]
     (out / "config.json").write_text(json.dumps(_config(layout, shapes, eos_id), indent=2), encoding="utf-8")
-    tokenizer_config = {
-        "tokenizer_class": "PanguTokenizer", "add_bos_token": True, "add_eos_token": False,
-        "bos_token": "<s>", "eos_token": "[unused10]", "unk_token": "<unk>",
-        "chat_template": read_text("chat_templates/pangu_embedded.jinja"),
-        "added_tokens_decoder": {
-            str(special_ids[t]): {"content": t, "special": True} for t in CHAT_SPECIALS
-        },
-    }
-    (out / "tokenizer_config.json").write_text(json.dumps(tokenizer_config, ensure_ascii=False, indent=2), encoding="utf-8")
+    write_tokenizer_config(out, special_ids)
     favoured = speakable_token_ids(out / "tokenizer.model") if speaks_words else None
     # A derived layout holds the same weights as its base made with the same seed, renamed.
     base = _tensors(BASE_LAYOUT.get(layout, layout), shapes, np.random.default_rng(seed), favoured)

@@ -12,7 +12,7 @@ import re
 import pytest
 import sentencepiece as spm
 
-from convert.synthetic import CHAT_SPECIALS
+from convert.synthetic_tokenizer import CHAT_SPECIALS
 from tests.convert.test_equality import load_llama
 
 STRINGS = [
@@ -62,7 +62,8 @@ def test_the_benchmark_tokenizer_writes_the_apps_prompts_at_about_a_token_a_word
     """The full-size (benchmark) model's tokenizer learns the app's prompts, so the benchmark's model
     reads about as many prompt tokens as with Pangu's real tokenizer; the small corpus alone cuts
     them into nearly three pieces a word, doubling the prefill the benchmark times."""
-    from convert.synthetic import SIZES, app_texts, train_tokenizer
+    from convert.synthetic import SIZES
+    from convert.synthetic_tokenizer import app_texts, train_tokenizer
     from engine.prompts import detail_level, refine_instruction, system_prompt
 
     prompts = [system_prompt("en"), detail_level("brief").instruction,
