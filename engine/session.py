@@ -4,8 +4,8 @@ The client sends whole requests (image, detail, language, earlier turns) so a fr
 worker can rebuild any conversation. The session orchestrates: it reads a follow-up onto the
 conversation held in llama.cpp's cache when it can (engine/kv_cache.py), so only the new question
 or close-ups are read, and else reads the whole conversation from the system prompt on; what fits
-is decided by engine/context_budget.py, the prompt's parts come from engine/turns.py, and the
-encoded tiles of recent images are reused (engine/tile_cache.py).
+is decided by engine/context_budget.py, the prompt's parts come from engine/turns.py, and
+engine/prefill.py reads them into llama.cpp's context with the settings of engine/llama_settings.py.
 """
 
 from __future__ import annotations
@@ -18,40 +18,16 @@ import numpy as np
 from engine import device, native_log
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
-from engine.multimodal import CHUNK_IMAGE, MultimodalContext
+from engine.multimodal import MultimodalContext
 from engine.context_budget import FOLLOW_UP_RESERVE_TOKENS, Fit, answer_budget
 from engine.kv_cache import KvCache
-from engine.prompts import ChatFormat, Piece, detail_level
+from engine.llama_settings import ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH, USE_MMAP
+from engine.prefill import Prefill, ShouldStop
+from engine.prompts import ChatFormat, detail_level
 from engine.protocol import Chunk, Describe, Done, Load, Stats, StopReason
-from engine.tile_cache import EncodedTiles, TileKey
 from engine.turns import Picture, base_messages, close_ups, max_tokens, new_turn, too_long_message
 
-N_BATCH = 512
-# The language model's attention without flash attention: on the 2-core machines, llama.cpp's CPU
-# flash-attention kernel is the slower one once the context holds a conversation (full-size model,
-# F16 cache): a detailed answer's 768 tokens took about 55 s instead of 68-87 s (decode 14 against
-# 9-11 tok/s at ~4,000 tokens of context), a second look's three close-ups 2-5 s less, and
-# prefill was no slower (README, "Results on this machine"). Measured again on an AVX-512 CPU
-# (`bench --formats`): decoding after 4,512 tokens 14.8-15.2 tok/s without, 8.0-10.1 with. The
-# vision encoder keeps flash attention (about 5 s a tile instead of 7).
-LLM_FLASH_ATTENTION = False
-# A quarter of an image tile (64 tokens) per micro-batch: without flash attention llama.cpp holds
-# each micro-batch's attention scores against the whole context (64 x 4,608 x 12 heads in F32),
-# so halving the micro-batch keeps the worker's peak memory where flash attention had it
-# (detailed 4032x3024 photo: 1.975 GB either way; 1.989 GB with 128-token micro-batches), and
-# prefill stays within about 5% of either (3,840 tokens; the shared host's noise is as large).
-N_UBATCH = 64
-# Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
-# - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
-#   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
-#   the memory it saved is won back by a tighter context (engine/client.py) and no mmap. On an
-#   AVX-512 CPU a Q8_0 K cache (V must stay F16 without flash attention) saved 85 MB and no time,
-#   and with 256-token micro-batches read a tile 4-8% faster (`bench --formats`; README).
-# - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
-#   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
-GGML_TYPE_F16 = 1
 Emit = Callable[[Chunk], None]
-ShouldStop = Callable[[], bool]
 
 
 class SessionError(Exception):
@@ -71,14 +47,14 @@ class Session:
         self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
                          n_threads=load.n_threads, n_threads_batch=load.n_threads,
                          n_gpu_layers=self.placement.n_gpu_layers, flash_attn=LLM_FLASH_ATTENTION,
-                         type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=False, verbose=False)
-        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads, flash_attn=True,
+                         type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=USE_MMAP, verbose=False)
+        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads,
+                                      flash_attn=ENCODER_FLASH_ATTENTION,
                                       use_gpu=self.placement.is_encoder_on_gpu)
         self.format = ChatFormat(load.architecture, load.chat_template)
         self.generator = Generator(self.llm)
         self.cache = KvCache(llama_cpp, self.llm.ctx)
-        self._encoded = EncodedTiles()
-        self.image_encodes = 0
+        self.prefill = Prefill(self.llm, self.mtmd, self.cache)
         self._warm_up(load.language)
         self.load_s = time.perf_counter() - started
 
@@ -88,73 +64,18 @@ class Session:
         request = Describe(0, "", None, grey.shape, "brief", language)
         chunks = self.mtmd.tokenize(self.format.render(base_messages(request)), [grey])
         try:
-            self._eval(chunks, 0, lambda: False, Stats(), cache_images=False)
+            self.prefill.eval(chunks, 0, lambda: False, Stats(), cache_images=False)
             self.generator.decode_token(self.llm.token_eos())
         finally:
             chunks.close()
         self.cache.forget_conversation()
-
-    # --- evaluation ------------------------------------------------------------------
-    def _eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: Stats, cache_images: bool = True) -> bool:
-        """Encode and prefill chunk by chunk from position `n_past`; False if stopped between chunks."""
-        start = n_past
-        tiles_seen: dict[str, int] = {}  # mtmd gives every tile of one image the image's id
-        for i in range(len(chunks)):
-            if should_stop():
-                return False
-            chunk = chunks.describe(i)
-            if chunk.kind == CHUNK_IMAGE:
-                image_id = chunks.image_id(i)
-                tile = tiles_seen[image_id] = tiles_seen.get(image_id, -1) + 1
-                t0 = time.perf_counter()
-                embd = self._encode(chunks, i, (image_id, tile, chunk.n_tokens), stats, cache_images)
-                t1 = time.perf_counter()
-                n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
-                prefill_s = time.perf_counter() - t1
-                stats.encode_s += t1 - t0
-                stats.prefill_s += prefill_s
-                stats.image_prefill_s += prefill_s
-                continue
-            if n_past == 0 and i == 0 and self.cache.prefix == chunk.tokens:
-                n_past = len(chunk.tokens)  # the system prompt is already in the cache
-                stats.prefix_cached_tokens = n_past
-                continue
-            t0 = time.perf_counter()
-            n_past = self.mtmd.eval_text_chunk(self.llm.ctx, chunks, i, n_past, N_BATCH, i == len(chunks) - 1)
-            stats.prefill_s += time.perf_counter() - t0
-            if i == 0 and n_past == len(chunk.tokens):
-                self.cache.prefix = chunk.tokens
-        stats.prompt_tokens = n_past - start
-        stats.reused_tokens = start + stats.prefix_cached_tokens
-        stats.read_tokens = stats.prompt_tokens - stats.prefix_cached_tokens
-        return True
-
-    def _tokenize(self, pieces: list[Piece], images: list[np.ndarray], stats: Stats, add_special: bool = True):
-        """mtmd's tokenizer and image preprocessing, timed: llama.cpp's work, not the app's."""
-        t0 = time.perf_counter()
-        chunks = self.mtmd.tokenize(pieces, images, add_special=add_special)
-        stats.tokenize_s += time.perf_counter() - t0
-        return chunks
-
-    def _encode(self, chunks, i: int, key: TileKey, stats: Stats, cache_images: bool) -> np.ndarray:
-        """Encoded tile `key`, from the cache when possible."""
-        embd = self._encoded.get(key) if cache_images else None
-        if embd is not None:
-            stats.encoder_cache_hits += 1
-            return embd
-        embd = self.mtmd.encode_image(chunks, i, self.llm.n_embd())
-        self.image_encodes += 1
-        stats.image_tokens += key[2]
-        if cache_images:
-            self._encoded.put(key, embd)
-        return embd
 
     # --- conversations -----------------------------------------------------------------
     def run(self, req: Describe, emit: Emit, should_stop: ShouldStop) -> Done:
         """Describe (no new turn), answer a question, or take a second look at regions."""
         started = time.perf_counter()
         stats = Stats(device=self.placement.ran_on)
-        encodes_before = self.image_encodes
+        encodes_before = self.prefill.image_encodes
         image = Picture(req)  # takes the pixels out of the request: the worker does not keep them
         history = req.history
         turn = new_turn(req, image.size)
@@ -184,7 +105,7 @@ class Session:
             self.cache.holding(req.conversation, len(history) + (2 if turn else 1), appended_at)
         stats.first_token_s, stats.decode_s, stats.n_tokens = result.first_token_s, result.decode_s, result.n_tokens
         stats.total_s = time.perf_counter() - started
-        stats.image_encodes = self.image_encodes - encodes_before
+        stats.image_encodes = self.prefill.image_encodes - encodes_before
         stats.native_s = stats.tokenize_s + stats.encode_s + stats.prefill_s + result.native_s
         return Done(req.id, result.text, stop_reason, stats, turn)
 
@@ -211,7 +132,7 @@ class Session:
         while True:
             turns = kept + ([turn] if turn else [])
             images = [scaled, *(crop for t in turns for crop in crops[id(t)])]
-            chunks = self._tokenize(self.format.render(base_messages(req) + turns), images, stats)
+            chunks = self.prefill.tokenize(self.format.render(base_messages(req) + turns), images, stats)
             # kept[0] is the description; then (user, assistant) pairs, oldest first
             fit = answer_budget(self.n_ctx, chunks.n_tokens(), budget, can_set_aside=len(kept) >= 3,
                                 reserve=FOLLOW_UP_RESERVE_TOKENS if turn is None else 0)
@@ -230,7 +151,7 @@ class Session:
         del images, scaled, crops  # mtmd holds its own copies now
         try:
             self.cache.keep_prefix(chunks.describe(0).tokens)
-            return self._eval(chunks, 0, should_stop, stats), budget
+            return self.prefill.eval(chunks, 0, should_stop, stats), budget
         finally:
             chunks.close()
 
@@ -247,7 +168,7 @@ class Session:
         """
         pieces = self.format.continuation(base_messages(req) + history, [turn])
         n_past = self.cache.end()
-        chunks = self._tokenize(pieces, close_ups(image, [turn]), stats, add_special=False)
+        chunks = self.prefill.tokenize(pieces, close_ups(image, [turn]), stats, add_special=False)
         try:
             while True:
                 fit = answer_budget(self.n_ctx, n_past + chunks.n_tokens(), budget, self.cache.has_follow_ups)
@@ -262,7 +183,7 @@ class Session:
             if fit.fit == Fit.SHORTENED:
                 stats.answer_room = fit.max_tokens
             image.release()
-            return self._eval(chunks, n_past, should_stop, stats), n_past, fit.max_tokens
+            return self.prefill.eval(chunks, n_past, should_stop, stats), n_past, fit.max_tokens
         finally:
             chunks.close()
 

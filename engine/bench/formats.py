@@ -16,7 +16,7 @@ own path (engine/bench/reference.py, the app's other settings), each in a fresh 
 
 Q4_K_M also runs with the language model's flash attention on (FLASH_ATTENTION_ROWS) and with its
 K cache in Q8_0 (K_CACHE_ROWS; V stays F16, since llama.cpp quantizes V only with flash attention):
-settings the app turned off on a CPU without AVX2 (engine/session.py), measured here too.
+settings the app turned off on a CPU without AVX2 (engine/llama_settings.py), measured here too.
 
 The peak is the child's resident memory over its life (VmHWM): Python and llama.cpp, the model,
 the vision encoder, the context and its compute buffers, as in the app's worker. A child of its
@@ -46,7 +46,7 @@ PEAK_LIMIT_BYTES = 2.0e9  # the worker's memory target (engine/bench/cli.py)
 
 def _long_prefill(reference, n_tokens: int) -> float:
     """Seconds to read `n_tokens` text tokens into an empty context, N_BATCH at a time."""
-    from engine.session import N_BATCH
+    from engine.llama_settings import N_BATCH
 
     lib = reference.lib
     lib.llama_memory_clear(lib.llama_get_memory(reference.ctx), True)

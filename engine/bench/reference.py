@@ -16,9 +16,10 @@ import numpy as np
 
 from engine.device import CPU_ONLY, Placement
 from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
-# llama.cpp settings, not app code: the same as the app's (engine/session.py), so the comparison
+# llama.cpp settings, not app code: the same as the app's (engine/llama_settings.py), so the comparison
 # measures what the app's code adds, not what its choice of settings gains or loses.
-from engine.session import GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH
+from engine.llama_settings import (ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH,
+                                   USE_MMAP)
 
 CHUNK_IMAGE = 1
 APP_PROJECTOR = "app"  # the vision encoder of the pair under test
@@ -36,7 +37,7 @@ class LlamaCppReference:
         self.lib, self.m = llama_cpp, mtmd_cpp
         started = time.perf_counter()
         model_params = llama_cpp.llama_model_default_params()
-        model_params.use_mmap = False
+        model_params.use_mmap = USE_MMAP
         model_params.n_gpu_layers = placement.n_gpu_layers  # the device the app's worker chose
         self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), model_params)
         params = llama_cpp.llama_context_default_params()
@@ -56,7 +57,7 @@ class LlamaCppReference:
         m = self.m
         mparams = m.mtmd_context_params_default()
         mparams.use_gpu, mparams.print_timings = self._placement.is_encoder_on_gpu, False
-        mparams.n_threads, mparams.flash_attn_type = self._n_threads, 1
+        mparams.n_threads, mparams.flash_attn_type = self._n_threads, 1 if ENCODER_FLASH_ATTENTION else 0
         return m.mtmd_init_from_file(mmproj_path.encode(), self.model, mparams)
 
     def add_projector(self, name: str, mmproj_path: str) -> None:
