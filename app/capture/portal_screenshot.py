@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import threading
 import time
 from pathlib import Path
@@ -49,6 +50,14 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("Capture", text)
 
 
+def _stopped() -> CaptureError:
+    return CaptureError(_tr("The screenshot was stopped."))
+
+
+def _failed() -> CaptureError:
+    return CaptureError(_tr("The desktop could not take the screenshot. Please try again."))
+
+
 def no_portal_message() -> str:
     return _tr("The screen cannot be captured in this Wayland session: the desktop offers no screenshot portal. "
                "Install your desktop's portal (xdg-desktop-portal with its GNOME, KDE or wlroots part), or take a "
@@ -66,14 +75,15 @@ def capture_screen_with_portal(abort: threading.Event, bus: str = "SESSION",
         connection = open_dbus_connection(bus)
     except (OSError, KeyError, ValueError):  # no session bus at all
         raise CaptureError(no_portal_message()) from None
+    asked_at = time.time()
     try:
-        answer = _ask(connection, abort, answer_wait_s, time.time())
+        path = _ask(connection, abort, answer_wait_s)
     finally:
         connection.close()
-    return _read_and_remove(answer, abort)
+    return _read_and_remove(path, asked_at, abort)
 
 
-def _ask(connection, abort: threading.Event, answer_wait_s: float, asked_at: float) -> tuple[Path, float]:
+def _ask(connection, abort: threading.Event, answer_wait_s: float) -> Path:
     from jeepney import DBusAddress, HeaderFields, MatchRule, MessageType, new_method_call
     from jeepney.bus_messages import message_bus
 
@@ -98,14 +108,14 @@ def _ask(connection, abort: threading.Event, answer_wait_s: float, asked_at: flo
         deadline = time.monotonic() + answer_wait_s
         while time.monotonic() < deadline:
             if abort.is_set():
-                raise CaptureError(_tr("The screenshot was stopped."))
+                raise _stopped()
             try:
                 message = connection.recv_until_filtered(responses, timeout=POLL_S)
             except TimeoutError:
                 continue
             if message.header.fields.get(HeaderFields.sender) == answerer:  # not another program's
                 code, results = message.body
-                return _answered(code, results), asked_at
+                return _answered(code, results)
     raise CaptureError(_tr("The desktop did not answer the screenshot request within {0} seconds. "
                            "Please try again.").format(round(answer_wait_s)))
 
@@ -114,29 +124,25 @@ def _answered(code: int, results: dict) -> Path:
     if code == RESPONSE_REFUSED:
         raise CaptureError(_tr("The desktop did not allow the screenshot. If it asked, choose Allow; otherwise "
                                "allow screenshots for this app in your desktop's privacy settings, then try again."))
-    failed = CaptureError(_tr("The desktop could not take the screenshot. Please try again."))
     if code != RESPONSE_SUCCESS:
-        raise failed
+        raise _failed()
     signature, uri = results.get("uri", ("s", ""))
     parsed = urlparse(uri if signature == "s" else "")
     if parsed.scheme != "file" or parsed.netloc not in ("", "localhost") or not parsed.path:
         log.warning("the screenshot portal answered with no file: %r", results)
-        raise failed
+        raise _failed()
     return Path(unquote(parsed.path))
 
 
-def _read_and_remove(answer: tuple[Path, float], abort: threading.Event) -> np.ndarray:
+def _read_and_remove(path: Path, asked_at: float, abort: threading.Event) -> np.ndarray:
     """The picture (read as any image file: engine.image_file's checks), then the file removed."""
     from engine.images import ImageError, load_image
 
-    path, asked_at = answer
     try:
         return load_image(path, abort)
     except ImageError as exc:  # a named pipe, an empty or broken file: the portal's fault, not the user's
         log.warning("the screenshot portal's file could not be read: %s", exc)
-        if abort.is_set():
-            raise CaptureError(_tr("The screenshot was stopped.")) from None
-        raise CaptureError(_tr("The desktop could not take the screenshot. Please try again.")) from None
+        raise (_stopped() if abort.is_set() else _failed()) from None
     finally:
         _remove_if_made_for_this_request(path, asked_at)
 
@@ -144,7 +150,7 @@ def _read_and_remove(answer: tuple[Path, float], abort: threading.Event) -> np.n
 def _remove_if_made_for_this_request(path: Path, asked_at: float) -> None:
     try:
         info = os.lstat(path)
-        if info.st_mtime >= asked_at - FILE_TIME_SLACK_S and not os.path.islink(path):
+        if info.st_mtime >= asked_at - FILE_TIME_SLACK_S and not stat.S_ISLNK(info.st_mode):
             os.unlink(path)
     except OSError as exc:
         log.warning("could not remove the portal's screenshot file: %s", exc)

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from jeepney import DBusAddress, new_method_return, new_signal
 from jeepney.io.blocking import open_dbus_connection
 
-from tests.app.hotkeys.portal_stand_in import PATH, PROPERTIES, REQUEST, SUCCESS, PortalStandIn, _sender
+from tests.app.hotkeys.portal_stand_in import PROPERTIES, REQUEST, SUCCESS, PortalStandIn
 
 SCREENSHOT = "org.freedesktop.portal.Screenshot"
 VERSION = 2
@@ -64,13 +64,11 @@ class ScreenshotPortal(PortalStandIn):
         if self.mode == "fail":
             return self.answer(message, options, FAILED, {})
         if self.mode == "silent":
-            request = f"{PATH}/request/{_sender(message)}/{options['handle_token'][1]}"
-            return self.conn.send(new_method_return(message, "o", (request,)))
+            return self.conn.send(new_method_return(message, "o", (self.request_path(message, options),)))
+        saved = self.folder / f"Screenshot {self.calls}.png"
         if self.mode == "fifo":
-            saved = self.folder / f"Screenshot {self.calls}.png"
             os.mkfifo(saved)
         else:
-            saved = self.folder / f"Screenshot {self.calls}.png"
             shutil.copyfile(self.picture, saved)
         if self.mode == "impostor-first":
             self._impostor_answers(message, options)
@@ -82,9 +80,9 @@ class ScreenshotPortal(PortalStandIn):
 
         impostor = self.folder / "impostor.png"
         Image.new("RGB", (64, 48), IMPOSTOR_COLOUR).save(impostor)
-        request = f"{PATH}/request/{_sender(message)}/{options['handle_token'][1]}"
+        request = DBusAddress(self.request_path(message, options), interface=REQUEST)
         with open_dbus_connection("SESSION") as other:
-            other.send(new_signal(DBusAddress(request, interface=REQUEST), "Response", "ua{sv}",
+            other.send(new_signal(request, "Response", "ua{sv}",
                                   (SUCCESS, {"uri": ("s", "file://" + quote(str(impostor)))})))
 
 

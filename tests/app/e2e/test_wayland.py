@@ -22,6 +22,7 @@ from app.capture.portal_screenshot import capture_screen_with_portal
 from engine.bench.text_screens import ui_screen
 from engine.ocr.recall import word_recall
 from tests.app.e2e.desktop import Desktop, make_desktop, wait_for
+from tests.app.e2e.test_quitting import FAULT_MARKERS
 from tests.app.e2e.wayland_desktop import SCREEN, WaylandDesktop, missing_programs
 from tests.app.helpers import write_png
 from tests.engine.ocr.conftest import latin_font  # noqa: F401 (the fixture: the font the screen is drawn in)
@@ -32,7 +33,6 @@ MIN_RECALL = 0.9  # of the words the window shows, as for the X11 screens (tests
 READ_WAIT_S = 120  # the first read loads the text reader's models
 XDPW_PICTURE = Path("/tmp/out.png")  # where xdg-desktop-portal-wlr 0.7 has grim write the screenshot
 EXIT_TIMEOUT_S = 30
-FAULT_MARKERS = ("Fatal Python error", "Segmentation fault", "Traceback", "unexpected error", "core dumped")
 
 
 @pytest.fixture

@@ -77,9 +77,13 @@ class PortalStandIn:
 
     def answer(self, message, options: dict, code: int, results: dict) -> None:
         """Return the Request path, then send its Response, as the portal does."""
-        request = f"{PATH}/request/{_sender(message)}/{options['handle_token'][1]}"
+        request = self.request_path(message, options)
         self.conn.send(new_method_return(message, "o", (request,)))
         self.signal(request, REQUEST, "Response", "ua{sv}", (code, results))
+
+    def request_path(self, message, options: dict) -> str:
+        """The Request object a call with this handle_token gets (org.freedesktop.portal.Request)."""
+        return f"{PATH}/request/{_sender(message)}/{options['handle_token'][1]}"
 
     def session_path(self, message, options: dict) -> str:
         """The Session object a call with this session_handle_token creates (org.freedesktop.portal.Session)."""
