@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import device, native_log
+from engine import device, native_log, weight_buffers
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
 from engine.multimodal import MultimodalContext
@@ -39,15 +39,16 @@ class Session:
         """`has_gpu_failed`: a load onto the GPU failed before; this one is on the CPU."""
         native_log.install()
         import llama_cpp
-        from llama_cpp import Llama
 
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
         self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)
-        self.llm = Llama(load.model_path, n_ctx=self.n_ctx, n_batch=N_BATCH, n_ubatch=N_UBATCH,
-                         n_threads=load.n_threads, n_threads_batch=load.n_threads,
-                         n_gpu_layers=self.placement.n_gpu_layers, flash_attn=LLM_FLASH_ATTENTION,
-                         type_k=GGML_TYPE_F16, type_v=GGML_TYPE_F16, use_mmap=USE_MMAP, verbose=False)
+        is_on_gpu = self.placement.ran_on == device.RAN_ON_GPU
+        self.llm = weight_buffers.open_llama(load.model_path, is_on_gpu, n_ctx=self.n_ctx, n_batch=N_BATCH,
+                                             n_ubatch=N_UBATCH, n_threads=load.n_threads,
+                                             n_threads_batch=load.n_threads, n_gpu_layers=self.placement.n_gpu_layers,
+                                             flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16,
+                                             type_v=GGML_TYPE_F16, use_mmap=USE_MMAP, verbose=False)
         self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads,
                                       flash_attn=ENCODER_FLASH_ATTENTION,
                                       use_gpu=self.placement.is_encoder_on_gpu)

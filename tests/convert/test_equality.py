@@ -28,10 +28,10 @@ PROMPT = "[unused9]用户：Describe the picture, 请详细描述。[unused10][u
 
 
 def load_llama(path, n_ctx=2048):
-    native_log.install()
-    from llama_cpp import Llama
+    from engine.weight_buffers import open_llama
 
-    return Llama(str(path), n_ctx=n_ctx, n_batch=n_ctx, n_threads=THREADS, logits_all=True, verbose=False)
+    native_log.install()
+    return open_llama(path, n_ctx=n_ctx, n_batch=n_ctx, n_threads=THREADS, logits_all=True, verbose=False)
 
 
 def test_image(seed=3) -> np.ndarray:

@@ -29,10 +29,10 @@ def loaded(pair):
     """The tiny real model in this process: llama.cpp's tokenizer and mtmd, without a worker."""
     from engine import native_log
     from engine.multimodal import MultimodalContext
-    from llama_cpp import Llama
+    from engine.weight_buffers import open_llama
 
     native_log.install()
-    llm = Llama(str(pair.model_path), n_ctx=512, verbose=False)
+    llm = open_llama(pair.model_path, n_ctx=512, verbose=False)
     mtmd = MultimodalContext(pair.mmproj_path, llm.model, 2, warmup=False)
     yield llm, mtmd
     mtmd.close()
