@@ -11,6 +11,9 @@ exactly (F16 rounds them and can overflow), and where the CPU has native bf16 do
 (ggml-cpu's `_mm512_dpbf16_ps` path) a 448x448 tile encodes about 30% faster than with F16
 (measured on a Zen 4 EPYC: 3.6-4.1 s against 5.3 s). Without it ggml converts bf16 in software and
 BF16 runs at about half of F16's speed (llama.cpp issue tracker, Zen 3), so F16 stays there.
+On an Intel Xeon with AMX (llama.cpp reports AMX_INT8 too) BF16 encoded as fast as F16, not faster
+(2026-12-02: 4.84-4.95 s a tile against 4.71-4.98 s, Q8_0 4.99-5.12 s, three interleaved rounds):
+BF16 is still chosen there for its exact weights, but re-converting an F16 pair is not suggested.
 The CPU back end's report decides even where the model runs on a GPU (engine/device.py): the file is
 made once, for whichever device runs it later.
 """
@@ -26,6 +29,7 @@ from pathlib import Path
 MODULE = "engine.cpu_features"  # run as a child: `python -m engine.cpu_features`
 CPU_BACKEND = "CPU"
 NATIVE_BF16_FEATURE = "AVX512_BF16"
+AMX_FEATURE = "AMX_INT8"  # Intel's matrix extension (Sapphire Rapids and later)
 MMPROJ_BF16, MMPROJ_F16 = "bf16", "f16"
 QUERY_TIMEOUT_S = 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +91,10 @@ def has_native_bf16(features: Features) -> bool:
     return features.get(CPU_BACKEND, {}).get(NATIVE_BF16_FEATURE) == "1"
 
 
+def has_amx(features: Features | None) -> bool:
+    return bool(features) and features.get(CPU_BACKEND, {}).get(AMX_FEATURE) == "1"
+
+
 def choose_mmproj_type(features: Features | None, is_source_bf16: bool = True) -> MmprojChoice:
     """The fastest exact format for the vision encoder's matrices on this machine, with the reason."""
     if features is None:
@@ -96,13 +104,17 @@ def choose_mmproj_type(features: Features | None, is_source_bf16: bool = True) -
                                         "where BF16 runs at about half of F16's speed")
     if not is_source_bf16:
         return MmprojChoice(MMPROJ_F16, "the checkpoint's vision weights are not bf16, so BF16 would round them")
+    if has_amx(features):
+        return MmprojChoice(MMPROJ_BF16, f"llama.cpp reports {NATIVE_BF16_FEATURE} on this CPU: BF16 keeps the "
+                                         "bf16 weights exact and encodes as fast as F16 on Intel CPUs with AMX")
     return MmprojChoice(MMPROJ_BF16, f"llama.cpp reports {NATIVE_BF16_FEATURE} on this CPU: BF16 keeps the "
                                      "bf16 weights exact and encodes about 30% faster than F16")
 
 
 def would_reconverting_be_faster(mmproj_type: str, features: Features | None) -> bool:
-    """True for an F16 vision encoder where llama.cpp runs BF16 natively (the checkpoint is bf16)."""
-    return mmproj_type == MMPROJ_F16 and choose_mmproj_type(features).type == MMPROJ_BF16
+    """True for an F16 vision encoder where llama.cpp runs BF16 natively (the checkpoint is bf16) and faster
+    than F16: not on Intel CPUs with AMX, where the two encoded at the same speed."""
+    return mmproj_type == MMPROJ_F16 and choose_mmproj_type(features).type == MMPROJ_BF16 and not has_amx(features)
 
 
 def main() -> int:

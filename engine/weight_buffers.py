@@ -29,9 +29,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.cpu_features import CPU_BACKEND, Features
+from engine.cpu_features import Features, has_amx
 
-AMX_FEATURE = "AMX_INT8"
 REPACK_BUFFER = "CPU_REPACK"  # ggml_backend_buft_name of llama.cpp's REPACK buffer type
 REPACK_ROWS_MULTIPLE = 8
 REPACK_TYPES = ("Q4_0", "Q4_K", "IQ4_NL")  # REPACK's x86 (AVX2) formats among those a GGUF can hold
@@ -54,10 +53,6 @@ class WeightBuffers:
 
 
 LLAMA_CPP_CHOICE = WeightBuffers(True, (), "llama.cpp's own choice of weight buffers")
-
-
-def has_amx(features: Features) -> bool:
-    return features.get(CPU_BACKEND, {}).get(AMX_FEATURE) == "1"
 
 
 def repacked_by_llama_cpp(tensor: TensorInfo) -> bool:

@@ -27,6 +27,9 @@ RUNTIME_FOLDER = APP_FOLDER  # inside the user's runtime folder (XDG_RUNTIME_DIR
 TEMP_FOLDER = "visionpangu-{uid}"  # in the temporary folder, where there is no runtime folder
 IS_POSIX = os.name == "posix"
 MAX_SOCKET_PATH = 108 if sys.platform.startswith("linux") else 104  # sizeof(sockaddr_un.sun_path)
+# Qt's QLocalServer refuses one byte earlier than sun_path does ("Name error" at 107 bytes on Linux,
+# PySide6 6.12, measured): the path must leave two bytes of sun_path free, not one.
+QT_SOCKET_PATH_LIMIT = MAX_SOCKET_PATH - 1
 log = logging.getLogger(__name__)
 
 
@@ -52,13 +55,13 @@ def socket_path(name: str, runtime: str | None) -> Path:
 
     The runtime folder (XDG_RUNTIME_DIR) if it is private to this user and the full path fits
     a Unix socket address (sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the
-    terminating NUL included), else this user's folder in the temporary folder. A name in the
+    terminating NUL included, and one byte less as Qt counts), else this user's folder in the temporary folder. A name in the
     shared /tmp itself could be taken first by another local user, who would then keep the app
     from starting and receive every forwarded command, file paths included.
     """
     if runtime and _is_private_folder(Path(runtime)):
         path = Path(runtime) / RUNTIME_FOLDER / name
-        if len(os.fsencode(path)) < MAX_SOCKET_PATH:
+        if len(os.fsencode(path)) < QT_SOCKET_PATH_LIMIT:
             return path
         log.info("%s is too long for a socket address; using the temporary folder", path)
     return Path(tempfile.gettempdir()) / TEMP_FOLDER.format(uid=os.getuid()) / name

@@ -2,7 +2,8 @@
 
 The converter's default (`auto`) writes BF16 where llama.cpp reports AVX512_BF16, so a model
 folder converted before, or on another computer, may hold an F16 encoder that still works but
-reads images about 30% slower here. The app never loads llama.cpp itself, so llama.cpp's
+reads images about 30% slower here (AMD Zen 4; on Intel CPUs with AMX the two are as fast, and
+nothing is said, engine/cpu_features.py). The app never loads llama.cpp itself, so llama.cpp's
 feature report comes from a short child process (engine.cpu_features, about 0.2 s), asked once
 per model folder and session, and only for an F16 encoder. Nothing is said when it fails.
 """

@@ -28,7 +28,7 @@ INSTRUCTIONS = (
     "checkpoint\u201d and pick that folder. Conversion takes a few minutes and writes the model files to:\n{folder}\n\n"
     "Conversion stores the vision encoder in the fastest exact format for this computer: BF16 where the "
     "processor has AVX512_BF16 (AMD Zen 4 and later, recent Intel Xeon), F16 elsewhere. Model files converted "
-    "with F16 keep working; on such a processor, converting again reads images about 30% faster.")
+    "with F16 keep working; on AMD Zen 4 and later, converting again reads images about 30% faster.")
 
 
 def _reading_label(text: str = "") -> QLabel:

@@ -13,6 +13,10 @@ from engine.cpu_features import (MMPROJ_BF16, MMPROJ_F16, choose_mmproj_type, ll
 ZEN4 = ("CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | AVX512 = 1 | "
         "AVX512_VBMI = 1 | AVX512_VNNI = 1 | AVX512_BF16 = 1 | LLAMAFILE = 1 | OPENMP = 1 | REPACK = 1 | ")
 ZEN3 = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | LLAMAFILE = 1 | REPACK = 1 | "
+# An Intel Xeon with AMX, as llama.cpp printed it here on 2026-12-02.
+AMX_XEON = ("CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX_VNNI = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | "
+            "AVX512 = 1 | AVX512_VBMI = 1 | AVX512_VNNI = 1 | AVX512_BF16 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | "
+            "OPENMP = 1 | REPACK = 1 | ")
 CUDA = ("CUDA : ARCHS = 750,860 | USE_GRAPHS = 1 | PEER_MAX_BATCH_SIZE = 128 | "
         "CPU : SSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | OPENMP = 1 | ")
 
@@ -52,3 +56,10 @@ def test_reconverting_is_faster_only_for_f16_on_native_bf16():
     assert not would_reconverting_be_faster("q8_0", zen4)  # a smaller file was chosen on purpose
     assert not would_reconverting_be_faster("f16", zen3)
     assert not would_reconverting_be_faster("f16", None)
+
+
+def test_on_an_intel_cpu_with_amx_bf16_is_chosen_for_exactness_and_no_speed_is_promised():
+    features = parse_system_info(AMX_XEON)
+    choice = choose_mmproj_type(features)
+    assert choice.type == MMPROJ_BF16 and "as fast as F16" in choice.reason and "30%" not in choice.reason
+    assert not would_reconverting_be_faster("f16", features)

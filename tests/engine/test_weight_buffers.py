@@ -6,8 +6,8 @@ import re
 import subprocess
 import sys
 
-from engine.cpu_features import llama_cpp_features, parse_system_info
-from engine.weight_buffers import LLAMA_CPP_CHOICE, TensorInfo, gguf_tensors, has_amx, plan
+from engine.cpu_features import has_amx, llama_cpp_features, parse_system_info
+from engine.weight_buffers import LLAMA_CPP_CHOICE, TensorInfo, gguf_tensors, plan
 
 # llama_print_system_info() as llama.cpp printed it on an Intel Xeon with AMX (2026-12-02) and on a Zen 4 EPYC.
 AMX_XEON = parse_system_info(

@@ -1,13 +1,13 @@
 """The one-line hint for an F16 vision encoder where llama.cpp runs BF16 natively: the real child process.
 
-Whether this machine's llama.cpp reports AVX512_BF16 is read from llama.cpp itself, so the test
-expects the hint exactly where the converter's `auto` would now write BF16.
+Whether this machine's llama.cpp reports AVX512_BF16 (and AMX, where BF16 is no faster) is read from
+llama.cpp itself, so the test expects the hint exactly where re-converting would make reading faster.
 """
 
 from __future__ import annotations
 
 from app.model.reconvert_hint import ReconvertHint
-from engine.cpu_features import choose_mmproj_type, llama_cpp_features
+from engine.cpu_features import llama_cpp_features, would_reconverting_be_faster
 from engine.model_files import find_model_pair
 
 TIMEOUT_MS = 60000
@@ -30,7 +30,7 @@ def _hints(qtbot, pair) -> list[str]:
 def test_an_f16_pair_gets_one_plain_hint_exactly_where_bf16_is_faster(qtbot, conversions):
     pair = find_model_pair(conversions.get("internvl", "Q4_K_M", "f16").model_path.parent)
     hints = _hints(qtbot, pair)
-    if choose_mmproj_type(llama_cpp_features()).type == "bf16":
+    if would_reconverting_be_faster("f16", llama_cpp_features()):
         assert len(hints) == 1
         assert "F16" in hints[0] and "converting the checkpoint again" in hints[0] and "works as it is" in hints[0]
     else:
