@@ -87,12 +87,16 @@ def query_features() -> Features | None:
     return features_from_json(proc.stdout) if proc.returncode == 0 else None
 
 
+def _reports(features: Features | None, feature: str) -> bool:
+    return bool(features) and features.get(CPU_BACKEND, {}).get(feature) == "1"
+
+
 def has_native_bf16(features: Features) -> bool:
-    return features.get(CPU_BACKEND, {}).get(NATIVE_BF16_FEATURE) == "1"
+    return _reports(features, NATIVE_BF16_FEATURE)
 
 
 def has_amx(features: Features | None) -> bool:
-    return bool(features) and features.get(CPU_BACKEND, {}).get(AMX_FEATURE) == "1"
+    return _reports(features, AMX_FEATURE)
 
 
 def choose_mmproj_type(features: Features | None, is_source_bf16: bool = True) -> MmprojChoice:

@@ -35,6 +35,10 @@ class Placement:
     reason: str  # plain words: why this device
     has_gpu_failed: bool = False  # the CPU runs the model because loading it onto the GPU failed
 
+    @property
+    def is_on_gpu(self) -> bool:
+        return self.ran_on == RAN_ON_GPU
+
 
 CPU_ONLY = Placement(RAN_ON_CPU, 0, False, "set to use the CPU only")
 # After a GPU load failed (the GPU's memory too small for the pair, a driver llama.cpp cannot use):

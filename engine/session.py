@@ -43,8 +43,7 @@ class Session:
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
         self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)
-        is_on_gpu = self.placement.ran_on == device.RAN_ON_GPU
-        self.llm = weight_buffers.open_llama(load.model_path, is_on_gpu, n_ctx=self.n_ctx, n_batch=N_BATCH,
+        self.llm = weight_buffers.open_llama(load.model_path, self.placement.is_on_gpu, n_ctx=self.n_ctx, n_batch=N_BATCH,
                                              n_ubatch=N_UBATCH, n_threads=load.n_threads,
                                              n_threads_batch=load.n_threads, n_gpu_layers=self.placement.n_gpu_layers,
                                              flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ REPACK_ROWS_MULTIPLE = 8
 REPACK_TYPES = ("Q4_0", "Q4_K", "IQ4_NL")  # REPACK's x86 (AVX2) formats among those a GGUF can hold
 ROW_LOOKUP_TENSOR = "token_embd.weight"
 GGML_BACKEND_DEVICE_TYPE_CPU = 0
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class ModelParams:
     """A plan applied to a llama_model_params; holds the override list for as long as the load needs it."""
 
     def __init__(self, buffers: WeightBuffers):
+        log.info("language model weights: %s", buffers.reason)
         self.buffers = buffers
         self._overrides = None
         repack = _extra_buffer_types().get(REPACK_BUFFER) if buffers.repack_names else None

@@ -54,9 +54,9 @@ def socket_path(name: str, runtime: str | None) -> Path:
     """Where the socket called `name` lives for a user whose runtime folder is `runtime`.
 
     The runtime folder (XDG_RUNTIME_DIR) if it is private to this user and the full path fits
-    a Unix socket address (sun_path: 108 bytes on Linux, 104 on macOS and the BSDs, the
-    terminating NUL included, and one byte less as Qt counts), else this user's folder in the temporary folder. A name in the
-    shared /tmp itself could be taken first by another local user, who would then keep the app
+    a Unix socket address as Qt counts it (sun_path: 108 bytes on Linux, 104 on macOS and the
+    BSDs, the terminating NUL included, less one more byte for Qt), else this user's folder in
+    the temporary folder. A name in the shared /tmp itself could be taken first by another local user, who would then keep the app
     from starting and receive every forwarded command, file paths included.
     """
     if runtime and _is_private_folder(Path(runtime)):

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from engine.device import CPU_ONLY, RAN_ON_GPU, Placement
+from engine.device import CPU_ONLY, Placement
 from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
 # llama.cpp settings, not app code: the same as the app's (engine/llama_settings.py), so the comparison
 # measures what the app's code adds, not what its choice of settings gains or loses.
@@ -39,7 +39,7 @@ class LlamaCppReference:
         model_params = llama_cpp.llama_model_default_params()
         model_params.use_mmap = USE_MMAP
         model_params.n_gpu_layers = placement.n_gpu_layers  # the device the app's worker chose
-        buffers = weight_buffers.ModelParams(weight_buffers.plan_for(model_path, placement.ran_on == RAN_ON_GPU))
+        buffers = weight_buffers.ModelParams(weight_buffers.plan_for(model_path, placement.is_on_gpu))
         buffers.apply(model_params)  # the worker's weight buffers (no AMX); `buffers` lives through the load
         self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), model_params)
         params = llama_cpp.llama_context_default_params()
