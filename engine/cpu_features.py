@@ -60,9 +60,9 @@ def parse_system_info(text: str) -> Features:
 
 def llama_cpp_features() -> Features:
     """The features of the llama.cpp this Python environment loads (imports llama_cpp)."""
-    import llama_cpp
+    from engine import llama_library
 
-    return parse_system_info(llama_cpp.llama_print_system_info().decode("utf-8", errors="replace"))
+    return parse_system_info(llama_library.load().llama_print_system_info().decode("utf-8", errors="replace"))
 
 
 def query_command() -> list[str]:

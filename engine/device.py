@@ -62,6 +62,6 @@ def choose(setting: str, is_offload_supported: bool, has_gpu_failed: bool = Fals
 
 def supports_gpu_offload() -> bool:
     """What the llama.cpp this process loads reports (imports llama_cpp: the worker's side)."""
-    import llama_cpp
+    from engine import llama_library
 
-    return bool(llama_cpp.llama_supports_gpu_offload())
+    return bool(llama_library.load().llama_supports_gpu_offload())

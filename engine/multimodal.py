@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import native_log
+from engine import llama_library
 from engine.prompts import IMAGE, TEMPLATE, Piece
 
 CHUNK_TEXT, CHUNK_IMAGE = 0, 1
@@ -80,7 +80,7 @@ class MultimodalContext:
 
     def __init__(self, mmproj_path: str, llama_model, n_threads: int, *, flash_attn: bool = True,
                  image_max_tokens: int = -1, warmup: bool = True, use_gpu: bool = False):
-        native_log.install()
+        llama_library.load()
         from llama_cpp import mtmd_cpp
 
         self._m = mtmd_cpp

@@ -26,7 +26,7 @@ _state = {"installed": False, "last": logging.DEBUG, "callback": None, "abort": 
 def install() -> None:
     if _state["installed"]:
         return
-    import llama_cpp
+    import llama_cpp  # not llama_library.load(), which calls this first: its back-end loading logs too
     from llama_cpp import mtmd_cpp
 
     @llama_cpp.llama_log_callback
@@ -78,9 +78,10 @@ def _route_aborts() -> None:
 
 
 def _ggml_base():
-    """The ggml library llama-cpp-python ships (ggml_set_abort_callback lives in ggml-base)."""
+    """The ggml-base library libllama uses (ggml_set_abort_callback lives there)."""
+    from engine import llama_library
+
     try:
-        from llama_cpp import _ggml
-    except ImportError:
+        return llama_library.library("ggml-base")
+    except (OSError, StopIteration):
         return None
-    return getattr(_ggml, "libggml", None)

@@ -12,8 +12,9 @@ FTYPES = {"Q4_K_M": 15, "Q4_0": 2, "Q5_K_M": 17, "Q8_0": 7, "F16": 1, "F32": 0} 
 
 
 def quantize(src: str, dst: str, type_name: str, threads: int = 0) -> None:
-    import llama_cpp
+    from engine import llama_library
 
+    llama_cpp = llama_library.load()
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = FTYPES[type_name]
     params.nthread = threads

@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from engine import device, native_log, weight_buffers
+from engine import device, llama_library, weight_buffers
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
 from engine.multimodal import MultimodalContext
@@ -37,9 +37,7 @@ class SessionError(Exception):
 class Session:
     def __init__(self, load: Load, has_gpu_failed: bool = False):
         """`has_gpu_failed`: a load onto the GPU failed before; this one is on the CPU."""
-        native_log.install()
-        import llama_cpp
-
+        llama_cpp = llama_library.load()
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
         self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)

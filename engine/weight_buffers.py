@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import llama_library
 from engine.cpu_features import Features, has_amx
 
 REPACK_BUFFER = "CPU_REPACK"  # ggml_backend_buft_name of llama.cpp's REPACK buffer type
@@ -97,11 +98,8 @@ class _Override(ctypes.Structure):  # struct llama_model_tensor_buft_override (l
 
 def _extra_buffer_types() -> dict[str, int]:
     """llama.cpp's CPU extra buffer types by name, as its model loader finds them (llama-model.cpp)."""
-    import llama_cpp
-
-    lib = Path(llama_cpp.__file__).parent / "lib"
-    ggml = ctypes.CDLL(str(next(lib.glob("*ggml.*"))))
-    base = ctypes.CDLL(str(next(lib.glob("*ggml-base.*"))))
+    llama_library.load()
+    ggml, base = llama_library.library("ggml"), llama_library.library("ggml-base")
     ggml.ggml_backend_dev_by_type.restype, ggml.ggml_backend_dev_by_type.argtypes = ctypes.c_void_p, [ctypes.c_int]
     base.ggml_backend_dev_backend_reg.restype = ctypes.c_void_p
     base.ggml_backend_dev_backend_reg.argtypes = [ctypes.c_void_p]
@@ -159,7 +157,7 @@ def _llama_defaults(model_params: ModelParams):
 
 def open_llama(model_path, is_on_gpu: bool = False, **kwargs):
     """`llama_cpp.Llama(model_path, **kwargs)` with the weight buffers of `plan_for`."""
-    from llama_cpp import Llama
+    Llama = llama_library.load().Llama
 
     model_params = ModelParams(plan_for(Path(model_path), is_on_gpu))
     with _llama_defaults(model_params):

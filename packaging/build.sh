@@ -9,7 +9,9 @@ BUILD_VENV="${VISIONPANGU_BUILD_VENV:-.venv-build}"
 ICON="build/icon/visionpangu-assistant.png"
 
 [ -x "$BUILD_VENV/bin/python" ] || "${PYTHON:-python3}" -m venv "$BUILD_VENV"
-# llama-cpp-python builds from source once; pip's wheel cache serves the app venv's build here.
+# llama.cpp for any CPU, not only this one (the app venv's pip build is for this one), installed first
+# so that the freeze extra finds llama-cpp-python in place.
+bash packaging/portable_llama_cpp.sh "$BUILD_VENV/bin/python"
 "$BUILD_VENV/bin/pip" install -q -e '.[freeze]'
 mkdir -p "$(dirname "$ICON")"
 PYTHONPATH="$PWD" "$BUILD_VENV/bin/python" packaging/make_icon.py "$ICON"

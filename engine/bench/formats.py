@@ -71,10 +71,10 @@ def _decode_rate(reference, n_tokens: int) -> float:
 
 def measure(model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, n_ubatch: int, prompt: str, tile,
             flash_attn: bool = False, k_cache: str = "f16") -> dict:
-    import llama_cpp
-
+    from engine import llama_library
     from engine.bench.reference import LlamaCppReference
 
+    llama_cpp = llama_library.load()
     type_k = {"f16": llama_cpp.GGML_TYPE_F16, "q8_0": llama_cpp.GGML_TYPE_Q8_0}[k_cache]
     reference = LlamaCppReference(model_path, mmproj_path, n_threads, n_ctx, n_ubatch=n_ubatch, flash_attn=flash_attn,
                                   type_k=type_k)

@@ -28,12 +28,11 @@ APP_PROJECTOR = "app"  # the vision encoder of the pair under test
 class LlamaCppReference:
     def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY,
                  n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION, type_k: int = GGML_TYPE_F16):
-        import llama_cpp
         from llama_cpp import mtmd_cpp
 
-        from engine import native_log, weight_buffers
+        from engine import llama_library, weight_buffers
 
-        native_log.install()
+        llama_cpp = llama_library.load()
         self.lib, self.m = llama_cpp, mtmd_cpp
         started = time.perf_counter()
         model_params = llama_cpp.llama_model_default_params()

@@ -48,8 +48,11 @@ def test_the_tensor_list_is_read_from_the_gguf_header(conversions):
 
 
 LOAD_AND_DECODE = """
+import logging
 import sys
-import llama_cpp
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)  # llama.cpp's load log, through engine.native_log
+from engine import llama_library
+llama_cpp = llama_library.load()
 from engine.weight_buffers import open_llama, plan_for
 print("REPACK_NAMES", len(plan_for(sys.argv[1], False).repack_names), flush=True)
 llm = open_llama(sys.argv[1], n_ctx=256, n_batch=64, n_ubatch=64, verbose=True)
