@@ -7,7 +7,9 @@
 # releases are: on x86-64, one CPU back end per instruction level (x64, sse42, ... haswell, skylakex,
 # zen4, sapphirerapids), of which engine/llama_library.py loads the best at run time; Apple
 # silicon builds for the M1, which every later chip runs. The wheel is kept in build/wheels (the
-# build takes about 7 minutes on 2 cores) and reinstalled from there.
+# build takes about 7 minutes on 2 cores) and reinstalled from there. On Windows, MSVC (pip's
+# default there) builds no AVX512_BF16 or AMX back end (ggml/src/CMakeLists.txt); llama.cpp's
+# releases build Windows with clang (cmake/x64-windows-llvm.cmake), which this does not do yet.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="$1"
