@@ -3,7 +3,7 @@
 pip builds llama.cpp for the CPU it builds on (ggml's CMake: `GGML_NATIVE=ON`, `-march=native`),
 right for a venv but not for a folder copied to other machines: built on a CPU with AVX-512, it
 stops with an illegal instruction on one without. The frozen app is therefore built the way
-llama.cpp's own releases are (`packaging/build.sh`): `GGML_NATIVE=OFF GGML_BACKEND_DL=ON
+llama.cpp's own releases are (`packaging/portable_llama_cpp.sh`): `GGML_NATIVE=OFF GGML_BACKEND_DL=ON
 GGML_CPU_ALL_VARIANTS=ON`, one CPU back end per x86 level (`libggml-cpu-x64` ... `-haswell`,
 `-zen4`, `-sapphirerapids`), of which ggml loads the one that scores best on the running CPU
 (ggml-backend-reg.cpp, `ggml_backend_load_best`).
@@ -36,10 +36,14 @@ def package_folder() -> Path:
     return Path(llama_cpp.__file__).parent / "lib"
 
 
+def pip_backend_folder() -> Path:
+    """Where pip installs a GGML_BACKEND_DL build's back ends: `bin/` beside the llama_cpp package."""
+    return package_folder().parent.parent / "bin"
+
+
 def backend_folders() -> list[Path]:
-    """Where a GGML_BACKEND_DL build's back ends can be: the frozen app's, then pip's `bin/`."""
-    lib = package_folder()
-    return [lib, lib.parent.parent / "bin"]
+    """Where a GGML_BACKEND_DL build's back ends can be: the frozen app's, then pip's."""
+    return [package_folder(), pip_backend_folder()]
 
 
 def library_file(name: str) -> Path:
@@ -71,7 +75,7 @@ def _ggml() -> ctypes.CDLL:
 
 
 def load_backends() -> int:
-    """Loads a GGML_BACKEND_DL build's back ends once; the number of back ends registered."""
+    """Loads a GGML_BACKEND_DL build's back ends if none is registered; the number registered."""
     ggml = _ggml()
     if ggml.ggml_backend_reg_count() == 0:
         for folder in backend_folders():
