@@ -17,8 +17,19 @@ sys.path.insert(0, str(ROOT))
 
 from convert.pipeline import convert_checkpoint  # noqa: E402  (needs the path above)
 from convert.synthetic import make_checkpoint  # noqa: E402
+from tests.system_programs import require  # noqa: E402
 
 CHECKPOINT_SEED = 7
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "programs(*names, install=''): the system programs the test drives "
+                                       "(tests/system_programs.py: a failure in CI when missing, a skip elsewhere)")
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("programs"):  # before the test's fixtures, which may start the programs
+        require(*marker.args, **marker.kwargs)
 
 
 class Checkpoints:

@@ -9,13 +9,13 @@ Xvfb (the `xvfb` fixture) on a display number Xvfb picks itself.
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from pathlib import Path
 
 import pytest
 
 from engine.bench import desktop
+from tests.system_programs import require
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before pytest-qt makes the QApplication
 os.environ.setdefault("VISIONPANGU_SPEECH", "null")
@@ -120,10 +120,7 @@ def start_xvfb(screen: str = XVFB_SCREEN):
 
 def require_xvfb() -> None:
     """Skip without Xvfb, except in CI, where its absence is a failure."""
-    if not shutil.which("Xvfb"):
-        if os.environ.get("CI"):
-            pytest.fail("Xvfb is required in CI (see .ci/run)")
-        pytest.skip("Xvfb is not installed")
+    require("Xvfb", install="apt-get install xvfb")
 
 
 def stop_xvfb(process) -> None:

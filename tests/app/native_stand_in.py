@@ -10,22 +10,16 @@ and LONG are C `long` in ctypes, so the stand-ins use `long` for them.)
 from __future__ import annotations
 
 import ctypes
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.system_programs import first_found
 
 COMPILE_TIMEOUT_S = 60
 
 
 def build_stand_in(folder: Path, name: str, source: str) -> ctypes.CDLL:
-    compiler = shutil.which("cc") or shutil.which("gcc")
-    if compiler is None:
-        if os.environ.get("CI") == "1":
-            pytest.fail("the native stand-in tests need a C compiler (apt-get install build-essential)")
-        pytest.skip("needs a C compiler (apt-get install build-essential)")
+    compiler = first_found("cc", "gcc", install="apt-get install build-essential")
     c_file, library = folder / f"{name}.c", folder / f"lib{name}.so"
     c_file.write_text(source, encoding="utf-8")
     subprocess.run([compiler, "-shared", "-fPIC", "-O1", "-o", str(library), str(c_file)], check=True,

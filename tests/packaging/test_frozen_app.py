@@ -9,8 +9,6 @@ second launch's --describe-file, and its own voice through the system's espeak-n
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import uuid
 from pathlib import Path
@@ -23,6 +21,7 @@ from app.launch.instance_address import INSTANCE_ENV, socket_path
 from tests.app.conftest import require_xvfb, start_xvfb, stop_xvfb
 from tests.app.e2e.desktop import wait_for
 from tests.packaging.conftest import ROOT, clean_environment
+from tests.system_programs import require
 
 SAMPLE_IMAGE = ROOT / "resources" / "samples" / "save-dialog.png"
 EXIT_DONE, EXIT_BAD_INPUT = 0, 2  # `describe`'s documented exit codes (README, "Commands")
@@ -103,10 +102,7 @@ def test_the_window_answers_a_forwarded_describe_file_and_speaks_it(frozen_execu
     from tests.app.speech.helpers import read_wav
     from tests.app.speech.test_real_speech import assert_is_speech
 
-    if not shutil.which("espeak-ng"):
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is required in CI (see .ci/run)")
-        pytest.skip("needs espeak-ng")
+    require("espeak-ng", install="apt-get install espeak-ng")
     runtime, config, said = tmp_path / "runtime", tmp_path / "config", tmp_path / "said"
     runtime.mkdir(mode=0o700)
     config.mkdir()

@@ -10,10 +10,8 @@ No CPU without AVX exists here to run it on, so portability is read off the mach
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 
@@ -21,6 +19,7 @@ import pytest
 
 from engine.cpu_features import llama_cpp_features
 from tests.packaging.conftest import clean_environment
+from tests.system_programs import require
 
 pytestmark = pytest.mark.skipif(not (sys.platform.startswith("linux") and platform.machine() == "x86_64"),
                                 reason="the per-level CPU back ends are an x86-64 build")
@@ -50,10 +49,7 @@ def test_the_cpu_back_end_comes_for_every_level_and_none_is_built_for_this_machi
 
 
 def test_llama_cpps_libraries_use_no_avx_outside_the_back_ends_for_cpus_that_have_it(llama_cpp_folder):
-    if shutil.which("objdump") is None:  # binutils, which .ci/run installs with build-essential
-        if os.environ.get("CI"):
-            pytest.fail("objdump (binutils) is required in CI")
-        pytest.skip("objdump (binutils) is not installed")
+    require("objdump", install="apt-get install binutils")  # .ci/run installs it with build-essential
     libraries = [path for path in sorted(llama_cpp_folder.glob("lib*.so*"))
                  if not path.name.startswith("libggml-cpu-")]
     assert {"libllama.so", "libmtmd.so", "libggml.so", "libggml-base.so"} <= {path.name for path in libraries}

@@ -8,7 +8,6 @@ are used. A window that closes between two calls must not take the app down with
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -18,9 +17,9 @@ import pytest
 from app.capture.screen import capture_region
 from app.capture.window_x11 import X11Windows
 from tests.app.conftest import start_xvfb
+from tests.system_programs import require
 
-pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
-                                reason="needs xmessage (x11-utils) and xdotool")
+pytestmark = pytest.mark.programs("xdotool", "xmessage", install="apt-get install xdotool x11-utils")
 WAIT_S = 30
 
 
@@ -99,8 +98,7 @@ def test_a_window_that_closed_is_reported_as_gone_without_crashing(xvfb):
 
 
 def test_ewmh_active_window_and_frame_extents_with_a_real_window_manager(tmp_path):
-    if not shutil.which("openbox"):
-        pytest.skip("needs the openbox window manager for a real _NET_ACTIVE_WINDOW")
+    require("openbox", install="apt-get install openbox")  # a real window manager's _NET_ACTIVE_WINDOW
     server, display = start_xvfb()
     env = {**os.environ, "DISPLAY": display}
     # The window first, then the window manager, which adopts (frames) windows already shown: the test

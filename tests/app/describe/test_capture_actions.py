@@ -7,7 +7,6 @@ window finder (Xlib) talk to the test's own Xvfb, as they talk to the user's X s
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import mss
@@ -16,8 +15,7 @@ import pytest
 
 from tests.app.helpers import spy_on_second_looks, start_ready, wait_idle
 
-pytestmark = pytest.mark.skipif(not shutil.which("xmessage") or not shutil.which("xdotool"),
-                                reason="needs xmessage (x11-utils) and xdotool")
+pytestmark = pytest.mark.programs("xdotool", "xmessage", install="apt-get install xdotool x11-utils")
 WAIT_S = 10
 
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from resources import APP_NAME
 from tests.app.e2e.desktop import Desktop, wait_for
 from tests.app.hotkeys.dbus_helpers import PrivateBus
-from tests.app.speech.recording_speechd import RecordingSpeechDispatcher, require
+from tests.app.speech.recording_speechd import RecordingSpeechDispatcher
+from tests.system_programs import require
 
 BUS_LAUNCHER = Path("/usr/libexec/at-spi-bus-launcher")
 SYSTEM_PYTHON = "/usr/bin/python3"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
@@ -18,17 +17,16 @@ import pytest
 from engine.bench.desktop import missing_programs
 from engine.bench.first_sound import FIRST_SOUND_FLOOR_RATIO, SPEECH_START_LIMIT_S, STEPS
 from tests.app.e2e.desktop import ROOT
+from tests.system_programs import fail_or_skip, missing
 
 RUN_TIMEOUT_S = 600
 SPEECH_START_SANITY_S = 1.0  # the target (0.25 s) is the benchmark's; this only catches a broken path
 
 
 def test_key_press_to_first_sound_is_measured_in_the_real_app(speaking_model_dir):
-    missing = missing_programs() + [name for name in ("espeak-ng",) if not shutil.which(name)]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} required in CI (see .ci/run)")
-        pytest.skip(f"needs {', '.join(missing)}")
+    absent = missing_programs() + missing("espeak-ng")
+    if absent:
+        fail_or_skip(f"needs {', '.join(absent)}")
     done = subprocess.run([sys.executable, "main.py", "bench", "--first-sound", "--model-dir", str(speaking_model_dir),
                            "--presses", "2", "--json"], cwd=ROOT, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT_S, env={**os.environ, "PYTHONPATH": str(ROOT)})

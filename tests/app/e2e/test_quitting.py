@@ -17,8 +17,6 @@ stand-in for the portal and the session manager behind it (tests/app/launch/sess
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -34,6 +32,7 @@ from tests.app.helpers import noise, write_png
 from tests.app.hotkeys.dbus_helpers import PrivateBus, read_line, tell
 from tests.app.hotkeys.xserver import XServer
 from tests.app.launch.session_portal import ENDING, QUERY_END
+from tests.system_programs import require
 
 RUNS_PER_WAY = 5
 # Seconds idle after the model is ready, per run (None: quit while it is still loading). The
@@ -50,11 +49,7 @@ WAYS = ("sigterm", "sigint", "sighup", "menu", "tray", "logout", "display-lost")
 def _require_programs() -> None:
     """Skip without them, except in CI, where their absence is a failure (.ci/run installs them)."""
     require_xvfb()
-    missing = [name for name in ("xdotool", "openbox", "dbus-daemon") if not shutil.which(name)]
-    if missing and os.environ.get("CI"):
-        pytest.fail(f"{', '.join(missing)} required in CI (see .ci/run)")
-    if missing:
-        pytest.skip(f"needs {', '.join(missing)}")
+    require("xdotool", "openbox", "dbus-daemon", install="apt-get install xdotool openbox dbus-daemon")
 
 
 class Run:

@@ -6,8 +6,6 @@ No model is set up: reading text needs none.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +19,9 @@ from tests.app.e2e.desktop import make_desktop as _make_desktop
 from tests.app.e2e.desktop import wait_for as _wait
 from tests.app.helpers import write_png
 from tests.engine.ocr.conftest import latin_font  # noqa: F401 (the fixture: the font the screens are drawn in)
+from tests.system_programs import require
 
-pytestmark = pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("xmessage"),
-                                reason="needs xdotool and xmessage (x11-utils)")
+pytestmark = pytest.mark.programs("xdotool", "xmessage", install="apt-get install xdotool x11-utils")
 MIN_RECALL = 0.9
 READ_WAIT_S = 120  # the first read loads the OCR models; the 2 cores are shared
 
@@ -44,10 +42,7 @@ def _read_done(desktop, count: int) -> dict:
 
 
 def test_forwarded_read_commands_and_the_shortcut_read_text_aloud_in_the_running_app(xvfb, tmp_path, latin_font):
-    if not shutil.which("espeak-ng"):
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is required in CI (see .ci/run)")
-        pytest.skip("needs espeak-ng")
+    require("espeak-ng", install="apt-get install espeak-ng")
     said = tmp_path / "said"
     desktop = _make_desktop(xvfb, tmp_path / "no-model", tmp_path, "[speech]\noutput=voice\n", f"file:{said}")
     try:

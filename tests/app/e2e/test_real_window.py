@@ -11,8 +11,6 @@ second launch uses), its saved history and the X clipboard.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -28,11 +26,11 @@ from tests.app.e2e.desktop import ARTIFACTS, ROOT, WAIT_S, WINDOW_TITLE
 from tests.app.e2e.desktop import make_desktop as _make_desktop
 from tests.app.e2e.desktop import wait_for as _wait
 from tests.app.helpers import noise, write_png
+from tests.system_programs import require
 
 MARKER_GEOMETRY = (1000, 60, 250, 100)  # left, top, width, height: a window beside ours, never under it
 
-pytestmark = pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("xmessage"),
-                                reason="needs xdotool and xmessage (x11-utils)")
+pytestmark = pytest.mark.programs("xdotool", "xmessage", install="apt-get install xdotool x11-utils")
 
 
 @pytest.fixture
@@ -125,10 +123,7 @@ def test_hands_free_a_global_shortcut_from_another_app_is_heard_and_the_stop_sho
     from tests.app.speech.helpers import read_wav
     from tests.app.speech.test_real_speech import assert_is_speech
 
-    if not shutil.which("espeak-ng"):
-        if os.environ.get("CI"):
-            pytest.fail("espeak-ng is required in CI (see .ci/run)")
-        pytest.skip("needs espeak-ng")
+    require("espeak-ng", install="apt-get install espeak-ng")
     said = tmp_path / "said"
     # Our own voice only (no screen reader runs here), rendered by espeak-ng to said/NNNN.wav.
     desktop = _make_desktop(xvfb, speaking_model_dir, tmp_path,

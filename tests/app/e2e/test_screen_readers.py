@@ -8,7 +8,6 @@ by hand and speaks through a real speech-dispatcher whose output the test record
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -21,8 +20,7 @@ from tests.app.speech.recording_speechd import normalized
 from tests.app.e2e.desktop import ROOT, WAIT_S, WINDOW_TITLE, make_desktop, wait_for
 from tests.app.helpers import noise, write_png
 
-pytestmark = pytest.mark.skipif(not shutil.which("xdotool") or not shutil.which("xmessage"),
-                                reason="needs xdotool and xmessage (x11-utils)")
+pytestmark = pytest.mark.programs("xdotool", "xmessage", install="apt-get install xdotool x11-utils")
 MARKER = ("xmessage", "-geometry", "250x100+1000+60", "-name", "marker", "Another application")
 # Roles whose text a user reads: a control without a name is unusable with a screen reader.
 CONTROL_ROLES = {"push button", "check box", "combo box", "text", "list", "menu item", "spin button", "slider",

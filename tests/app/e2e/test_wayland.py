@@ -10,7 +10,6 @@ session ending with no session manager) it ends with exit code 0, its history wr
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from pathlib import Path
@@ -26,6 +25,7 @@ from tests.app.e2e.test_quitting import FAULT_MARKERS
 from tests.app.e2e.wayland_desktop import SCREEN, WaylandDesktop, missing_programs
 from tests.app.helpers import write_png
 from tests.engine.ocr.conftest import latin_font  # noqa: F401 (the fixture: the font the screen is drawn in)
+from tests.system_programs import fail_or_skip
 
 COLOUR = (20, 200, 60)
 PICTURE_WINDOW = Path(__file__).with_name("picture_window.py")
@@ -37,11 +37,9 @@ EXIT_TIMEOUT_S = 30
 
 @pytest.fixture
 def wayland(tmp_path):
-    missing = missing_programs()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} required in CI (see .ci/run)")
-        pytest.skip(f"needs {', '.join(missing)}")
+    absent = missing_programs()
+    if absent:
+        fail_or_skip(f"needs {', '.join(absent)}")
     desktop = WaylandDesktop(tmp_path).start()
     yield desktop
     desktop.stop()

@@ -10,13 +10,13 @@ test's own Xvfb, which is also what every other process of the test is pointed a
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 
 import pytest
 
 from app.hotkeys.manager import HotkeyManager
+from tests.system_programs import require
 
 # Before pytest-qt makes the QApplication: the tests show no window, and must not need a display.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -25,13 +25,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X1
 
 
 def require_programs(*names: str, package: str) -> None:
-    """Fail in CI (its .ci/run installs them), skip with the install command elsewhere."""
-    missing = [name for name in names if shutil.which(name) is None]
-    if missing:
-        message = f"needs {', '.join(missing)} (apt-get install {package})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require(*names, install=f"apt-get install {package}")
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def session_bus(qapp):
     from PySide6.QtDBus import QDBusConnection
 
     from tests.app.hotkeys.dbus_helpers import PrivateBus
-    from tests.app.speech.recording_speechd import require
+    from tests.system_programs import require
 
     require("dbus-daemon")
     folder = Path(tempfile.mkdtemp(prefix="a11y-"))

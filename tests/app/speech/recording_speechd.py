@@ -7,15 +7,13 @@ card, so ALSA (which sd_generic opens at start) writes to a file.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
+from tests.system_programs import require
 
 START_S = 30
 SPEECHD_CONF = """LogLevel 3
@@ -33,13 +31,6 @@ GenericLanguage "en" "en" "utf-8"
 ALSA_TO_FILE = 'pcm.!default {{ type file; slave.pcm "null"; file "{raw}"; format "raw" }}\n'
 
 
-def require(*programs: str) -> None:
-    """Fail in CI (.ci/run installs them), skip elsewhere."""
-    missing = [p for p in programs if shutil.which(p) is None and not Path(p).exists()]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"{', '.join(missing)} must be installed in CI (see .ci/run)")
-        pytest.skip(f"needs {', '.join(missing)}")
 
 
 def normalized(text: str) -> str:

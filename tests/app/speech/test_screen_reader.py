@@ -10,7 +10,6 @@ writes the flag), and a fake AppKit NSWorkspace.
 from __future__ import annotations
 
 import ctypes
-import shutil
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ import pytest
 from app.speech import screen_reader
 from app.speech.screen_reader import detect_screen_reader
 from tests.app.native_stand_in import build_stand_in
+from tests.system_programs import require
 
 
 USER32_STAND_IN = """
@@ -110,8 +110,7 @@ def _serve_a11y_status(address: str, enabled: bool, ready: threading.Event, stop
 
 @pytest.fixture
 def private_bus(tmp_path, monkeypatch):
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("needs dbus-daemon (apt-get install dbus-daemon)")
+    require("dbus-daemon", install="apt-get install dbus-daemon")
     from tests.app.hotkeys.dbus_helpers import PrivateBus
 
     bus = PrivateBus(tmp_path).start()

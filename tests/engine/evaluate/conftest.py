@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +11,7 @@ import pytest
 
 from engine.bench.text_screens import LATIN_FONT, font_file
 from tests.engine.ocr.conftest import need_font
+from tests.system_programs import require
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -43,11 +42,7 @@ PREDICTIONS = [
 @pytest.fixture
 def java() -> None:
     """Fail in CI (.ci/run installs default-jre-headless), skip with the install command elsewhere."""
-    if shutil.which("java") is None:
-        message = "needs a Java runtime (apt-get install default-jre-headless)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+    require("java", install="apt-get install default-jre-headless")
 
 
 def write_json(path: Path, data) -> Path:

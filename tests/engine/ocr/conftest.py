@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
 from engine.bench.text_screens import CJK_FONT, LATIN_FONT, FontMissing, font_file
+from tests.system_programs import fail_or_skip
 
 FONT_PACKAGES = {LATIN_FONT: "fonts-dejavu-core", CJK_FONT: "fonts-noto-cjk"}
 
@@ -16,10 +16,7 @@ def need_font(family: str) -> None:
     try:
         font_file(family)
     except FontMissing as exc:
-        message = f"{exc}: apt-get install {FONT_PACKAGES[family]} (listed in .ci/run)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        fail_or_skip(f"{exc}: apt-get install {FONT_PACKAGES[family]} (listed in .ci/run)")
 
 
 @pytest.fixture(scope="module")
