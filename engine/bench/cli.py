@@ -43,6 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="instead: the language model's formats (Q4_K_M, Q4_0, Q8_0) x micro-batches (64, 128, 256), "
                         "and Q4_K_M with flash attention on and with a Q8_0 K cache, through llama.cpp's own "
                         "path: prefill and decode rates (also after a long prompt), peak memory")
+    p.add_argument("--encoders", action="store_true",
+                   help="instead: the vision encoder through llama.cpp's mtmd and through OpenVINO, on the same "
+                        "mmproj and tile: seconds a tile, memory, and how far apart their embeddings are")
     p.add_argument("--first-sound", action="store_true",
                    help="instead: key press -> first sound in the real app on a private X server, step by step")
     p.add_argument("--presses", type=int, default=3, help="with --first-sound: how many key presses (median)")
@@ -147,6 +150,8 @@ def run_bench(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.CRITICAL)
     if args.formats:
         return _formats(args)
+    if args.encoders:
+        return _encoders(args)
     if args.read_only:
         return report_reads({"read": read_rows(default_images(), args.threads)}, args.json)
     if args.model_dir:  # a peer only if given: the cached F16 mmproj belongs to another language model
@@ -191,6 +196,27 @@ def _formats(args: argparse.Namespace) -> int:
         print(json.dumps({"machine": {**machine(), "threads": threads}, "formats": rows}, indent=2))
     else:
         print_formats(rows)
+    return 0
+
+
+def _encoders(args: argparse.Namespace) -> int:
+    import psutil
+
+    from engine.bench.encoders import openvino_has_bf16, print_encoders, run_encoders
+    from engine.bench.models import ensure_model
+    from engine.model_files import find_model_pair
+
+    threads = args.threads or psutil.cpu_count(logical=False) or 1
+    pair = find_model_pair(Path(args.model_dir) if args.model_dir else ensure_model())
+    rows = run_encoders(pair.model_path, pair.mmproj_path, threads)
+    about = {**machine(), "threads": threads, **llama_cpp_line(pair), "openvino_bf16": openvino_has_bf16()}
+    if args.json:
+        print(json.dumps({"machine": about, "encoders": rows}, indent=2))
+    else:
+        print(f"{about['cpu']}, {threads} threads; llama.cpp's CPU features: {' '.join(about['cpu_features'])}; "
+              f"vision encoder {about['mmproj_type']}; OpenVINO runs BF16 natively here: "
+              f"{'yes' if about['openvino_bf16'] else 'no'}")
+        print_encoders(rows)
     return 0
 
 

@@ -207,6 +207,24 @@ def test_formats_sweep_measures_prefill_decode_and_memory_on_the_tiny_model(conv
         assert result.model_path.stat().st_size < row["peak_rss_bytes"] < 2e9
 
 
+def test_encoders_compares_mtmd_and_openvino_on_one_tile_in_the_same_run(conversions):
+    model_dir = conversions.get("internvl", "Q4_K_M", "bf16").model_path.parent
+    proc = subprocess.run([sys.executable, "main.py", "bench", "--encoders", "--model-dir", str(model_dir), "--json"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    assert results["machine"]["mmproj_type"] == "bf16" and isinstance(results["machine"]["cpu_features"], list)
+    assert isinstance(results["machine"]["openvino_bf16"], bool)
+    mtmd, openvino = results["encoders"]
+    assert (mtmd["encoder"], openvino["encoder"]) == ("mtmd", "openvino")
+    for row in (mtmd, openvino):
+        assert len(row["encode_s"]) == 3 and all(t > 0 for t in row["encode_s"]) and row["load_s"] > 0
+        assert 0 < row["ready_bytes"] <= row["peak_bytes"] < 1e9  # the tiny encoder: well under a GB
+    assert mtmd["max_rel_diff_to_mtmd"] == 0 and mtmd["cosine_to_mtmd"] == 1
+    # the same model from the same file: apart only by the two BF16 paths' rounding (tests/engine/test_openvino_encoder.py)
+    assert 0 < openvino["max_rel_diff_to_mtmd"] < 2e-2 and openvino["cosine_to_mtmd"] > 0.9999
+
+
 def test_the_second_looks_with_and_without_the_text_read_take_turns():
     """The two sets of runs are compared (the glance's TTFW beside a read), so they alternate: the host's
     drift over the minutes they take falls on both alike. Each run on a new screen (no tile from the cache)."""

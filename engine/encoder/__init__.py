@@ -1,0 +1,1 @@
+"""Vision encoders: which one encodes a tile, and OpenVINO's InternViT beside mtmd's."""
