@@ -1,8 +1,9 @@
 """`bench --encoders`: the vision encoder as llama.cpp's mtmd runs it, against OpenVINO's (engine/encoder).
 
 Each encoder runs in a fresh child process (`python -m engine.bench.encoders`), one after the
-other, on the same mmproj file and the same tile (the 1920x1080 screen scaled to 448x448, which
-mtmd does not resample again): one warm-up encode, then ROUNDS timed ones. Memory is the child's own:
+other, on the same mmproj file and the same picture: the glance's, the 1920x1080 screen scaled to
+one tile as the app scales it (448x252), which mtmd stretches to its 448x448 overview and
+OpenVINO gets as engine/encoder/tiles.py cuts it: one warm-up encode, then ROUNDS timed ones. Memory is the child's own:
 resident memory after the encoder is ready and at its peak (VmHWM), each less what the process
 held before loading it (Python, numpy, llama.cpp's library and, for mtmd, the language model's
 vocabulary, which mtmd checks the projector against). The embeddings of both are compared
@@ -52,7 +53,7 @@ def _encode_mtmd(model_path: str, mmproj_path: str, n_threads: int, tile: np.nda
     mtmd = MultimodalContext(mmproj_path, model, n_threads, flash_attn=ENCODER_FLASH_ATTENTION)
     chunks = mtmd.tokenize([Piece(TEXT, "look: "), Piece(IMAGE)], [tile], add_special=False)
     index = next(i for i in range(len(chunks)) if chunks.describe(i).kind == CHUNK_IMAGE)
-    return before, started, lambda _tile: mtmd.encode_image(chunks, index, n_embd)  # the tile tokenized above
+    return before, started, lambda _picture: mtmd.encode_image(chunks, index, n_embd)  # the picture tokenized above
 
 
 def _text_n_embd(model_path: str) -> int:
@@ -67,33 +68,37 @@ def _text_n_embd(model_path: str) -> int:
 
 def _encode_openvino(mmproj_path: str, n_threads: int):
     from engine.encoder.openvino_encoder import OpenVinoEncoder
+    from engine.encoder.tiles import tiles
 
     before = _resident_bytes()
     started = time.perf_counter()
     encoder = OpenVinoEncoder(mmproj_path, n_threads)
-    return before, started, encoder.encode
+    shape = encoder.shape
+
+    def encode(picture: np.ndarray) -> np.ndarray:  # the glance is one tile, its overview (the cut: 2-7 ms)
+        (tile,) = tiles(picture, shape.image_size, 1, 1)
+        return encoder.encode(tile)
+
+    return before, started, encode
 
 
 def _child(name: str, model_path: str, mmproj_path: str, n_threads: str, out: str) -> None:
-    from PIL import Image
-
     from engine.bench.images import make
-    from engine.images import TILE
+    from engine.images import fit_tiles
     from engine.process_memory import peak_rss_bytes
 
-    screen = Image.fromarray(make("screen-1920x1080", seed=0))
-    tile = np.ascontiguousarray(np.asarray(screen.resize((TILE, TILE), Image.Resampling.LANCZOS)))
+    glance = np.ascontiguousarray(fit_tiles(make("screen-1920x1080", seed=0), 1))
     if name == MTMD:
-        before, started, encode = _encode_mtmd(model_path, mmproj_path, int(n_threads), tile)
+        before, started, encode = _encode_mtmd(model_path, mmproj_path, int(n_threads), glance)
     else:
         before, started, encode = _encode_openvino(mmproj_path, int(n_threads))
-    embeddings = encode(tile)  # mtmd's first encode also pays its first-use costs
+    embeddings = encode(glance)  # the first encode also pays first-use costs (mtmd's warm-up, OpenVINO's repack)
     load_s = time.perf_counter() - started
     ready = _resident_bytes()
     times = []
     for _ in range(ROUNDS):
         t0 = time.perf_counter()
-        embeddings = encode(tile)
+        embeddings = encode(glance)
         times.append(time.perf_counter() - t0)
     np.save(out, embeddings)
     print(json.dumps({"encoder": name, "load_s": load_s, "encode_s": times, "ready_bytes": ready - before,
