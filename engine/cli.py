@@ -25,6 +25,8 @@ KIND_BAD_INPUT = "bad_input"
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from engine.device import DEVICES, Device
+    from engine.encoder.choice import AUTO as ENCODER_AUTO
+    from engine.encoder.choice import SETTINGS as ENCODER_SETTINGS
     from engine.prompts import DEFAULT_DETAIL, DETAIL_LEVELS
 
     p = sub.add_parser("describe", help="describe an image file, streaming to stdout, then answer questions")
@@ -40,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, help="CPU threads (default: the physical cores)")
     p.add_argument("--device", choices=DEVICES, default=Device.AUTO.value,
                    help="auto: the GPU where llama.cpp was built with one, else the CPU (default); cpu: the CPU only")
+    p.add_argument("--encoder", choices=ENCODER_SETTINGS, default=ENCODER_AUTO,
+                   help="the vision encoder: auto, OpenVINO's where it is the faster one (x86-64 CPUs with native "
+                        "BF16 and a BF16 mmproj), else llama.cpp's (default); llama.cpp; openvino")
     p.add_argument("--json", action="store_true", help="print one JSON object per event")
     p.add_argument("--debug", action="store_true", help="show tracebacks and llama.cpp logs")
     p.set_defaults(func=run_describe)
@@ -133,7 +138,7 @@ def _describe(args: argparse.Namespace) -> int:
         pair = find_model_pair(resolve_model_dir(args.model_dir))
     except ModelFileError as exc:
         return out.fail(str(exc), EXIT_MODEL, ErrorKind.MODEL)
-    client = EngineClient(pair, n_threads=args.threads, device=args.device)
+    client = EngineClient(pair, n_threads=args.threads, device=args.device, encoder=args.encoder)
     request = description_request(1, image, args.detail, args.language, is_glance_first=args.second_look)
     ocr = flow_run.start_text_reader(args.threads) if request.reads_text else None
     try:
@@ -142,7 +147,7 @@ def _describe(args: argparse.Namespace) -> int:
         if isinstance(loaded, Failed):
             return out.fail(loaded.message, EXIT_MODEL, ErrorKind.MODEL)
         out.event("loaded", load_s=round(loaded.load_s, 3), n_threads=loaded.n_threads, device=loaded.device,
-                  device_reason=loaded.device_reason)
+                  device_reason=loaded.device_reason, encoder=loaded.encoder, encoder_reason=loaded.encoder_reason)
         code = _run(client, request, out, ocr)
         for ticket, question in enumerate(args.question, start=2):
             if code != EXIT_OK:

@@ -55,9 +55,11 @@ def physical_cores() -> int:
 
 class EngineClient(child_process.ChildOwner):
     def __init__(self, pair: ModelPair, n_threads: int | None = None, n_ctx: int | None = None,
-                 hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None, device: str = Device.AUTO):
+                 hang_timeout: float = HANG_TIMEOUT_S, language: str | None = None, device: str = Device.AUTO,
+                 encoder: str = "auto"):
         self.pair = pair
         self.device = device  # engine/device.py: "auto" or "cpu"
+        self.encoder = encoder  # engine/encoder/choice.py: "auto" or "llama.cpp"
         self.language = language  # the worker warms up with this language's system prompt
         self.n_threads = n_threads or physical_cores()
         self.n_ctx = n_ctx or DEFAULT_CONTEXT
@@ -81,7 +83,7 @@ class EngineClient(child_process.ChildOwner):
         self.restarts += 1
         self._conn.send(Load(str(self.pair.model_path), str(self.pair.mmproj_path), self.pair.architecture,
                              self.pair.chat_template, self.n_threads, self.n_ctx, self.language, self.device,
-                             is_debug=native_log.logger.isEnabledFor(logging.DEBUG)))
+                             self.encoder, is_debug=native_log.logger.isEnabledFor(logging.DEBUG)))
 
     def _ensure_worker(self) -> None:
         if not self.is_alive():

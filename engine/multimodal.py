@@ -27,6 +27,14 @@ class MultimodalError(RuntimeError):
     pass
 
 
+def image_id(image: np.ndarray) -> str:
+    """The id an image's chunks carry (`Chunks.image_id`): a hash of its pixels and shape."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    digest = hashlib.sha1(memoryview(image).cast("B"))
+    digest.update(repr(image.shape).encode())
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Chunk:
     kind: int
@@ -199,9 +207,7 @@ class MultimodalContext:
         bitmap = m.mtmd_bitmap_init(image.shape[1], image.shape[0], image.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)))
         if not bitmap:
             raise MultimodalError("could not create an image bitmap")
-        digest = hashlib.sha1(memoryview(image).cast("B"))
-        digest.update(repr(image.shape).encode())
-        m.mtmd_bitmap_set_id(bitmap, digest.hexdigest().encode())
+        m.mtmd_bitmap_set_id(bitmap, image_id(image).encode())
         return bitmap
 
     def encode_image(self, chunks: Chunks, index: int, n_embd: int) -> np.ndarray:

@@ -1,5 +1,9 @@
 """Reading mtmd's chunks into llama.cpp's context, timed into Stats: text, the cached
-system-prompt prefix, and image tiles, whose encodings are reused (engine/tile_cache.py)."""
+system-prompt prefix, and image tiles, whose encodings are reused (engine/tile_cache.py).
+
+A tile is encoded by mtmd, or by OpenVINO where engine/encoder/choice.py chose it: then the
+tiles are cut here as mtmd would cut them (engine/encoder/tiles.py), from the images of the
+last `tokenize`, and held only until the prompt has been read."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import numpy as np
 
 from engine.kv_cache import KvCache
 from engine.llama_settings import N_BATCH
-from engine.multimodal import CHUNK_IMAGE, MultimodalContext
+from engine.multimodal import CHUNK_IMAGE, MultimodalContext, MultimodalError, image_id
 from engine.prompts import Piece
 from engine.protocol import Stats
 from engine.tile_cache import EncodedTiles, TileKey
@@ -21,14 +25,24 @@ ShouldStop = Callable[[], bool]
 class Prefill:
     """The one reader into the worker's llama.cpp context; counts the tiles it had to encode."""
 
-    def __init__(self, llm, mtmd: MultimodalContext, cache: KvCache):
+    def __init__(self, llm, mtmd: MultimodalContext, cache: KvCache, tile_encoder=None):
+        """`tile_encoder`: an engine.encoder.openvino_encoder.OpenVinoEncoder, or None for mtmd's own."""
         self.llm, self.mtmd, self.cache = llm, mtmd, cache
+        self._tile_encoder = tile_encoder
+        self._images: dict[str, np.ndarray] = {}  # image id -> the image, for the tile encoder's cut
         self._encoded = EncodedTiles()
         self.image_encodes = 0
 
     def eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: Stats, cache_images: bool = True) -> bool:
         """Encode and prefill chunk by chunk from position `n_past`; False if stopped between chunks."""
+        try:
+            return self._eval(chunks, n_past, should_stop, stats, cache_images)
+        finally:
+            self._images = {}  # the tiles are encoded (or the request is over): the images go
+
+    def _eval(self, chunks, n_past: int, should_stop: ShouldStop, stats: Stats, cache_images: bool) -> bool:
         start = n_past
+        cut: dict[str, list[np.ndarray]] = {}  # image id -> its tiles, cut when the first is needed
         tiles_seen: dict[str, int] = {}  # mtmd gives every tile of one image the image's id
         for i in range(len(chunks)):
             if should_stop():
@@ -38,7 +52,7 @@ class Prefill:
                 image_id = chunks.image_id(i)
                 tile = tiles_seen[image_id] = tiles_seen.get(image_id, -1) + 1
                 t0 = time.perf_counter()
-                embd = self._encode(chunks, i, (image_id, tile, chunk.n_tokens), stats, cache_images)
+                embd = self._encode(chunks, i, (image_id, tile, chunk.n_tokens), stats, cache_images, cut)
                 t1 = time.perf_counter()
                 n_past = self.mtmd.decode_image_chunk(self.llm.ctx, chunks, i, embd, n_past, N_BATCH)
                 prefill_s = time.perf_counter() - t1
@@ -65,17 +79,40 @@ class Prefill:
         t0 = time.perf_counter()
         chunks = self.mtmd.tokenize(pieces, images, add_special=add_special)
         stats.tokenize_s += time.perf_counter() - t0
+        if self._tile_encoder is not None:
+            self._images = {image_id(image): image for image in images}
         return chunks
 
-    def _encode(self, chunks, i: int, key: TileKey, stats: Stats, cache_images: bool) -> np.ndarray:
+    def _encode(self, chunks, i: int, key: TileKey, stats: Stats, cache_images: bool,
+                cut: dict[str, list[np.ndarray]]) -> np.ndarray:
         """Encoded tile `key`, from the cache when possible."""
         embd = self._encoded.get(key) if cache_images else None
         if embd is not None:
             stats.encoder_cache_hits += 1
             return embd
-        embd = self.mtmd.encode_image(chunks, i, self.llm.n_embd())
+        if self._tile_encoder is None:
+            embd = self.mtmd.encode_image(chunks, i, self.llm.n_embd())
+        else:
+            embd = self._encode_tile(key, cut)
         self.image_encodes += 1
         stats.image_tokens += key[2]
         if cache_images:
             self._encoded.put(key, embd)
+        return embd
+
+    def _encode_tile(self, key: TileKey, cut: dict[str, list[np.ndarray]]) -> np.ndarray:
+        from engine.encoder.tiles import tiles
+
+        image_id, tile, n_tokens = key
+        if image_id not in cut:
+            if image_id not in self._images:  # a caller that tokenized without this Prefill
+                raise MultimodalError("the image to encode was not read by Prefill.tokenize")
+            shape = self._tile_encoder.shape
+            cut[image_id] = tiles(self._images[image_id], shape.image_size, shape.min_tiles, shape.max_tiles)
+        try:
+            embd = self._tile_encoder.encode(cut[image_id][tile])
+        except Exception as exc:  # OpenVINO's errors are plain exceptions
+            raise MultimodalError("the vision encoder failed on this image") from exc
+        if embd.shape[0] != n_tokens:
+            raise MultimodalError("the vision encoder and llama.cpp disagree on the image's tokens")
         return embd

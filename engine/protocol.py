@@ -50,6 +50,7 @@ class Load:
     n_ctx: int
     language: str | None = None  # the worker warms up with this language's system prompt
     device: str = Device.AUTO  # engine/device.py: the GPU where llama.cpp has one, or the CPU only
+    encoder: str = "auto"  # engine/encoder/choice.py: "auto" (OpenVINO where it is the faster one) or "llama.cpp"
     is_debug: bool = False  # llama.cpp's own logs and crash dumps reach stderr only then
 
 
@@ -128,6 +129,8 @@ class Loaded:
     device: str = RAN_ON_CPU  # which runs the model: "gpu" or "cpu"
     device_reason: str = ""  # why, in plain words
     has_gpu_failed: bool = False  # the CPU runs it because the GPU could not load it (the user is told)
+    encoder: str = "llama.cpp"  # which runs the vision encoder: "llama.cpp" or "openvino" (engine/encoder/choice.py)
+    encoder_reason: str = ""  # why, in plain words
     request_id: None = None
 
 

@@ -18,7 +18,8 @@ import numpy as np
 from engine import device, llama_library, weight_buffers
 from engine.generation import Generator
 from engine.images import TILE, fit_tiles
-from engine.multimodal import MultimodalContext
+from engine.encoder.choice import Vision
+from engine.multimodal import MultimodalContext, MultimodalError
 from engine.context_budget import FOLLOW_UP_RESERVE_TOKENS, Fit, answer_budget
 from engine.kv_cache import KvCache
 from engine.llama_settings import ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH, USE_MMAP
@@ -41,26 +42,42 @@ class Session:
         started = time.perf_counter()
         self.n_ctx = int(load.n_ctx)
         self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)
+        # Before the language model: OpenVINO's compile briefly holds the weights twice (its peak, not the worker's).
+        self.vision = Vision(load.mmproj_path, load.n_threads, load.encoder, self.placement.is_encoder_on_gpu)
         self.llm = weight_buffers.open_llama(load.model_path, self.placement.is_on_gpu, n_ctx=self.n_ctx, n_batch=N_BATCH,
                                              n_ubatch=N_UBATCH, n_threads=load.n_threads,
                                              n_threads_batch=load.n_threads, n_gpu_layers=self.placement.n_gpu_layers,
                                              flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16,
                                              type_v=GGML_TYPE_F16, use_mmap=USE_MMAP, verbose=False)
-        self.mtmd = MultimodalContext(load.mmproj_path, self.llm.model, load.n_threads,
-                                      flash_attn=ENCODER_FLASH_ATTENTION,
-                                      use_gpu=self.placement.is_encoder_on_gpu)
+        self.mtmd = self._open_mtmd(load)
         self.format = ChatFormat(load.architecture, load.chat_template)
         self.generator = Generator(self.llm)
         self.cache = KvCache(llama_cpp, self.llm.ctx)
-        self.prefill = Prefill(self.llm, self.mtmd, self.cache)
+        self.prefill = Prefill(self.llm, self.mtmd, self.cache, self.vision.encoder)
         self._warm_up(load.language)
         self.load_s = time.perf_counter() - started
+
+    def _open_mtmd(self, load: Load) -> MultimodalContext:
+        """mtmd on the file the vision encoder's choice says: with OpenVINO, the mmproj's shell, for tokenizing."""
+        def open_on(path: str) -> MultimodalContext:
+            return MultimodalContext(path, self.llm.model, load.n_threads, flash_attn=ENCODER_FLASH_ATTENTION,
+                                     use_gpu=self.placement.is_encoder_on_gpu)
+
+        try:
+            return open_on(self.vision.mtmd_path)
+        except MultimodalError:
+            if self.vision.encoder is None:
+                raise
+            self.vision.fall_back("llama.cpp could not read the shell of the vision model")  # its own encoder, then
+            return open_on(load.mmproj_path)
+        finally:
+            self.vision.mtmd_loaded()
 
     def _warm_up(self, language: str | None) -> None:
         """Pay first-use costs at load and leave the system prompt in the cache for the first request."""
         grey = np.full((TILE, TILE, 3), 128, dtype=np.uint8)
         request = Describe(0, "", None, grey.shape, "brief", language)
-        chunks = self.mtmd.tokenize(self.format.render(base_messages(request)), [grey])
+        chunks = self.prefill.tokenize(self.format.render(base_messages(request)), [grey], Stats())
         try:
             self.prefill.eval(chunks, 0, lambda: False, Stats(), cache_images=False)
             self.generator.decode_token(self.llm.token_eos())
@@ -188,4 +205,5 @@ class Session:
     def close(self) -> None:
         self.generator.close()
         self.mtmd.close()
+        self.vision.close()
         self.llm.close()

@@ -181,7 +181,9 @@ def _load(link: _Link, load: Load):
         link.send(Failed(None, ErrorKind.MODEL, LOAD_FAILED_MESSAGE, traceback.format_exc()))
         return None, LOAD_FAILED_MESSAGE
     placement = session.placement
-    link.send(Loaded(session.load_s, load.n_threads, placement.ran_on, placement.reason, placement.has_gpu_failed))
+    vision = session.vision.choice
+    link.send(Loaded(session.load_s, load.n_threads, placement.ran_on, placement.reason, placement.has_gpu_failed,
+                     vision.ran, vision.reason))
     return session, None
 
 

@@ -233,6 +233,7 @@ def print_report(results: dict) -> None:
     print(f"Model load + warm-up on the {results['load']['device'].upper()}: {results['load']['worker_s']:.1f} s (worker), "
           f"{results['load']['client_s']:.1f} s to ready; "
           f"peak RSS {results['load']['peak_rss_bytes'] / 1e9:.3f} GB")
+    print(f"Vision encoder run by {results['load']['encoder']}: {results['load']['encoder_reason']}")
     header = ("image", "detail", "tiles", "enc/tile", "prefill", "1st tok", "tok/s", "TTFW", "total",
               "floor", "app floor/floor", "1st tok/floor", "TTFW/floor", "total/floor", "llama.cpp", "overhead",
               "app code", "peak RSS GB", "follow-up 1st tok", "follow-up reused/read", "F16 peer floor", "TTFW/F16 peer floor")

@@ -61,7 +61,8 @@ class Bench:
         if not isinstance(loaded, Loaded):
             raise RuntimeError(loaded.message)
         self.load = {"client_s": time.perf_counter() - started, "worker_s": loaded.load_s,
-                     "peak_rss_bytes": peak_rss_bytes(self.client.pid), "device": loaded.device}
+                     "peak_rss_bytes": peak_rss_bytes(self.client.pid), "device": loaded.device,
+                     "encoder": loaded.encoder, "encoder_reason": loaded.encoder_reason}
         self._peaks = [self.load["peak_rss_bytes"]]  # each row's own peak, where it can be reset
         self.n_threads = self.client.n_threads
         self._reference = None

@@ -31,6 +31,8 @@ class VisionShape:
     eps: float
     image_mean: tuple[float, float, float]
     image_std: tuple[float, float, float]
+    min_tiles: int = 1  # mtmd's cut (engine/encoder/tiles.py); llama.cpp's defaults where the file has none
+    max_tiles: int = 12
 
     @property
     def side(self) -> int:
@@ -50,6 +52,7 @@ def _field(reader, key: str):
 
 def read_shape(reader) -> VisionShape:
     one = lambda key: _field(reader, key)[0]  # noqa: E731
+    tiles = {k: one(f"clip.vision.preproc_{k}_tiles") for k in ("min", "max") if f"clip.vision.preproc_{k}_tiles" in reader.fields}
     projector = bytes(_field(reader, "clip.projector_type")[0]).decode()
     if projector != "internvl":
         raise ValueError(f"this encoder builds InternVL's graph, not {projector!r}")
@@ -57,7 +60,8 @@ def read_shape(reader) -> VisionShape:
                        n_embd=one("clip.vision.embedding_length"), n_head=one("clip.vision.attention.head_count"),
                        n_layer=one("clip.vision.block_count"), scale_factor=one("clip.vision.projector.scale_factor"),
                        eps=float(one(VIT_NORM_EPS_KEY)), image_mean=tuple(_field(reader, "clip.vision.image_mean")),
-                       image_std=tuple(_field(reader, "clip.vision.image_std")))
+                       image_std=tuple(_field(reader, "clip.vision.image_std")),
+                       min_tiles=tiles.get("min", 1), max_tiles=tiles.get("max", 12))
 
 
 class GgufWeights:

@@ -25,6 +25,8 @@ def test_bench_reports_all_figures(conversions, capsys):
     features = results["machine"]["cpu_features"]
     assert features and all(name.isupper() or "_" in name for name in features), features
     assert results["machine"]["model_type"] == "Q4_K_M" and results["machine"]["mmproj_type"] == "bf16"
+    # which vision encoder the worker ran, and why (engine/encoder/choice.py decides by this machine)
+    assert results["load"]["encoder"] in ("llama.cpp", "openvino") and results["load"]["encoder_reason"]
     rows = {(r["image"], r["detail"]): r for r in results["describe"]}
     assert set(rows) == {(i, d) for i in ("screen-1920x1080", "photo-640x480") for d in ("brief", "standard")}
     for row in rows.values():

@@ -18,6 +18,7 @@ from engine.multimodal import CHUNK_IMAGE, MultimodalContext
 from engine.prompts import IMAGE, TEXT, Piece
 from tests.convert.test_equality import load_llama
 
+pytest.importorskip("openvino", reason="OpenVINO is a dependency on x86-64 only (pyproject.toml)")
 THREADS = 2
 TILE, MIN_TILES, MAX_TILES = 448, 1, 12  # the converter's clip.vision.image_size and preproc_min/max_tiles
 TILE_MAX_REL_ERROR = 1e-3  # measured 4.0e-4 to 6.3e-4 over the sizes below

@@ -10,7 +10,10 @@ CPU back end runs a BF16 mmproj, and get the same tolerance as mtmd's BF16 path
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import textwrap
+from pathlib import Path
 
 import gguf
 import numpy as np
@@ -23,6 +26,7 @@ from tests.convert.numerics import compare
 from tests.convert.test_equality import load_llama, mtmd_embeddings, test_image
 from tests.convert.test_quantized import MMPROJ_TOLERANCE
 
+pytest.importorskip("openvino", reason="OpenVINO is a dependency on x86-64 only (pyproject.toml)")
 THREADS = 2
 # F32/F16 weights with float32 arithmetic: measured 8.8e-7 / 7.6e-7 of the range, cosine 1.0 to 8 digits.
 EXACT_MAX_REL_ERROR = 1e-5
@@ -86,6 +90,58 @@ def _resident_kb(path) -> int:
             elif inside and fields[0] == "Rss:":
                 total += int(fields[1])
     return total
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sends itself SIGINT (POSIX)")
+def test_encoders_made_and_dropped_in_any_order_leave_signals_working(conversions):
+    """OpenVINO's CPU plugin installs a signal stack per instance and puts back the one it found when
+    destroyed: with an instance per encoder, two dropped out of order left a freed stack installed and the
+    next Ctrl+C was a segmentation fault. In a child, so that the failure is a return code, not this run."""
+    script = textwrap.dedent(f"""
+        import os, signal, sys, time
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})
+        import numpy as np
+        from engine.encoder.openvino_encoder import OpenVinoEncoder
+        first = OpenVinoEncoder({str(conversions.get("internvl", "F32", "bf16").mmproj_path)!r}, 1)
+        second = OpenVinoEncoder({str(conversions.get("internvl", "F32", "f32").mmproj_path)!r}, 1)
+        second.encode(np.zeros((448, 448, 3), np.uint8))
+        del first  # made first, dropped first
+        del second
+        seen = []
+        signal.signal(signal.SIGINT, lambda *_: seen.append(True))
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        print("handled" if seen else "not handled")
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.strip()) == (0, "handled"), done.stderr[-2000:]
+
+
+def test_on_windows_the_files_pages_leave_the_working_set_through_virtualunlock(monkeypatch):
+    """A stand-in for kernel32 (no Windows here): VirtualUnlock gets the mapping's address and size, and
+    its "not locked" answer, what it gives for pages never locked, counts as done."""
+    import ctypes
+
+    from engine.encoder import openvino_encoder
+
+    calls, answers = [], iter([(1, 0), (0, openvino_encoder.ERROR_NOT_LOCKED), (0, 5)])
+
+    class Kernel32:
+        class VirtualUnlock:  # a function object with argtypes/restype, as ctypes gives
+            argtypes = restype = None
+
+            def __new__(cls, address, size):
+                calls.append((address.value, size.value))
+                result, error = next(answers)
+                monkeypatch.setattr(ctypes, "get_last_error", lambda: error, raising=False)  # Windows only
+                return result
+
+    monkeypatch.setattr(ctypes, "WinDLL", lambda name, use_last_error=False: Kernel32, raising=False)
+    mapped = np.zeros(4096, dtype=np.uint8)
+    assert openvino_encoder._trim_from_working_set(mapped)
+    assert openvino_encoder._trim_from_working_set(mapped)  # ERROR_NOT_LOCKED: trimmed all the same
+    assert not openvino_encoder._trim_from_working_set(mapped)  # any other error: not released
+    assert calls == [(mapped.ctypes.data, 4096)] * 3
 
 
 def test_the_shape_is_read_from_the_file(conversions):

@@ -9,6 +9,7 @@ second launch's --describe-file, and its own voice through the system's espeak-n
 from __future__ import annotations
 
 import json
+import platform
 import subprocess
 import uuid
 from pathlib import Path
@@ -46,6 +47,19 @@ def frozen_model(frozen_executable, tmp_path_factory) -> Path:
     manifest = json.loads((model / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["mmproj"]["requested"] == "auto" and manifest["mmproj"]["reason"]
     return model
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                    reason="OpenVINO is a dependency on x86-64 only (pyproject.toml)")
+def test_the_frozen_worker_runs_openvinos_encoder_from_the_bundled_libraries(run_frozen, frozen_model):
+    """OpenVINO's core finds its CPU plugin in the bundle, by path: `--encoder openvino` runs it (not the
+    fallback to llama.cpp's, which a missing plugin would give), and the description is made with it."""
+    done = run_frozen("describe", str(SAMPLE_IMAGE), "--model-dir", str(frozen_model), "--detail", "brief", "--json",
+                      "--encoder", "openvino")
+    assert done.returncode == EXIT_DONE, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    assert (events[0]["event"], events[0]["encoder"]) == ("loaded", "openvino"), events[0]
+    assert "".join(event["text"] for event in events if event["event"] == "chunk").strip()
 
 
 def assert_plain(done: subprocess.CompletedProcess) -> None:
