@@ -70,6 +70,18 @@ def choose(setting: str, graph: str, matrices: str, encoder_on_gpu: bool, has_op
     return EncoderChoice(RAN_OPENVINO, "OpenVINO's BF16 kernels: about half of llama.cpp's time a tile on this CPU")
 
 
+def _asked(has_native_bf16: Callable[[], bool]) -> Callable[[], bool]:
+    """The question, with "no" for an OpenVINO whose CPU plugin cannot even be loaded to answer it."""
+    def ask() -> bool:
+        try:
+            return has_native_bf16()
+        except Exception as exc:
+            log.warning("OpenVINO's CPU plugin could not be asked about BF16 (%s)", exc)
+            return False
+
+    return ask
+
+
 class Vision:
     """The worker's vision encoder: `encoder` (None: mtmd's own) and `mtmd_path`, the file mtmd loads."""
 
@@ -85,7 +97,7 @@ class Vision:
         except Exception:  # a file gguf-py cannot read: llama.cpp's own loader says what is wrong with it
             graph, matrices = "", ""
         self.choice = choose(setting, graph, matrices, encoder_on_gpu, openvino_encoder.available(),
-                             openvino_encoder.cpu_has_bf16, platform.machine().lower() in X86_MACHINES)
+                             _asked(openvino_encoder.cpu_has_bf16), platform.machine().lower() in X86_MACHINES)
         if self.choice.ran == RAN_OPENVINO:
             self._open_openvino(mmproj_path, n_threads)
 

@@ -51,6 +51,18 @@ def test_auto_keeps_llama_cpp_off_x86_where_openvino_was_not_measured():
     assert made.ran == RAN_MTMD and "x86-64" in made.reason
 
 
+def test_an_openvino_that_cannot_answer_means_llama_cpps_encoder(conversions, monkeypatch):
+    from engine.encoder import openvino_encoder
+
+    def no_plugin():
+        raise RuntimeError("Device with \"CPU\" name is not registered")
+
+    monkeypatch.setattr(openvino_encoder, "available", lambda: True)
+    monkeypatch.setattr(openvino_encoder, "cpu_has_bf16", no_plugin)
+    vision = Vision(str(conversions.get("internvl", "F32", "bf16").mmproj_path), THREADS, AUTO, encoder_on_gpu=False)
+    assert vision.choice.ran == RAN_MTMD and vision.encoder is None
+
+
 def test_the_matrices_type_is_read_from_the_file(conversions):
     assert matrix_type(conversions.get("internvl", "F32", "bf16").mmproj_path) == ("internvl", "BF16")
     assert matrix_type(conversions.get("internvl", "F32", "f16").mmproj_path) == ("internvl", "F16")
