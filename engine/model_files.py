@@ -59,7 +59,7 @@ def resolve_model_dir(flag: str | os.PathLike | None = None) -> Path:
     return default_model_dir()
 
 
-def _read(path: Path):
+def read_gguf(path: Path):
     import gguf
 
     try:
@@ -83,7 +83,7 @@ def _read(path: Path):
     return reader
 
 
-def _field(reader, key: str, default=None):
+def header_field(reader, key: str, default=None):
     field = reader.fields.get(key)
     if field is None:
         return default
@@ -96,7 +96,7 @@ def _field(reader, key: str, default=None):
 def _check_sizes(reader, path: Path, sizes: tuple[tuple[str, bool], ...], arch: str) -> None:
     for template, is_required in sizes:
         key = template.format(arch=arch)
-        value = _field(reader, key)
+        value = header_field(reader, key)
         if value is None and not is_required:
             continue
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -107,11 +107,11 @@ def _check_sizes(reader, path: Path, sizes: tuple[tuple[str, bool], ...], arch: 
 
 def _check_model(path: Path):
     """The language model's (reader, architecture, embedding width); ModelFileError if unusable."""
-    model = _read(path)
-    arch = _field(model, "general.architecture", "")
+    model = read_gguf(path)
+    arch = header_field(model, "general.architecture", "")
     if arch == CLIP_ARCH:
         raise ModelFileError(f"{path.name} is a vision projector, not a language model. Check the file names.")
-    n_embd = _field(model, f"{arch}.embedding_length")
+    n_embd = header_field(model, f"{arch}.embedding_length")
     if n_embd is None:
         raise ModelFileError(f"{path.name} has no embedding length: it is not a usable language model.")
     _check_sizes(model, path, TEXT_SIZES, arch)
@@ -119,20 +119,20 @@ def _check_model(path: Path):
 
 
 def _check_mmproj(path: Path):
-    mmproj = _read(path)
-    if _field(mmproj, "general.architecture") != CLIP_ARCH or not _field(mmproj, "clip.has_vision_encoder", False):
+    mmproj = read_gguf(path)
+    if header_field(mmproj, "general.architecture") != CLIP_ARCH or not header_field(mmproj, "clip.has_vision_encoder", False):
         raise ModelFileError(f"{path.name} has no vision encoder: choose the mmproj file made with this model.")
     return mmproj
 
 
 def _check_vision_sizes(mmproj, path: Path) -> None:
     _check_sizes(mmproj, path, VISION_SIZES, "")
-    if _field(mmproj, "clip.vision.patch_size") > _field(mmproj, "clip.vision.image_size"):
+    if header_field(mmproj, "clip.vision.patch_size") > header_field(mmproj, "clip.vision.image_size"):
         raise ModelFileError(f"{path.name} is damaged: its image patches are larger than its images. "
                              "Convert or copy it again.")
 
 
-def _matrix_type(reader) -> str:
+def matrix_type(reader) -> str:
     """The type most of the file's matrices are stored in, lower case as `convert --mmproj-type` names it."""
     types = [t.tensor_type.name.lower() for t in reader.tensors if len(t.shape) == 2]
     return max(set(types), key=types.count) if types else ""
@@ -190,7 +190,7 @@ def find_model_pair(folder: Path) -> ModelPair:
         mmproj_path = _only_usable(folder, "mmproj*.gguf", lambda path: _check_vision_sizes(_check_mmproj(path), path))
     model, arch, n_embd = _check_model(model_path)
     mmproj = _check_mmproj(mmproj_path)
-    projection = _field(mmproj, "clip.vision.projection_dim")
+    projection = header_field(mmproj, "clip.vision.projection_dim")
     if projection != n_embd:
         raise ModelFileError(
             f"{mmproj_path.name} does not belong to {model_path.name}: it produces {projection}-wide image "
@@ -202,5 +202,5 @@ def find_model_pair(folder: Path) -> ModelPair:
             verify(listed)
         except ManifestError as exc:
             raise ModelFileError(str(exc)) from exc
-    return ModelPair(model_path, mmproj_path, arch, n_embd, _field(mmproj, "clip.projector_type", ""),
-                     _field(model, "tokenizer.chat_template"), _matrix_type(mmproj))
+    return ModelPair(model_path, mmproj_path, arch, n_embd, header_field(mmproj, "clip.projector_type", ""),
+                     header_field(model, "tokenizer.chat_template"), matrix_type(mmproj))

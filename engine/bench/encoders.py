@@ -57,13 +57,10 @@ def _encode_mtmd(model_path: str, mmproj_path: str, n_threads: int, tile: np.nda
 
 
 def _text_n_embd(model_path: str) -> int:
-    import gguf
+    from engine import model_files
 
-    reader = gguf.GGUFReader(model_path)
-    field = reader.fields["general.architecture"]
-    arch = bytes(field.parts[field.data[0]]).decode()
-    width = reader.fields[f"{arch}.embedding_length"]
-    return int(width.parts[width.data[0]][0])
+    reader = model_files.read_gguf(Path(model_path))
+    return int(model_files.header_field(reader, f"{model_files.header_field(reader, 'general.architecture')}.embedding_length"))
 
 
 def _encode_openvino(mmproj_path: str, n_threads: int):

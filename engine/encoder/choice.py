@@ -28,7 +28,6 @@ AUTO, LLAMA_CPP, OPENVINO = "auto", "llama.cpp", "openvino"
 SETTINGS = (AUTO, LLAMA_CPP, OPENVINO)  # "openvino": wherever it can run at all (tests, trying it out)
 RAN_MTMD, RAN_OPENVINO = "llama.cpp", "openvino"
 X86_MACHINES = ("x86_64", "amd64")  # platform.machine() on Linux and macOS, on Windows
-PROBE_TENSOR = "v.blk.0.attn_q.weight"  # the matrices' type: the converter writes them all in one type
 
 
 @dataclass(frozen=True)
@@ -38,14 +37,11 @@ class EncoderChoice:
 
 
 def matrix_type(mmproj_path: str | os.PathLike) -> tuple[str, str]:
-    """(projector graph, the encoder matrices' GGUF type) of an mmproj, read from its header."""
-    import gguf
+    """(projector graph, the encoder matrices' GGUF type, upper case) of an mmproj, read from its header."""
+    from engine import model_files
 
-    reader = gguf.GGUFReader(str(mmproj_path))
-    projector = reader.fields.get("clip.projector_type")
-    graph = bytes(projector.parts[projector.data[0]]).decode() if projector else ""
-    probe = next((t for t in reader.tensors if t.name == PROBE_TENSOR), None)
-    return graph, probe.tensor_type.name if probe is not None else ""
+    reader = model_files.read_gguf(Path(mmproj_path))
+    return model_files.header_field(reader, "clip.projector_type", ""), model_files.matrix_type(reader).upper()
 
 
 def choose(setting: str, graph: str, matrices: str, encoder_on_gpu: bool, has_openvino: bool,
@@ -94,7 +90,7 @@ class Vision:
         self._shell: Path | None = None
         try:
             graph, matrices = matrix_type(mmproj_path)
-        except Exception:  # a file gguf-py cannot read: llama.cpp's own loader says what is wrong with it
+        except Exception:  # a damaged file: llama.cpp's own loader says what is wrong with it
             graph, matrices = "", ""
         self.choice = choose(setting, graph, matrices, encoder_on_gpu, openvino_encoder.available(),
                              _asked(openvino_encoder.cpu_has_bf16), platform.machine().lower() in X86_MACHINES)
