@@ -21,12 +21,29 @@ ENCODER_FLASH_ATTENTION = True
 # prefill stays within about 5% of either (3,840 tokens; the shared host's noise is as large).
 N_UBATCH = 64
 # Measured with the full-size model on the 2-core machines (README, "Results on this machine"):
-# - KV cache in F16, not Q8_0: quantizing K and V on every prefill made each image tile's
-#   prefill 40-65% slower (more with more tiles in the context) on a CPU without AVX2;
-#   the memory it saved is won back by a tighter context (engine/client.py) and no mmap. On an
-#   AVX-512 CPU a Q8_0 K cache (V must stay F16 without flash attention) saved 85 MB and no time,
-#   and with 256-token micro-batches read a tile 4-8% faster (`bench --formats`; README).
 # - No mmap: llama.cpp repacks the Q4_K weights into its own buffer at load; with mmap the
 #   file's pages it read stay mapped too, counting the same 420 MB twice in the process.
 GGML_TYPE_F16 = 1
+GGML_TYPE_Q8_0 = 8
 USE_MMAP = False
+# - The K cache in Q8_0 where llama.cpp's CPU back end reports AVX512, F16 elsewhere (V stays F16:
+#   llama.cpp quantizes V only with flash attention, which the language model leaves off). On
+#   AVX-512 CPUs Q8_0 K holds 85 MB less of the 4,608-token context and costs no time
+#   (`bench --formats`, 64-token micro-batches: a Zen 4 EPYC; an Intel Xeon with AMX, 2026-12-03:
+#   image prefill 137 against 133 tok/s, decoding after 4,512 tokens 12.4 against 11.5 tok/s,
+#   peak 2.298 against 2.384 GB). On a CPU without AVX2 it made each tile's prefill 40-65% slower;
+#   AVX2 without AVX-512 is not measured, so F16 stays there. A GPU holds its own cache: F16.
+K_CACHE_Q8_FEATURE = "AVX512"
+
+
+def k_cache_type(features, is_on_gpu: bool) -> tuple[int, str]:
+    """(ggml type, reason) of the language model's K cache: `features` is llama.cpp's report
+    (engine.cpu_features.llama_cpp_features), None where it could not be read."""
+    from engine.cpu_features import CPU_BACKEND
+
+    if is_on_gpu:
+        return GGML_TYPE_F16, "K cache F16: the GPU holds it"
+    if (features or {}).get(CPU_BACKEND, {}).get(K_CACHE_Q8_FEATURE) != "1":
+        return GGML_TYPE_F16, f"K cache F16: llama.cpp reports no {K_CACHE_Q8_FEATURE} on this CPU"
+    return GGML_TYPE_Q8_0, (f"K cache Q8_0: llama.cpp reports {K_CACHE_Q8_FEATURE}, where it holds 85 MB less "
+                            "and reads as fast as F16")

@@ -10,6 +10,7 @@ engine/prefill.py reads them into llama.cpp's context with the settings of engin
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Callable
 
@@ -22,13 +23,16 @@ from engine.encoder.choice import Vision
 from engine.multimodal import MultimodalContext, MultimodalError
 from engine.context_budget import FOLLOW_UP_RESERVE_TOKENS, Fit, answer_budget
 from engine.kv_cache import KvCache
-from engine.llama_settings import ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH, USE_MMAP
+from engine.cpu_features import llama_cpp_features
+from engine.llama_settings import (ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH,
+                                   USE_MMAP, k_cache_type)
 from engine.prefill import Prefill, ShouldStop
 from engine.prompts import ChatFormat, detail_level
 from engine.protocol import Chunk, Describe, Done, Load, Stats, StopReason
 from engine.turns import Picture, base_messages, close_ups, max_tokens, new_turn, too_long_message
 
 Emit = Callable[[Chunk], None]
+log = logging.getLogger(__name__)
 
 
 class SessionError(Exception):
@@ -44,10 +48,12 @@ class Session:
         self.placement = device.choose(load.device, device.supports_gpu_offload(), has_gpu_failed)
         # Before the language model: OpenVINO's compile briefly holds the weights twice (its peak, not the worker's).
         self.vision = Vision(load.mmproj_path, load.n_threads, load.encoder, self.placement.is_encoder_on_gpu)
+        type_k, k_reason = k_cache_type(llama_cpp_features(), self.placement.is_on_gpu)
+        log.info("language model: %s", k_reason)
         self.llm = weight_buffers.open_llama(load.model_path, self.placement.is_on_gpu, n_ctx=self.n_ctx, n_batch=N_BATCH,
                                              n_ubatch=N_UBATCH, n_threads=load.n_threads,
                                              n_threads_batch=load.n_threads, n_gpu_layers=self.placement.n_gpu_layers,
-                                             flash_attn=LLM_FLASH_ATTENTION, type_k=GGML_TYPE_F16,
+                                             flash_attn=LLM_FLASH_ATTENTION, type_k=type_k,
                                              type_v=GGML_TYPE_F16, use_mmap=USE_MMAP, verbose=False)
         self.mtmd = self._open_mtmd(load)
         self.format = ChatFormat(load.architecture, load.chat_template)

@@ -19,7 +19,7 @@ from engine.generation import REPEAT_LAST_N, REPEAT_PENALTY, TOP_K
 # llama.cpp settings, not app code: the same as the app's (engine/llama_settings.py), so the comparison
 # measures what the app's code adds, not what its choice of settings gains or loses.
 from engine.llama_settings import (ENCODER_FLASH_ATTENTION, GGML_TYPE_F16, LLM_FLASH_ATTENTION, N_BATCH, N_UBATCH,
-                                   USE_MMAP)
+                                   USE_MMAP, k_cache_type)
 
 CHUNK_IMAGE = 1
 APP_PROJECTOR = "app"  # the vision encoder of the pair under test
@@ -27,7 +27,8 @@ APP_PROJECTOR = "app"  # the vision encoder of the pair under test
 
 class LlamaCppReference:
     def __init__(self, model_path: str, mmproj_path: str, n_threads: int, n_ctx: int, placement: Placement = CPU_ONLY,
-                 n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION, type_k: int = GGML_TYPE_F16):
+                 n_ubatch: int = N_UBATCH, flash_attn: bool = LLM_FLASH_ATTENTION, type_k: int | None = None):
+        """`type_k`: the K cache's ggml type; by default the worker's choice (engine/llama_settings.py)."""
         from llama_cpp import mtmd_cpp
 
         from engine import llama_library, weight_buffers
@@ -45,7 +46,11 @@ class LlamaCppReference:
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, N_BATCH, n_ubatch
         params.n_threads = params.n_threads_batch = n_threads
         params.flash_attn_type = 1 if flash_attn else 0  # the language model's; `bench --formats` tries both
-        params.type_k, params.type_v = type_k, GGML_TYPE_F16  # `bench --formats` also tries a Q8_0 K cache
+        if type_k is None:
+            from engine.cpu_features import llama_cpp_features
+
+            type_k, _ = k_cache_type(llama_cpp_features(), placement.is_on_gpu)
+        params.type_k, params.type_v = type_k, GGML_TYPE_F16  # `bench --formats` tries both K caches
         self.ctx = llama_cpp.llama_init_from_model(self.model, params)
         self._placement, self._n_threads = placement, n_threads
         self.mtmd = self._projector(mmproj_path)
