@@ -43,17 +43,45 @@ class Chunk:
 
 
 class Chunks:
-    """Owns an mtmd_input_chunks list."""
+    """Owns an mtmd_input_chunks list, or after `drop_pixels` its chunks one by one."""
 
     def __init__(self, mtmd, handle):
         self._m = mtmd
         self.handle = handle
+        self._owned: list | None = None  # the chunks as copies and placeholders, once the list is freed
 
     def __len__(self) -> int:
-        return self._m.mtmd_input_chunks_size(self.handle)
+        return len(self._owned) if self._owned is not None else self._m.mtmd_input_chunks_size(self.handle)
 
     def raw(self, i: int):
-        return self._m.mtmd_input_chunks_get(self.handle, i)
+        return self._owned[i] if self._owned is not None else self._m.mtmd_input_chunks_get(self.handle, i)
+
+    def drop_pixels(self) -> None:
+        """Keep each image chunk as mtmd's placeholder (mtmd_input_chunk_get_placeholder: its tokens,
+        positions and id, not its preprocessed tiles) and each text chunk as a copy, and free the list.
+
+        For an encoder outside mtmd, which never reads mtmd's tiles: they are float32, 2.4 MB a
+        448x448 tile (31 MB for a detailed 13-tile image), and would otherwise be held until the
+        whole prompt is read. Decoding embeddings into the language model needs only the metadata
+        (mtmd_helper_decode_image_chunk); `MultimodalContext.encode_image` cannot run on these.
+        """
+        if self._owned is not None or self.handle is None:
+            return
+        m, owned = self._m, []
+        try:
+            for i in range(m.mtmd_input_chunks_size(self.handle)):
+                chunk = m.mtmd_input_chunks_get(self.handle, i)
+                is_image = m.mtmd_input_chunk_get_type(chunk) != CHUNK_TEXT
+                copy = m.mtmd_input_chunk_get_placeholder(chunk) if is_image else m.mtmd_input_chunk_copy(chunk)
+                if not copy:
+                    raise MultimodalError("mtmd could not keep the prompt's chunks")
+                owned.append(copy)
+        except BaseException:
+            for chunk in owned:
+                m.mtmd_input_chunk_free(chunk)
+            raise
+        m.mtmd_input_chunks_free(self.handle)
+        self.handle, self._owned = None, owned
 
     def describe(self, i: int) -> Chunk:
         chunk = self.raw(i)
@@ -72,12 +100,17 @@ class Chunks:
         return raw.decode() if raw else ""
 
     def n_tokens(self) -> int:
+        if self._owned is not None:
+            return sum(self._m.mtmd_input_chunk_get_n_tokens(chunk) for chunk in self._owned)
         return self._m.mtmd_helper_get_n_tokens(self.handle)
 
     def close(self) -> None:
         if self.handle is not None:
             self._m.mtmd_input_chunks_free(self.handle)
             self.handle = None
+        for chunk in self._owned or ():
+            self._m.mtmd_input_chunk_free(chunk)
+        self._owned = None
 
     def __del__(self):
         self.close()
@@ -244,6 +277,8 @@ class MultimodalContext:
 
     def eval_chunks(self, llama_ctx, chunks: Chunks, n_past: int, n_batch: int, logits_last: bool = True) -> int:
         """Encode images and decode everything into the KV cache; returns the new n_past."""
+        if chunks.handle is None:
+            raise MultimodalError("the prompt's chunks were closed or their pixels dropped")
         new_n_past = ctypes.c_int32(n_past)
         status = self._m.mtmd_helper_eval_chunks(self.handle, llama_ctx, chunks.handle, n_past, 0, n_batch,
                                                  logits_last, ctypes.byref(new_n_past))

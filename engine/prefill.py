@@ -3,7 +3,8 @@ system-prompt prefix, and image tiles, whose encodings are reused (engine/tile_c
 
 A tile is encoded by mtmd, or by OpenVINO where engine/encoder/choice.py chose it: then the
 tiles are cut here as mtmd would cut them (engine/encoder/tiles.py), from the images of the
-last `tokenize`, and held only until the prompt has been read."""
+last `tokenize`, each held only until it is encoded, and mtmd keeps only its chunks' metadata
+(Chunks.drop_pixels), not its own float32 copy of every tile."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ class Prefill:
         t0 = time.perf_counter()
         chunks = self.mtmd.tokenize(pieces, images, add_special=add_special)
         stats.tokenize_s += time.perf_counter() - t0
-        if self._tile_encoder is not None:
+        if self._tile_encoder is not None:  # it encodes from the images: mtmd's own tiles are not read
+            chunks.drop_pixels()
             self._images = {image_id(image): image for image in images}
         return chunks
 
@@ -108,9 +110,11 @@ class Prefill:
             if image_id not in self._images:  # a caller that tokenized without this Prefill
                 raise MultimodalError("the image to encode was not read by Prefill.tokenize")
             shape = self._tile_encoder.shape
-            cut[image_id] = tiles(self._images[image_id], shape.image_size, shape.min_tiles, shape.max_tiles)
+            # The image goes once it is cut, and each tile once it is encoded: they are not read again.
+            cut[image_id] = tiles(self._images.pop(image_id), shape.image_size, shape.min_tiles, shape.max_tiles)
         try:
-            embd = self._tile_encoder.encode(cut[image_id][tile])
+            pixels, cut[image_id][tile] = cut[image_id][tile], None
+            embd = self._tile_encoder.encode(pixels)
         except Exception as exc:  # OpenVINO's errors are plain exceptions
             raise MultimodalError("the vision encoder failed on this image") from exc
         if embd.shape[0] != n_tokens:

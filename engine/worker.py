@@ -156,6 +156,8 @@ def worker_main(conn) -> None:
                 return
             if isinstance(request, Load):
                 session, load_error = _load(link, request)
+                if libc is not None:
+                    libc.malloc_trim(0)  # what loading and compiling the encoder freed
             elif isinstance(request, Describe):
                 if session is None:
                     link.send(Failed(request.id, ErrorKind.MODEL, load_error or NOT_LOADED_MESSAGE))

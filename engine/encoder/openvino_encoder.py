@@ -6,7 +6,10 @@ matrix into its own blocked copy when the model is compiled; once a tile has bee
 file's pages are handed back to the kernel (madvise MADV_DONTNEED: they are never read again,
 and would be read back from the file if they were), so what stays is one BF16 copy of the
 weights, as in mtmd. On Windows VirtualUnlock does the same for the working set; `released` says
-whether it was done.
+whether it was done. OpenVINO's buffers for the intermediate results (about 21 MB) are handed
+back after each tile too (CompiledModel.release_memory) and made again by the next: no slower
+(0.906-0.914 s a tile against 0.908-0.967 s, the same embeddings, on an Intel Xeon with AMX), and
+the worker holds them only while a tile is encoded, not while the language model reads and writes.
 """
 
 from __future__ import annotations
@@ -90,7 +93,9 @@ class OpenVinoEncoder:
         if tile.shape != (size, size, 3) or tile.dtype != np.uint8:
             raise ValueError(f"a tile is a {size}x{size} uint8 RGB array, not {tile.shape} {tile.dtype}")
         self._request.infer({0: np.ascontiguousarray(tile)})
-        return self._request.get_output_tensor(0).data.copy()
+        embeddings = self._request.get_output_tensor(0).data.copy()
+        self._compiled.release_memory()  # its intermediate buffers, until the next tile (module docstring)
+        return embeddings
 
     def _release_file_pages(self) -> bool:
         """The file's pages out of this process's memory: OpenVINO encodes from its own copy now."""

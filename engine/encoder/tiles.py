@@ -65,22 +65,23 @@ def _resize(picture, size: tuple[int, int]):
     return picture if picture.size == size else picture.resize(size, Image.Resampling.BICUBIC)
 
 
-def _padded(picture, box: tuple[int, int]):
-    """mtmd's PAD_CEIL: scaled to fit the box (sizes rounded up), centred on PAD_COLOUR."""
-    from PIL import Image
-
+def _placement(picture, box: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """mtmd's PAD_CEIL: the size `picture` is scaled to in `box` (rounded up), and where it sits, centred."""
     if picture.size == box:
-        return picture
+        return box, (0, 0)
     scale = _scale(picture.size, box)
     width = min(math.ceil(np.float32(picture.size[0]) * scale), box[0])
     height = min(math.ceil(np.float32(picture.size[1]) * scale), box[1])
-    canvas = Image.new("RGB", box, PAD_COLOUR)
-    canvas.paste(_resize(picture, (width, height)), ((box[0] - width) // 2, (box[1] - height) // 2))
-    return canvas
+    return (width, height), ((box[0] - width) // 2, (box[1] - height) // 2)
 
 
 def tiles(rgb: np.ndarray, image_size: int, min_tiles: int, max_tiles: int) -> list[np.ndarray]:
-    """The (image_size, image_size, 3) uint8 tiles of an (H, W, 3) RGB image: the slices row by row, then the overview."""
+    """The (image_size, image_size, 3) uint8 tiles of an (H, W, 3) RGB image: the slices row by row, then the overview.
+
+    Each slice is pasted from the scaled image onto its own tile of PAD_COLOUR, so the padded grid
+    is never held whole (PIL keeps 4 bytes a pixel: 9.6 MB for 12 tiles), nor a copy of it; the
+    source image goes as soon as it is scaled. The pixels are those of the padded grid, sliced.
+    """
     from PIL import Image
 
     picture = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
@@ -88,7 +89,13 @@ def tiles(rgb: np.ndarray, image_size: int, min_tiles: int, max_tiles: int) -> l
     if picture.size[0] <= image_size and picture.size[1] <= image_size:
         return [overview]
     grid = best_grid(picture.size, candidates(image_size, min_tiles, max_tiles))
-    refined = np.asarray(_padded(picture, grid))
-    slices = [refined[y:y + image_size, x:x + image_size]
-              for y in range(0, grid[1], image_size) for x in range(0, grid[0], image_size)]
-    return [np.ascontiguousarray(s) for s in slices] + [overview]
+    size, (left, top) = _placement(picture, grid)
+    scaled = _resize(picture, size)
+    del picture
+    slices = []
+    for y in range(0, grid[1], image_size):
+        for x in range(0, grid[0], image_size):
+            tile = Image.new("RGB", (image_size, image_size), PAD_COLOUR)
+            tile.paste(scaled, (left - x, top - y))  # PIL clips what falls outside the tile
+            slices.append(np.asarray(tile))
+    return slices + [overview]

@@ -83,3 +83,31 @@ def test_the_grid_keeps_most_of_the_image_then_wastes_least():
     assert best_grid((1920, 1080), grids) == (4 * TILE, 3 * TILE)
     assert best_grid((640, 480), grids) == (2 * TILE, 2 * TILE)
     assert best_grid((2000, 300), grids) == (5 * TILE, 1 * TILE)
+
+
+def _tiles_from_the_padded_grid(rgb: np.ndarray) -> list[np.ndarray]:
+    """The cut as mtmd describes it, the whole padded grid made first: scaled to fit (sizes rounded up),
+    centred on black, sliced row by row; then the overview. `tiles` pastes each slice on its own instead."""
+    import math
+
+    picture = Image.fromarray(rgb, "RGB")
+    overview = np.asarray(picture.resize((TILE, TILE), Image.Resampling.BICUBIC))
+    grid = best_grid(picture.size, candidates(TILE, MIN_TILES, MAX_TILES))
+    scale = min(np.float32(grid[0]) / np.float32(picture.size[0]), np.float32(grid[1]) / np.float32(picture.size[1]))
+    size = (min(math.ceil(np.float32(picture.size[0]) * scale), grid[0]),
+            min(math.ceil(np.float32(picture.size[1]) * scale), grid[1]))
+    canvas = Image.new("RGB", grid, (0, 0, 0))
+    scaled = picture if size == picture.size else picture.resize(size, Image.Resampling.BICUBIC)
+    canvas.paste(scaled, ((grid[0] - size[0]) // 2, (grid[1] - size[1]) // 2))
+    whole = np.asarray(canvas)
+    return [whole[y:y + TILE, x:x + TILE] for y in range(0, grid[1], TILE) for x in range(0, grid[0], TILE)] + [overview]
+
+
+@pytest.mark.parametrize("width, height", [(449, 300), (640, 480), (1000, 333), (1366, 768), (1920, 1080),
+                                           (1792, 1344), (768, 2000), (4032, 3024)])
+def test_each_slice_is_the_padded_grids_slice(width, height):
+    rgb = np.random.default_rng(width * height).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    ours, reference = tiles(rgb, TILE, MIN_TILES, MAX_TILES), _tiles_from_the_padded_grid(rgb)
+    assert len(ours) == len(reference) > 1
+    for mine, theirs in zip(ours, reference):
+        assert mine.shape == (TILE, TILE, 3) and np.array_equal(mine, theirs)

@@ -100,3 +100,23 @@ def test_openvinos_embeddings_through_the_shell_give_the_source_models_logits(pa
     assert got.argmax() == want.argmax()
     chunks.close()
     mtmd.close()
+
+
+def test_chunks_without_their_pixels_keep_their_tokens_ids_and_sizes(pair):
+    """Chunks.drop_pixels (what Prefill does for OpenVINO's encoder): the same chunks, image ids and token
+    count; decoding through them is test_vision_choice's five-tile prompt and the logits test above."""
+    llm = load_llama(pair.model_path)
+    mtmd = MultimodalContext(pair.mmproj_path, llm.model, THREADS, warmup=False)
+    image = np.random.default_rng(5).integers(0, 256, (700, 1100, 3), dtype=np.uint8)
+    pieces = [Piece(TEMPLATE, "[unused9]"), Piece(TEXT, "look: "), Piece(IMAGE), Piece(TEXT, " what is it?")]
+    chunks = mtmd.tokenize(pieces, [image])
+    try:
+        before = [(chunks.describe(i), chunks.image_id(i)) for i in range(len(chunks))]
+        n_tokens = chunks.n_tokens()
+        chunks.drop_pixels()
+        assert chunks.handle is None  # mtmd's list, with its float32 tiles, is freed
+        assert [(chunks.describe(i), chunks.image_id(i)) for i in range(len(chunks))] == before
+        assert chunks.n_tokens() == n_tokens and sum(c.kind == CHUNK_IMAGE for c, _ in before) > 1
+    finally:
+        chunks.close()
+        mtmd.close()
