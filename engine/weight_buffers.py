@@ -74,12 +74,52 @@ def plan(features: Features, tensors: list[TensorInfo], is_on_gpu: bool) -> Weig
                                        f"{len(names)} matrices go to llama.cpp's REPACK buffer as without AMX")
 
 
+# GGUF's value types (gguf.GGUFValueType) -> bytes of one value; STRING and ARRAY are read apart.
+GGUF_STRING, GGUF_ARRAY = 8, 9
+GGUF_VALUE_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
+
+
 def gguf_tensors(path: Path) -> list[TensorInfo]:
-    """The tensors' names, formats and shapes from the GGUF header (the data is not read)."""
+    """The tensors' names, formats and shapes from the GGUF header (the data is not read).
+
+    The header's key-value pairs are stepped over, not parsed: gguf-py's GGUFReader makes two
+    numpy arrays for each of the vocabulary's 153,376 tokens, and the worker's heap kept 11 MB of
+    them after they were freed (the worker reads this list on every start on an AMX CPU).
+    """
+    import mmap
+    import struct
+
     import gguf
 
-    reader = gguf.GGUFReader(str(path))
-    return [TensorInfo(t.name, t.tensor_type.name, tuple(int(n) for n in t.shape)) for t in reader.tensors]
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        n_tensors, n_kv = struct.unpack_from("<QQ", data, 8)
+        at = 24  # magic, version, tensor and key counts
+
+        def string_end(at: int) -> int:
+            return at + 8 + struct.unpack_from("<Q", data, at)[0]
+
+        for _ in range(n_kv):
+            at = string_end(at)  # the key
+            (kind,), at = struct.unpack_from("<I", data, at), at + 4
+            if kind == GGUF_ARRAY:
+                (kind, count), at = struct.unpack_from("<IQ", data, at), at + 12
+                if kind == GGUF_STRING:
+                    for _ in range(count):
+                        at = string_end(at)
+                else:
+                    at += count * GGUF_VALUE_BYTES[kind]
+            else:
+                at = string_end(at) if kind == GGUF_STRING else at + GGUF_VALUE_BYTES[kind]
+        tensors = []
+        for _ in range(n_tensors):
+            end = string_end(at)
+            name = bytes(data[at + 8:end]).decode("utf-8")
+            (n_dims,) = struct.unpack_from("<I", data, end)
+            shape = struct.unpack_from(f"<{n_dims}Q", data, end + 4)
+            (kind,) = struct.unpack_from("<I", data, end + 4 + 8 * n_dims)
+            at = end + 4 + 8 * n_dims + 4 + 8  # then the data's offset
+            tensors.append(TensorInfo(name, gguf.GGMLQuantizationType(kind).name, tuple(int(n) for n in shape)))
+    return tensors
 
 
 def plan_for(model_path: Path, is_on_gpu: bool) -> WeightBuffers:

@@ -47,6 +47,20 @@ def test_the_tensor_list_is_read_from_the_gguf_header(conversions):
     assert tensors["token_embd.weight"].shape[0] == tensors["blk.0.attn_q.weight"].shape[0]  # the row length
 
 
+def test_the_header_is_stepped_over_as_gguf_py_reads_it(conversions):
+    """The worker's own walk over the header (every key-value type the converter writes, the vocabulary's
+    string arrays among them) finds the tensors gguf-py's GGUFReader finds, in order."""
+    import gguf
+
+    pair = conversions.get("internvl", "Q4_K_M", "f16")
+    for path in (pair.model_path, pair.mmproj_path):
+        reader = gguf.GGUFReader(path)
+        kinds = {field.types[0] for field in reader.fields.values() if field.types}
+        assert {gguf.GGUFValueType.STRING, gguf.GGUFValueType.ARRAY} <= kinds
+        want = [TensorInfo(t.name, t.tensor_type.name, tuple(int(n) for n in t.shape)) for t in reader.tensors]
+        assert gguf_tensors(path) == want and len(want) > 10
+
+
 LOAD_AND_DECODE = """
 import logging
 import sys
