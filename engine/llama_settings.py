@@ -28,11 +28,13 @@ GGML_TYPE_Q8_0 = 8
 USE_MMAP = False
 # - The K cache in Q8_0 where llama.cpp's CPU back end reports AVX512, F16 elsewhere (V stays F16:
 #   llama.cpp quantizes V only with flash attention, which the language model leaves off). On
-#   AVX-512 CPUs Q8_0 K holds 85 MB less of the 4,608-token context and costs no time
-#   (`bench --formats`, 64-token micro-batches: a Zen 4 EPYC; an Intel Xeon with AMX, 2026-12-03:
-#   image prefill 137 against 133 tok/s, decoding after 4,512 tokens 12.4 against 11.5 tok/s,
-#   peak 2.298 against 2.384 GB). On a CPU without AVX2 it made each tile's prefill 40-65% slower;
-#   AVX2 without AVX-512 is not measured, so F16 stays there. A GPU holds its own cache: F16.
+#   AVX-512 CPUs Q8_0 K holds 85 MB less of the 4,608-token context, which the worker's 2.0 GB target
+#   needs beside OpenVINO's encoder, at little or no time: an Intel Xeon with AMX (2026-12-03,
+#   `bench --formats`' measurement, 64-token micro-batches): image prefill 137 against 133 tok/s,
+#   decoding after 4,512 tokens 12.4 against 11.5 tok/s, peak 2.298 against 2.384 GB; AMD EPYCs:
+#   the close-ups no slower, one run's image prefill 112 against 126 tok/s (0.2-0.3 s of a glance).
+#   On a CPU without AVX2 it made each tile's prefill 40-65% slower, and AVX2 without AVX-512 is not
+#   measured, so F16 stays there. A GPU holds its own cache: F16.
 K_CACHE_Q8_FEATURE = "AVX512"
 
 
@@ -46,4 +48,4 @@ def k_cache_type(features, is_on_gpu: bool) -> tuple[int, str]:
     if (features or {}).get(CPU_BACKEND, {}).get(K_CACHE_Q8_FEATURE) != "1":
         return GGML_TYPE_F16, f"K cache F16: llama.cpp reports no {K_CACHE_Q8_FEATURE} on this CPU"
     return GGML_TYPE_Q8_0, (f"K cache Q8_0: llama.cpp reports {K_CACHE_Q8_FEATURE}, where it holds 85 MB less "
-                            "and reads as fast as F16")
+                            "than F16 at little or no time")
