@@ -15,7 +15,7 @@ import threading
 import traceback
 from collections import deque
 
-from engine.protocol import (Cancel, Cancelled, Describe, Done, ErrorKind, Event, Failed, Heartbeat, Load, Loaded,
+from engine.protocol import (Cancel, Cancelled, Describe, ErrorKind, Event, Failed, Heartbeat, Load, Loaded,
                              Request, Shutdown, StopReason)
 
 HEARTBEAT_S = 0.5

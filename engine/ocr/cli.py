@@ -12,7 +12,7 @@ import sys
 import time
 
 from engine.cli import (EXIT_BAD_INPUT, EXIT_ENGINE, EXIT_MODEL, EXIT_OK, KIND_BAD_INPUT,
-                        _Output, fail, guarded)
+                        _Output, guarded)
 from engine.ocr.messages import NO_TEXT_MESSAGE
 
 KIND_OCR_UNAVAILABLE = "ocr_unavailable"
