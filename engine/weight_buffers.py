@@ -74,11 +74,6 @@ def plan(features: Features, tensors: list[TensorInfo], is_on_gpu: bool) -> Weig
                                        f"{len(names)} matrices go to llama.cpp's REPACK buffer as without AMX")
 
 
-# GGUF's value types (gguf.GGUFValueType) -> bytes of one value; STRING and ARRAY are read apart.
-GGUF_STRING, GGUF_ARRAY = 8, 9
-GGUF_VALUE_BYTES = {0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4, 6: 4, 7: 1, 10: 8, 11: 8, 12: 8}
-
-
 def gguf_tensors(path: Path) -> list[TensorInfo]:
     """The tensors' names, formats and shapes from the GGUF header (the data is not read).
 
@@ -90,7 +85,12 @@ def gguf_tensors(path: Path) -> list[TensorInfo]:
     import struct
 
     import gguf
+    import numpy as np
+    from gguf.gguf_reader import GGUFReader
 
+    # Bytes of one value of each scalar type, from gguf-py's own table; STRING and ARRAY are read apart.
+    value_bytes = {int(kind): np.dtype(scalar).itemsize for kind, scalar in GGUFReader.gguf_scalar_to_np.items()}
+    string, array = int(gguf.GGUFValueType.STRING), int(gguf.GGUFValueType.ARRAY)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
         n_tensors, n_kv = struct.unpack_from("<QQ", data, 8)
         at = 24  # magic, version, tensor and key counts
@@ -101,15 +101,15 @@ def gguf_tensors(path: Path) -> list[TensorInfo]:
         for _ in range(n_kv):
             at = string_end(at)  # the key
             (kind,), at = struct.unpack_from("<I", data, at), at + 4
-            if kind == GGUF_ARRAY:
+            if kind == array:
                 (kind, count), at = struct.unpack_from("<IQ", data, at), at + 12
-                if kind == GGUF_STRING:
+                if kind == string:
                     for _ in range(count):
                         at = string_end(at)
                 else:
-                    at += count * GGUF_VALUE_BYTES[kind]
+                    at += count * value_bytes[kind]
             else:
-                at = string_end(at) if kind == GGUF_STRING else at + GGUF_VALUE_BYTES[kind]
+                at = string_end(at) if kind == string else at + value_bytes[kind]
         tensors = []
         for _ in range(n_tensors):
             end = string_end(at)
